@@ -1,0 +1,130 @@
+"""DuckDB adapter: short-lived, hardened, read-only connections to one database file.
+
+A read-write DuckDB connection locks the file against every other process, readers included,
+so the portal never holds one: each call opens ``read_only=True``, retries briefly while a
+writer holds the lock, and closes. Writers (the demo loader) build a temp file and
+``os.replace`` it, so readers never see a half-written warehouse.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import duckdb
+
+from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError
+
+# Applied at connect time, then frozen by lock_configuration so SQL cannot undo them.
+HARDENED_CONFIG: dict[str, object] = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "lock_configuration": True,
+}
+LOCK_RETRY_S = 2.0
+
+
+class DuckDBWarehouse:
+    """Read-only access to a DuckDB file."""
+
+    kind = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+
+    @classmethod
+    def from_url(cls, url: str) -> DuckDBWarehouse:
+        """Build from ``duckdb:///abs/path.duckdb``."""
+        parsed = urlparse(url)
+        path = unquote(parsed.netloc + parsed.path)
+        if not path:
+            raise WarehouseError("duckdb URL needs a file path: duckdb:///abs/path.duckdb")
+        return cls(path)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open a hardened read-only connection, retrying briefly while a writer holds the lock."""
+        if not Path(self.path).exists():
+            raise WarehouseError(f"warehouse file {self.path} does not exist (run seed_demo?)")
+        deadline = time.monotonic() + LOCK_RETRY_S
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=True, config=dict(HARDENED_CONFIG))
+            except duckdb.IOException as exc:  # "Could not set lock on file"
+                if time.monotonic() >= deadline:
+                    raise WarehouseError(f"warehouse is locked: {exc}") from exc
+                time.sleep(0.05)
+            except duckdb.Error as exc:
+                raise WarehouseError(str(exc)) from exc
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        *,
+        timeout_s: float,
+        max_rows: int | None = None,
+    ) -> Result:
+        """Run one statement with ``?`` parameters; interrupt it after ``timeout_s``."""
+        conn = self._connect()
+        timed_out = threading.Event()
+
+        def interrupt() -> None:
+            timed_out.set()
+            conn.interrupt()
+
+        timer = threading.Timer(timeout_s, interrupt)
+        started = time.perf_counter()
+        timer.start()
+        try:
+            cursor = conn.execute(sql, list(params))
+            description = cursor.description or []
+            if max_rows is None:
+                rows = cursor.fetchall()
+                truncated = False
+            else:
+                rows = cursor.fetchmany(max_rows + 1)
+                truncated = len(rows) > max_rows
+                rows = rows[:max_rows]
+        except duckdb.Error as exc:
+            if timed_out.is_set():
+                raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from exc
+            raise WarehouseError(str(exc)) from exc
+        finally:
+            timer.cancel()
+            conn.close()
+        return Result(
+            columns=[d[0] for d in description],
+            rows=[tuple(r) for r in rows],
+            truncated=truncated,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            types=[str(d[1]) for d in description],
+        )
+
+    def columns(self, table: str) -> list[WarehouseColumn] | None:
+        """Columns of ``table`` (main schema) from information_schema, or None if missing."""
+        result = self.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+            [table],
+            timeout_s=10,
+        )
+        if not result.rows:
+            return None
+        return [
+            WarehouseColumn(name=str(n), type=str(t).upper(), nullable=(str(nl) == "YES"))
+            for n, t, nl in result.rows
+        ]
+
+    def tables(self) -> list[str]:
+        """Base tables and views in the main schema."""
+        result = self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "ORDER BY table_name",
+            timeout_s=10,
+        )
+        return [str(r[0]) for r in result.rows]

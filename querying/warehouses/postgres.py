@@ -1,0 +1,91 @@
+"""PostgreSQL adapter: psycopg, a READ ONLY transaction per statement, statement_timeout.
+
+Run it as a role without file or program access (no pg_read_server_files,
+pg_execute_server_program, not superuser); the transaction is read-only on top of that.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError
+
+CONNECT_TIMEOUT_S = 5
+
+
+class PostgresWarehouse:
+    """Read-only access to a PostgreSQL database (``public`` schema)."""
+
+    kind = "postgres"
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        *,
+        timeout_s: float,
+        max_rows: int | None = None,
+    ) -> Result:
+        """Run one statement (``%s`` parameters) in a READ ONLY transaction with a timeout."""
+        started = time.perf_counter()
+        try:
+            with psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+                conn.read_only = True
+                with conn.transaction(), conn.cursor() as cur:
+                    # SET LOCAL takes no bind parameters; set_config(..., true) is the same, bound.
+                    cur.execute(
+                        "SELECT set_config('statement_timeout', %s, true)",
+                        [str(max(1, int(timeout_s * 1000)))],
+                    )
+                    cur.execute(sql, list(params) if params else None)
+                    description = cur.description or []
+                    if max_rows is None:
+                        rows = cur.fetchall()
+                        truncated = False
+                    else:
+                        rows = cur.fetchmany(max_rows + 1)
+                        truncated = len(rows) > max_rows
+                        rows = rows[:max_rows]
+        except pg_errors.QueryCanceled as exc:
+            raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from exc
+        except psycopg.Error as exc:
+            raise WarehouseError(str(exc).strip()) from exc
+        return Result(
+            columns=[d.name for d in description],
+            rows=[tuple(r) for r in rows],
+            truncated=truncated,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            types=[str(d.type_code) for d in description],
+        )
+
+    def columns(self, table: str) -> list[WarehouseColumn] | None:
+        """Columns of ``public.table`` from information_schema, or None if missing."""
+        result = self.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
+            [table],
+            timeout_s=10,
+        )
+        if not result.rows:
+            return None
+        return [
+            WarehouseColumn(name=str(n), type=str(t).upper(), nullable=(str(nl) == "YES"))
+            for n, t, nl in result.rows
+        ]
+
+    def tables(self) -> list[str]:
+        """Base tables and views in the public schema."""
+        result = self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+            "ORDER BY table_name",
+            timeout_s=10,
+        )
+        return [str(r[0]) for r in result.rows]
