@@ -1,0 +1,218 @@
+"""Who may do what: the portal's permission policy, decided once, here.
+
+This is the only module that imports django-guardian. Object permissions live on the *domain*:
+each domain has an owners group (``publish_domain_products``) and a members group
+(``view_domain_pii``); a product inherits them from its domain. Global policy on top:
+
+- platform admins (role ``admin`` or superuser) may do everything;
+- every active, logged-in user may read non-draft products (the catalog is open inside the
+  company) and query published ones, with PII masked;
+- members of a domain's team also read its drafts and its PII unmasked;
+- owners of a domain create, change, deprecate and run checks on that domain's products.
+
+Callers use ``can(user, action, obj)`` for one object and ``restrict(qs, user, action)`` for
+lists; neither ever raises for an anonymous user, they just deny.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.contrib.auth.models import AnonymousUser, Group
+from django.db import transaction
+from django.db.models import Model, Q, QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user
+
+if TYPE_CHECKING:
+    from catalog.models import DataProduct, Domain
+
+    from .models import User
+
+Action = Literal["view", "change", "deprecate", "run_checks", "view_pii", "query", "create"]
+OWNER_PERM = "catalog.publish_domain_products"
+MEMBER_PERM = "catalog.view_domain_pii"
+OWNER_ACTIONS = frozenset({"change", "deprecate", "run_checks", "create"})
+# Models that hang off a product, and the lookup from them to it.
+PRODUCT_PATHS = {
+    "dataproduct": "",
+    "column": "product",
+    "qualitycheck": "product",
+    "contractversion": "product",
+    "consumer": "product",
+    "checkrun": "product",
+    "checkresult": "run__product",
+    "incident": "product",
+}
+
+
+def is_admin(user: Any) -> bool:
+    """Platform admins: role ``admin`` or a Django superuser."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_superuser or getattr(user, "role", None) == "admin")
+    )
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def owned_domains(user: Any) -> QuerySet[Domain]:
+    """Domains whose products ``user`` may publish and change."""
+    from catalog.models import Domain
+
+    if not _active(user):
+        return Domain.objects.none()
+    if is_admin(user):
+        return Domain.objects.all()
+    return get_objects_for_user(user, OWNER_PERM, klass=Domain, accept_global_perms=False)
+
+
+def member_domains(user: Any) -> QuerySet[Domain]:
+    """Domains whose drafts and raw PII ``user`` may read (members, owners included)."""
+    from catalog.models import Domain
+
+    if not _active(user):
+        return Domain.objects.none()
+    if is_admin(user):
+        return Domain.objects.all()
+    return get_objects_for_user(
+        user, [MEMBER_PERM, OWNER_PERM], klass=Domain, any_perm=True, accept_global_perms=False
+    )
+
+
+def _domain_of(obj: Model) -> Domain | None:
+    from catalog.models import DataProduct, Domain
+
+    if isinstance(obj, Domain):
+        return obj
+    if isinstance(obj, DataProduct):
+        return obj.domain
+    product = getattr(obj, "product", None)
+    return product.domain if product is not None else None
+
+
+def can(user: Any, action: Action, obj: Model) -> bool:
+    """May ``user`` do ``action`` on ``obj`` (a Domain, a DataProduct or a product's child)?"""
+    if not _active(user):
+        return False
+    if is_admin(user):
+        return True
+    domain = _domain_of(obj)
+    if domain is None:
+        return False
+    if action in OWNER_ACTIONS:
+        return bool(user.has_perm(OWNER_PERM, domain))
+    is_member = user.has_perm(MEMBER_PERM, domain) or user.has_perm(OWNER_PERM, domain)
+    if action == "view_pii":
+        return bool(is_member)
+    status = getattr(_product_of(obj), "status", "published")
+    if action == "view":
+        return status != "draft" or bool(is_member)
+    if action == "query":
+        return status in ("published", "deprecated") or bool(is_member and status == "draft")
+    return False
+
+
+def _product_of(obj: Model) -> DataProduct | None:
+    from catalog.models import DataProduct
+
+    if isinstance(obj, DataProduct):
+        return obj
+    return getattr(obj, "product", None)
+
+
+def can_create_in(user: Any, domain_slug: str) -> bool:
+    """May ``user`` publish a new product in the domain named ``domain_slug``?
+
+    Only admins may create a domain that does not exist yet.
+    """
+    if is_admin(user):
+        return True
+    return owned_domains(user).filter(slug=domain_slug).exists()
+
+
+def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[Any]:
+    """Narrow ``qs`` (products, domains, or models hanging off a product) to what ``user`` may do."""
+    if not _active(user):
+        return qs.none()
+    if is_admin(user):
+        return qs
+    model_name = qs.model._meta.model_name
+    if model_name == "domain":
+        if action in OWNER_ACTIONS:
+            return qs.filter(pk__in=owned_domains(user).values("pk"))
+        return qs
+    path = PRODUCT_PATHS.get(model_name or "")
+    if path is None:
+        raise ValueError(f"restrict() does not know how to scope {model_name}")
+    prefix = f"{path}__" if path else ""
+    if action in OWNER_ACTIONS:
+        return qs.filter(**{f"{prefix}domain__in": owned_domains(user).values("pk")})
+    members = member_domains(user).values("pk")
+    if action == "view":
+        return qs.filter(~Q(**{f"{prefix}status": "draft"}) | Q(**{f"{prefix}domain__in": members}))
+    if action == "query":
+        return qs.filter(
+            Q(**{f"{prefix}status__in": ["published", "deprecated"]})
+            | Q(**{f"{prefix}domain__in": members, f"{prefix}status": "draft"})
+        )
+    if action == "view_pii":
+        return qs.filter(**{f"{prefix}domain__in": members})
+    return qs.none()
+
+
+def _groups(domain: Domain) -> tuple[Group, Group]:
+    owners, _ = Group.objects.get_or_create(name=f"domain:{domain.slug}:owners")
+    members, _ = Group.objects.get_or_create(name=f"domain:{domain.slug}:members")
+    return owners, members
+
+
+def grant_domain(domain: Domain) -> None:
+    """Create the domain's owners and members groups and give them their object permissions."""
+    owners, members = _groups(domain)
+    assign_perm(OWNER_PERM, owners, domain)
+    assign_perm(MEMBER_PERM, owners, domain)
+    assign_perm(MEMBER_PERM, members, domain)
+
+
+@transaction.atomic
+def membership_set(*, user: User, domain: Domain, is_owner: bool) -> None:
+    """Make ``user`` a member (or owner) of ``domain``'s team, in the database and in guardian."""
+    from .models import TeamMembership
+
+    grant_domain(domain)
+    owners, members = _groups(domain)
+    TeamMembership.objects.update_or_create(
+        user=user, domain=domain, defaults={"is_owner": is_owner}
+    )
+    user.groups.add(members)
+    if is_owner:
+        user.groups.add(owners)
+    else:
+        user.groups.remove(owners)
+
+
+@transaction.atomic
+def membership_remove(*, user: User, domain: Domain) -> None:
+    """Take ``user`` off ``domain``'s team."""
+    from .models import TeamMembership
+
+    owners, members = _groups(domain)
+    TeamMembership.objects.filter(user=user, domain=domain).delete()
+    user.groups.remove(owners, members)
+
+
+__all__ = [
+    "AnonymousUser",
+    "can",
+    "can_create_in",
+    "grant_domain",
+    "is_admin",
+    "member_domains",
+    "membership_remove",
+    "membership_set",
+    "owned_domains",
+    "restrict",
+]

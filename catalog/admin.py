@@ -1,0 +1,349 @@
+"""Django admin for domain owners: their own domain's products, columns and checks inline.
+
+Saving goes through ``catalog.services.product_publish`` like every other entry point: the
+form, the column and check inlines are assembled into one contract document, validated (contract,
+policies, breaking changes, warehouse) before anything is written, and errors are shown on
+the form with their contract path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from accounts import permissions
+from accounts.models import TeamMembership
+
+from .contract import (
+    CHECK_TYPES,
+    COLUMN_TYPES,
+    FRESHNESS,
+    MASKS,
+    SEVERITIES,
+    STATUSES,
+    ContractError,
+)
+from .models import Column, Consumer, ContractVersion, DataProduct, Domain, QualityCheck
+from .services import PublishRefused, product_publish
+
+
+def _choices(values: tuple[str, ...], blank: bool = False) -> list[tuple[str, str]]:
+    items = [(v, v) for v in values]
+    return [("", "—")] + items if blank else items
+
+
+class ColumnForm(forms.ModelForm):
+    type = forms.ChoiceField(choices=_choices(COLUMN_TYPES))
+    mask = forms.ChoiceField(choices=_choices(MASKS, blank=True), required=False)
+
+    class Meta:
+        model = Column
+        fields = ["position", "name", "type", "description", "pii", "nullable", "mask"]
+
+
+class CheckForm(forms.ModelForm):
+    type = forms.ChoiceField(choices=_choices(CHECK_TYPES))
+    severity = forms.ChoiceField(choices=_choices(SEVERITIES))
+
+    class Meta:
+        model = QualityCheck
+        fields = ["position", "name", "type", "column", "params", "severity"]
+
+
+class ContractFormSet(BaseInlineFormSet):
+    """The check inline; its ``clean`` validates the whole contract (form + both inlines).
+
+    ``ProductAdmin._create_formsets`` hands it the main form and the column formset.
+    """
+
+    portal_form: forms.ModelForm | None = None
+    portal_columns: BaseInlineFormSet | None = None
+    portal_actor: Any = None
+
+    def clean(self) -> None:
+        super().clean()
+        form, columns = self.portal_form, self.portal_columns
+        if form is None or columns is None or not form.is_valid() or not columns.is_valid():
+            return
+        if any(f.errors for f in self.forms):
+            return
+        document = product_admin_document(form.cleaned_data, _rows(columns), _rows(self))
+        try:
+            outcome = product_publish(
+                actor=self.portal_actor, document=document, source="admin", dry_run=True
+            )
+        except (ContractError, PublishRefused) as exc:
+            messages = [str(issue) for issue in exc.issues]
+            for message in messages:
+                form.add_error(None, message)
+            raise ValidationError(messages) from None
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+            raise ValidationError(str(exc)) from None
+        form.portal_document = document  # type: ignore[attr-defined]
+        form.portal_warnings = outcome.warnings  # type: ignore[attr-defined]
+
+
+def _rows(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
+    rows = [
+        f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
+    return sorted(rows, key=lambda r: r.get("position") or 0)
+
+
+def product_admin_document(
+    data: dict[str, Any], columns: list[dict[str, Any]], checks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Assemble the admin form's cleaned data into a contract document."""
+    domain = data.get("domain")
+    doc: dict[str, Any] = {
+        "id": data.get("product_id"),
+        "domain": domain.slug if domain is not None else "",
+        "name": data.get("name"),
+        "description": data.get("description") or "",
+        "owner": {
+            "team": data.get("owner_team"),
+            "contact": data.get("owner_contact"),
+            "slackChannel": data.get("owner_slack_channel") or "",
+        },
+        "schema": [
+            {
+                "column": c["name"],
+                "type": c["type"],
+                "description": c.get("description") or "",
+                "pii": bool(c.get("pii")),
+                "nullable": bool(c.get("nullable")),
+                **({"mask": c["mask"]} if c.get("mask") else {}),
+            }
+            for c in columns
+        ],
+        "sla": {
+            "freshness": data.get("sla_freshness"),
+            "availability": data.get("sla_availability"),
+            "queryLatencyP95Ms": data.get("sla_query_latency_p95_ms"),
+        },
+        "qualityChecks": [
+            {
+                "name": q["name"],
+                "type": q["type"],
+                **({"column": q["column"]} if q.get("column") else {}),
+                **({"params": q["params"]} if q.get("params") else {}),
+                "severity": q["severity"],
+            }
+            for q in checks
+        ],
+        "tags": data.get("tags") or [],
+        "version": data.get("version"),
+        "status": data.get("status"),
+        "table": data.get("table") or None,
+    }
+    if doc["table"] is None:
+        del doc["table"]
+    if data.get("status") in ("deprecated", "retired"):
+        dep: dict[str, Any] = {"reason": data.get("deprecation_reason") or ""}
+        if data.get("deprecation_sunset_at"):
+            dep["sunsetAt"] = data["deprecation_sunset_at"].isoformat()
+        if data.get("deprecation_replaced_by"):
+            dep["replacedBy"] = data["deprecation_replaced_by"]
+        doc["deprecation"] = dep
+    return doc
+
+
+class ColumnInline(admin.TabularInline):
+    model = Column
+    form = ColumnForm
+    extra = 0
+    ordering = ["position"]
+
+
+class CheckInline(admin.TabularInline):
+    model = QualityCheck
+    form = CheckForm
+    formset = ContractFormSet
+    extra = 0
+    ordering = ["position"]
+
+
+class ProductForm(forms.ModelForm):
+    sla_freshness = forms.ChoiceField(choices=_choices(FRESHNESS))
+    status = forms.ChoiceField(choices=_choices(STATUSES))
+    table = forms.CharField(required=False, help_text="Physical table; default <domain>_<name>")
+
+    class Meta:
+        model = DataProduct
+        fields = [
+            "product_id", "domain", "name", "description", "owner_team", "owner_contact",
+            "owner_slack_channel", "sla_freshness", "sla_availability", "sla_query_latency_p95_ms",
+            "tags", "version", "status", "table", "deprecation_sunset_at",
+            "deprecation_replaced_by", "deprecation_reason",
+        ]  # fmt: skip
+
+
+class DomainScopedAdmin(admin.ModelAdmin):
+    """Object permissions from ``accounts.permissions`` instead of Django's global ones."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return self.has_module_permission(request)
+        return permissions.can(request.user, "change", obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.owned_domains(request.user).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.is_admin(request.user)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return permissions.restrict(super().get_queryset(request), request.user, "change")
+
+
+@admin.register(DataProduct)
+class ProductAdmin(DomainScopedAdmin):
+    form = ProductForm
+    inlines = [ColumnInline, CheckInline]
+    list_display = [
+        "product_id",
+        "domain",
+        "status",
+        "version",
+        "quality_score",
+        "last_validated_at",
+    ]
+    list_filter = ["status", "domain"]
+    search_fields = ["product_id", "name", "description", "tags"]
+    readonly_fields = ["published_at", "last_validated_at", "quality_score", "newest_data_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        if obj is not None:  # a new id is a new product; renaming would orphan its history
+            fields += ["product_id", "domain"]
+        return fields
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "domain":
+            kwargs["queryset"] = permissions.owned_domains(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        fixed = {"product_id": obj.product_id, "domain": obj.domain} if obj is not None else {}
+
+        class ContractProductForm(form_class):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, **kw)
+                request.portal_form = self  # type: ignore[attr-defined]
+
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                data.update(fixed)  # read-only fields are not posted; the document needs them
+                return data
+
+        return ContractProductForm
+
+    def _create_formsets(self, request: HttpRequest, obj: Any, change: bool) -> Any:
+        # Django validates inlines one by one; hand the check formset the main form and the
+        # column formset so it validates the contract as one document (see ContractFormSet).
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        columns = next((f for f in formsets if f.model is Column), None)
+        for formset in formsets:
+            if isinstance(formset, ContractFormSet):
+                formset.portal_form = getattr(request, "portal_form", None)
+                formset.portal_columns = columns
+                formset.portal_actor = request.user
+        return formsets, inline_instances
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        document = getattr(form, "portal_document", None)
+        if document is None:  # validated in ContractFormSet.clean; never save unvalidated
+            raise PermissionDenied("contract was not validated")
+        outcome = product_publish(actor=request.user, document=document, source="admin")
+        obj.pk = outcome.product.pk
+        obj.product_id = outcome.product.product_id
+        for warning in getattr(form, "portal_warnings", []):
+            self.message_user(request, f"warning: {warning}", level="warning")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # product_publish already stored columns and checks from the same document.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+@admin.register(ContractVersion)
+class ContractVersionAdmin(DomainScopedAdmin):
+    list_display = ["product", "version", "is_breaking", "source", "published_by", "created_at"]
+    list_filter = ["is_breaking", "source"]
+    readonly_fields = [f.name for f in ContractVersion._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # history is never edited
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return permissions.restrict(ContractVersion.objects.all(), request.user, "change")
+
+
+@admin.register(Consumer)
+class ConsumerAdmin(DomainScopedAdmin):
+    list_display = ["product", "team", "contact", "registered_at"]
+    search_fields = ["team", "use_case", "contact"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "product":
+            kwargs["queryset"] = permissions.restrict(
+                DataProduct.objects.all(), request.user, "change"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 0
+
+
+class AdminOnly(admin.ModelAdmin):
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.is_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.is_admin(request.user)
+
+    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
+
+
+@admin.register(Domain)
+class DomainAdmin(AdminOnly):
+    list_display = ["slug", "name"]
+    search_fields = ["slug", "name"]
+    inlines = [MembershipInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Memberships go through accounts.permissions so guardian's groups stay in step.
+        if formset.model is not TeamMembership:
+            return super().save_formset(request, form, formset, change)
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None)
+            if not data or not data.get("user"):
+                continue
+            if data.get("DELETE"):
+                permissions.membership_remove(user=data["user"], domain=form.instance)
+            else:
+                permissions.membership_set(
+                    user=data["user"], domain=form.instance, is_owner=bool(data.get("is_owner"))
+                )
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

@@ -1,0 +1,96 @@
+"""``manage.py publish FILE...``: validate and publish contracts from YAML, JSON or ODCS files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from catalog.contract import ContractError, load_document
+from catalog.services import PublishRefused, product_publish
+
+
+def read_source(name: str) -> str:
+    """Read a file (or stdin for ``-``) as text, with a one-line error on failure."""
+    if name == "-":
+        return sys.stdin.read()
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{name}: cannot read ({exc})") from None
+
+
+def to_document(data: object) -> object:
+    """Accept our contract format or an ODCS v3 document."""
+    try:
+        from catalog import odcs
+    except ImportError:  # pragma: no cover - odcs ships with the catalog
+        return data
+    if isinstance(data, dict) and odcs.is_odcs(data):
+        return odcs.from_odcs(data)
+    return data
+
+
+class Command(BaseCommand):
+    help = "Validate and publish data product contracts (YAML, JSON or ODCS v3; '-' reads stdin)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="publish with this user's permissions (default: trusted operator)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = None
+        if options["as_user"]:
+            actor = User.objects.filter(username=options["as_user"]).first()
+            if actor is None:
+                raise CommandError(f"--as: no user named {options['as_user']!r}")
+        failed = 0
+        for name in options["files"]:
+            if not self.handle_one(name, actor):
+                failed += 1
+        if failed:
+            raise CommandError(f"{failed} of {len(options['files'])} contract(s) not published")
+
+    def handle_one(self, name: str, actor: User | None) -> bool:
+        """Publish one file; print one line per problem and return whether it was published."""
+        label = "<stdin>" if name == "-" else name
+        try:
+            document = to_document(load_document(read_source(name), filename=label))
+            outcome = product_publish(actor=actor, document=document, source="cli")
+        except CommandError as exc:
+            self.stderr.write(str(exc))
+            return False
+        except ContractError as exc:
+            for issue in exc.issues:
+                self.stderr.write(f"{label}: {issue}")
+            return False
+        except PublishRefused as exc:
+            for issue in exc.issues:
+                self.stderr.write(f"{label}: {issue}")
+            return False
+        except PermissionDenied as exc:
+            self.stderr.write(f"{label}: permission denied: {exc}")
+            return False
+        for warning in outcome.warnings:
+            self.stdout.write(f"{label}: warning: {warning}")
+        product = outcome.product
+        if outcome.created:
+            verb = "created"
+        elif outcome.changed:
+            verb = "updated"
+        else:
+            verb = "unchanged"
+        self.stdout.write(f"{product.product_id} v{product.version} ({product.status}): {verb}")
+        return True

@@ -1,0 +1,191 @@
+"""Domains, data products and their contract parts, contract versions, consumers.
+
+A product's rows (columns, checks, SLA fields) are the current contract; ``ContractVersion``
+keeps every published document, never overwritten. Writes go through ``catalog.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Domain(models.Model):
+    """A business domain whose team owns and publishes data products."""
+
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    slack_webhook_url = models.URLField(
+        blank=True, help_text="Incoming webhook that posts to the owners' Slack channels."
+    )
+    policy_overrides = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Stricter governance rules for this domain's products: "
+        '[{"key": "...", "severity": "error"}].',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        permissions = [
+            ("publish_domain_products", "Publish and change the domain's data products"),
+            ("view_domain_pii", "Read the domain's drafts and PII unmasked"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    DEPRECATED = "deprecated", "Deprecated"
+    RETIRED = "retired", "Retired"
+
+
+class DataProductQuerySet(models.QuerySet["DataProduct"]):
+    def published(self) -> DataProductQuerySet:
+        """Products in the catalog's default listing."""
+        return self.filter(status=ProductStatus.PUBLISHED)
+
+
+class DataProduct(models.Model):
+    """A discoverable, documented dataset with an owner, a schema contract, checks and an SLA."""
+
+    product_id = models.CharField(max_length=200, unique=True, help_text="domain.product_name")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner_team = models.CharField(max_length=200)
+    owner_contact = models.EmailField()
+    owner_slack_channel = models.CharField(max_length=100, blank=True)
+    sla_freshness = models.CharField(max_length=16)
+    sla_availability = models.FloatField()
+    sla_query_latency_p95_ms = models.FloatField()
+    tags = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    published_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ProductStatus.choices, default=ProductStatus.DRAFT, db_index=True
+    )
+    table = models.CharField(max_length=200, help_text="Physical table in the warehouse")
+    deprecation_sunset_at = models.DateTimeField(null=True, blank=True)
+    deprecation_replaced_by = models.CharField(max_length=200, blank=True)
+    deprecation_reason = models.TextField(blank=True)
+    # Denormalised from quality runs so lists and filters stay one query.
+    last_validated_at = models.DateTimeField(null=True, blank=True)
+    quality_score = models.FloatField(null=True, blank=True)
+    newest_data_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DataProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product_id"]
+
+    def __str__(self) -> str:
+        return self.product_id
+
+    @property
+    def product_name(self) -> str:
+        """The part of the id after the domain: ``campaign_attribution``."""
+        return self.product_id.split(".", 1)[-1]
+
+    @property
+    def has_pii(self) -> bool:
+        """Whether any column is flagged PII (uses prefetched columns when present)."""
+        return any(c.pii for c in self.columns.all())
+
+
+class Column(models.Model):
+    """One column of a product's schema contract."""
+
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="columns")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=16)
+    description = models.TextField(blank=True)
+    pii = models.BooleanField(default=False)
+    nullable = models.BooleanField(default=True)
+    mask = models.CharField(max_length=16, blank=True, help_text="PII mask; default last4")
+
+    class Meta:
+        ordering = ["product", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "name"], name="unique_column_per_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}:{self.name}"
+
+    @property
+    def effective_mask(self) -> str | None:
+        """The mask applied for readers who may not see raw PII."""
+        return (self.mask or "last4") if self.pii else None
+
+
+class QualityCheck(models.Model):
+    """One quality check declared by a product's contract (the spec, not its results)."""
+
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="checks")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=32)
+    column = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    severity = models.CharField(max_length=16, default="error")
+
+    class Meta:
+        ordering = ["product", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "name"], name="unique_check_per_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}:{self.name}"
+
+
+class ContractVersion(models.Model):
+    """One published contract document; rows are appended, never changed."""
+
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    document = models.JSONField()
+    changes = models.JSONField(default=list, blank=True)
+    is_breaking = models.BooleanField(default=False)
+    source = models.CharField(max_length=32, default="api")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        get_latest_by = "id"
+
+    def __str__(self) -> str:
+        return f"{self.product_id} v{self.version}"
+
+
+class Consumer(models.Model):
+    """A team that registered its use of a product (lineage, notifications)."""
+
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="consumers")
+    team = models.CharField(max_length=200)
+    use_case = models.TextField()
+    contact = models.EmailField()
+    registered_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "team"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "team"], name="unique_consumer_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} → {self.product_id}"

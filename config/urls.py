@@ -1,0 +1,23 @@
+"""Top-level URLs: pages, admin, the /v1 API and its OpenAPI docs."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from catalog.api.views import ContractSchemaApi
+
+api_patterns = [
+    path("contracts/schema.json", ContractSchemaApi.as_view(), name="contract-schema"),
+    path("", include("catalog.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("v1/", include(api_patterns)),
+    path("", include("catalog.urls")),
+]

@@ -1,0 +1,176 @@
+"""Run one product's checks through a warehouse adapter. No Django; the Celery task calls this."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from querying.warehouses.base import QueryTimeout, Result, Warehouse
+
+from .evaluate import evaluate, newest_value_at
+from .gate import CustomSqlRefused, make_default_gate
+from .schema import TEMPORAL_TYPES, base_type, find_column, schema_outcomes
+from .specs import COLUMN_CHECK_TYPES, CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, outcome
+from .sql import Plan, Statement, compile_plan
+
+
+@dataclass
+class RunReport:
+    """What one product run found; `error` outcomes count as failing."""
+
+    outcomes: list[CheckOutcome]
+    table_reachable: bool
+    statements_sent: int  # execute() calls, not counting the columns() lookup
+    elapsed_ms: float
+    newest_value_at: datetime | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every outcome passed."""
+        return all(o.passed for o in self.outcomes)
+
+
+def run_product(
+    warehouse: Warehouse,
+    spec: ProductSpec,
+    *,
+    now: datetime,
+    timeout_s: float = 60,
+    custom_sql_gate: Callable[[str], str] | None = None,
+    fuse_unique: bool | None = None,
+) -> RunReport:
+    """Run `spec`'s checks and schema conformance against `warehouse`.
+
+    Steps:
+    1. `columns(table)`: table missing or warehouse down -> every check `error`;
+    2. schema conformance (missing columns, type families); checks on a missing column, or
+       freshness on a non-temporal column, become `error` and are not compiled;
+    3. compile the plan, knowing which columns the warehouse declares NOT NULL;
+    4. send each statement (custom SQL through `custom_sql_gate`, default `gate.py`) within
+       one `timeout_s` budget for the whole run; if the fused scan fails for a reason other
+       than a timeout, re-run its aggregates one by one so one bad check cannot take the
+       others down with it;
+    5. evaluate the rows against `now`.
+    """
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout_s
+
+    def report(outcomes: list[CheckOutcome], reachable: bool, sent: int) -> RunReport:
+        return RunReport(
+            outcomes=outcomes,
+            table_reachable=reachable,
+            statements_sent=sent,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    try:
+        columns = warehouse.columns(spec.table)
+    except Exception as exc:  # any failure here means "could not run"
+        return report(_all_error(spec, f"warehouse unavailable: {exc}"), False, 0)
+    if columns is None:
+        return report(_all_error(spec, f"table {spec.table} does not exist"), False, 0)
+
+    outcomes = schema_outcomes(spec, columns)
+    pre_errors: dict[int, CheckOutcome] = {}
+    runnable_checks: list[CheckSpec] = []
+    runnable_index: list[int] = []
+    for index, check in enumerate(spec.checks):
+        if check.type in COLUMN_CHECK_TYPES and check.column:
+            found = find_column(columns, check.column)
+            if found is None:
+                pre_errors[index] = outcome(
+                    check, "error", f"column {check.column} does not exist in {spec.table}"
+                )
+                continue
+            if check.type == "freshness" and base_type(found.type) not in TEMPORAL_TYPES:
+                pre_errors[index] = outcome(
+                    check, "error", f"freshness needs a timestamp column; {found.name} is {found.type}"
+                )
+                continue
+            check = dataclasses.replace(check, column=found.name)
+        runnable_checks.append(check)
+        runnable_index.append(index)
+
+    present_columns: list[ColumnSpec] = []
+    for declared in spec.columns:
+        found = find_column(columns, declared.name)
+        if found is not None:
+            present_columns.append(dataclasses.replace(declared, name=found.name))
+    runnable = dataclasses.replace(
+        spec, checks=tuple(runnable_checks), columns=tuple(present_columns)
+    )
+    known_not_null = frozenset(c.name for c in columns if not c.nullable)
+    dialect = warehouse.dialect
+    plan = compile_plan(runnable, dialect, known_not_null=known_not_null, fuse_unique=fuse_unique)
+    gate = custom_sql_gate or make_default_gate(spec, dialect)
+
+    results: dict[Statement, Result | BaseException] = {}
+    sent = 0
+    for statement in plan.statements:
+        sent += _send(warehouse, statement, results, gate=gate, deadline=deadline)
+        failure = results[statement]
+        if (
+            statement.purpose == "scan"
+            and isinstance(failure, Exception)
+            and not isinstance(failure, QueryTimeout)
+            and len(statement.outputs) > 1
+        ):
+            split = compile_plan(
+                runnable, dialect, known_not_null=known_not_null, split_scan=True
+            )
+            for part in _scan_parts(split):
+                sent += _send(warehouse, part, results, gate=gate, deadline=deadline)
+
+    evaluated = evaluate(runnable, results, now=now, known_not_null=known_not_null)
+    by_index = dict(zip(runnable_index, evaluated, strict=False))
+    for index in range(len(spec.checks)):
+        outcomes.append(pre_errors[index] if index in pre_errors else by_index[index])
+    outcomes.extend(evaluated[len(runnable_checks) :])  # nullable: false problems
+
+    final = report(outcomes, True, sent)
+    final.newest_value_at = newest_value_at(runnable, results)
+    return final
+
+
+def _send(
+    warehouse: Warehouse,
+    statement: Statement,
+    results: dict[Statement, Result | BaseException],
+    *,
+    gate: Callable[[str], str],
+    deadline: float,
+) -> int:
+    """Run one statement into `results`; return how many statements reached the warehouse."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        results[statement] = QueryTimeout("the run used up its time budget before this statement")
+        return 0
+    sql = statement.sql
+    is_custom = statement.purpose.startswith("custom_sql")
+    if is_custom:
+        try:
+            sql = gate(sql)
+        except Exception as exc:  # an injected gate may raise anything
+            results[statement] = CustomSqlRefused(str(exc).strip() or type(exc).__name__)
+            return 0
+    try:
+        results[statement] = warehouse.execute(
+            sql, statement.params, timeout_s=remaining, max_rows=1 if is_custom else None
+        )
+    except Exception as exc:  # WarehouseError, QueryTimeout, driver bugs alike
+        results[statement] = exc
+    return 1
+
+
+def _scan_parts(plan: Plan) -> list[Statement]:
+    return [s for s in plan.statements if s.purpose.startswith("scan:")]
+
+
+def _all_error(spec: ProductSpec, message: str) -> list[CheckOutcome]:
+    schema = CheckSpec(name="schema", type="schema", severity="error")
+    return [outcome(schema, "error", message)] + [
+        outcome(check, "error", message) for check in spec.checks
+    ]

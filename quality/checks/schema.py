@@ -1,0 +1,93 @@
+"""Schema conformance: declared columns against what the warehouse reports. Pure Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from querying.warehouses.base import WarehouseColumn
+
+from .specs import CheckOutcome, CheckSpec, ProductSpec, outcome
+
+# Contract type -> base names (upper-case, parameters stripped) of DuckDB and PostgreSQL types.
+# PostgreSQL's information_schema reports arrays as "ARRAY"; DuckDB spells them "VARCHAR[]",
+# "INTEGER[3]" (handled by the trailing "]"), STRUCT(...) and MAP(...) count as json.
+TYPE_FAMILIES: dict[str, frozenset[str]] = {
+    "string": frozenset(
+        {
+            "VARCHAR", "CHAR", "BPCHAR", "TEXT", "STRING", "CHARACTER", "CHARACTER VARYING",
+            "NVARCHAR", "UUID", "ENUM", "CITEXT", "NAME",
+        }
+    ),
+    "integer": frozenset(
+        {
+            "TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT",
+            "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "INT1", "INT2", "INT4", "INT8",
+            "SERIAL", "BIGSERIAL", "SMALLSERIAL",
+        }
+    ),
+    "float": frozenset(
+        {"DOUBLE", "DOUBLE PRECISION", "REAL", "FLOAT", "FLOAT4", "FLOAT8", "DECIMAL", "NUMERIC"}
+    ),
+    "boolean": frozenset({"BOOLEAN", "BOOL"}),
+    "timestamp": frozenset(
+        {
+            "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMPTZ",
+            "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME", "DATE",
+        }
+    ),
+    "json": frozenset({"JSON", "JSONB", "STRUCT", "MAP"}),
+    "array": frozenset({"ARRAY", "LIST"}),
+}  # fmt: skip
+
+TEMPORAL_TYPES = TYPE_FAMILIES["timestamp"]
+
+
+def base_type(warehouse_type: str) -> str:
+    """`DECIMAL(18,3)` -> `DECIMAL`, `VARCHAR[]` -> `ARRAY`, `STRUCT(a INT)` -> `STRUCT`."""
+    name = warehouse_type.strip().upper()
+    if name.endswith("]"):
+        return "ARRAY"
+    return name.split("(", 1)[0].strip()
+
+
+def type_matches(contract_type: str, warehouse_type: str) -> bool:
+    """Whether a warehouse type belongs to the contract type's family."""
+    family = TYPE_FAMILIES.get(contract_type)
+    return family is not None and base_type(warehouse_type) in family
+
+
+def find_column(columns: Sequence[WarehouseColumn], name: str) -> WarehouseColumn | None:
+    """The warehouse column called `name` (exact, else the only case-insensitive match)."""
+    for column in columns:
+        if column.name == name:
+            return column
+    folded = [c for c in columns if c.name.lower() == name.lower()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def schema_outcomes(spec: ProductSpec, columns: Sequence[WarehouseColumn]) -> list[CheckOutcome]:
+    """One failed outcome per missing column or type mismatch (`schema:<column>`)."""
+    outcomes: list[CheckOutcome] = []
+    for declared in spec.columns:
+        check = CheckSpec(
+            name=f"schema:{declared.name}", type="schema", severity="error", column=declared.name
+        )
+        found = find_column(columns, declared.name)
+        if found is None:
+            outcomes.append(
+                outcome(check, "failed", f"column {declared.name} does not exist in {spec.table}")
+            )
+        elif declared.type not in TYPE_FAMILIES:
+            outcomes.append(
+                outcome(check, "error", f"unknown contract type {declared.type!r}")
+            )
+        elif not type_matches(declared.type, found.type):
+            outcomes.append(
+                outcome(
+                    check,
+                    "failed",
+                    f"column {declared.name} is {found.type} in the warehouse, "
+                    f"not a {declared.type} type",
+                )
+            )
+    return outcomes

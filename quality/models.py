@@ -1,0 +1,1 @@
+"""Quality history: check runs, results, incidents."""
