@@ -34,9 +34,10 @@ def database_from_url(url: str) -> dict[str, object]:
     """Translate ``sqlite:///path`` or ``postgresql://user:pass@host:port/db`` to DATABASES."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(parsed.path)
-        if parsed.netloc:  # sqlite://relative/path is a mistake people make; treat as relative
-            path = parsed.netloc + path
+        # As dj-database-url: sqlite:////abs/path is absolute, sqlite:///rel/path relative.
+        path = unquote(parsed.netloc + parsed.path)
+        if path.startswith("/") and not parsed.netloc:
+            path = path[1:]
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or ":memory:"}
     if parsed.scheme in {"postgres", "postgresql"}:
         return {

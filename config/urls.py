@@ -5,11 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from catalog import governance_urls
 from catalog.api.views import ContractSchemaApi
 
 api_patterns = [
     path("contracts/schema.json", ContractSchemaApi.as_view(), name="contract-schema"),
     path("", include("catalog.api.urls")),
+    path("quality/", include("quality.api.urls")),
+    path("", include("querying.api.urls")),
+    path("governance/", include((governance_urls.api_urlpatterns, "governance-api"))),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -19,5 +23,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("v1/", include(api_patterns)),
+    path("quality/", include("quality.urls")),
+    path("query/", include("querying.urls")),
+    path("governance/", include("catalog.governance_urls")),
     path("", include("catalog.urls")),
 ]
