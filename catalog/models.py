@@ -189,3 +189,35 @@ class Consumer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} → {self.product_id}"
+
+
+class PolicySeverity(models.TextChoices):
+    ERROR = "error", "Error (blocks publishing)"
+    WARNING = "warning", "Warning"
+    OFF = "off", "Off"
+
+
+class GovernancePolicy(models.Model):
+    """One global governance rule as the platform admins configured it (issue 6).
+
+    Rows are created from ``catalog.policies.DEFAULT_POLICIES`` on first read
+    (``catalog.governance.global_rules``); the key names a rule the policy engine knows.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    severity = models.CharField(
+        max_length=16, choices=PolicySeverity.choices, default=PolicySeverity.WARNING
+    )
+    params = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "governance policy"
+        verbose_name_plural = "governance policies"
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.severity})"
