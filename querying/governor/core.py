@@ -1,0 +1,551 @@
+"""govern(): a user's SQL plus a resolved Policy in, governed SQL (or a refusal) out.
+
+Steps:
+1. text gate: length cap, no control / zero-width / bidi / other format characters
+2. parse in the warehouse dialect; exactly one SELECT / UNION / INTERSECT / EXCEPT
+3. walk every node against the allowlist (allowlist.py), resolving every table reference to a
+   visible CTE or a product the policy lists; anything else is refused
+4. replace each product reference with a derived table projecting every column, masked
+   (first as a placeholder table with a random name; the projection text is spliced in last)
+5. cap the top-level LIMIT at max_rows + 1
+6. regenerate the SQL without comments, re-parse it and walk the result again (only CTEs and
+   the step-4 placeholders may remain as tables), then splice in the masking projections
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
+
+from .allowlist import (
+    ALLOWED_ANONYMOUS,
+    ALLOWED_FUNCS,
+    ALLOWED_NODES,
+    ALLOWED_TYPES,
+    NILADIC_FUNCTION_NAMES,
+)
+from .masks import mask_expression
+from .policy import MASKS, GovernedQuery, Policy, ProductPolicy, QueryRefused
+
+MAX_SQL_CHARS = 100_000
+MAX_NODES = 50_000
+DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "postgresql": "postgres"}
+DEFAULT_SCHEMA = {"duckdb": "main", "postgres": "public"}
+
+_ALLOWED = ALLOWED_NODES | ALLOWED_FUNCS
+_QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
+_SET_OPS = (exp.Union, exp.Intersect, exp.Except)
+# Non-empty args each node type may carry; anything else (sampling, time travel, INTO, locks,
+# hints, pivots, ...) is refused even when sqlglot models it.
+_ARG_KEYS: dict[type[exp.Expression], frozenset[str]] = {
+    exp.Select: frozenset(
+        {
+            "with_",
+            "expressions",
+            "distinct",
+            "from_",
+            "joins",
+            "where",
+            "group",
+            "having",
+            "qualify",
+            "windows",
+            "order",
+            "limit",
+            "offset",
+        }
+    ),
+    exp.Union: frozenset(
+        {"this", "expression", "distinct", "by_name", "with_", "limit", "offset", "order"}
+    ),
+    exp.Subquery: frozenset({"this", "alias", "with_", "limit", "offset", "order"}),
+    exp.Table: frozenset({"this", "db", "catalog", "alias", "only"}),
+    exp.Join: frozenset({"this", "on", "using", "kind", "side", "method"}),
+    exp.Lateral: frozenset({"this", "alias"}),
+    exp.With: frozenset({"expressions", "recursive"}),
+    exp.CTE: frozenset({"this", "alias", "materialized"}),
+    exp.From: frozenset({"this"}),
+    exp.Values: frozenset({"expressions", "alias"}),
+    exp.Limit: frozenset({"expression", "limit_options"}),
+}
+_ARG_KEYS[exp.Intersect] = _ARG_KEYS[exp.Union]
+_ARG_KEYS[exp.Except] = _ARG_KEYS[exp.Union]
+_FROM_ITEMS = (exp.Table, exp.Subquery, exp.Values, exp.Lateral)
+_UNIT_PARENTS = (exp.Extract, exp.Interval, exp.IntervalSpan)
+
+
+def _refuse(code: str, message: str, http_status: int = 400) -> QueryRefused:
+    return QueryRefused(code, message, http_status)
+
+
+def _check_text(sql: str) -> None:
+    """Step 1: refuse empty, oversized or invisibly-formatted text."""
+    if not isinstance(sql, str) or not sql.strip():
+        raise _refuse("EMPTY_QUERY", "the query is empty")
+    if len(sql) > MAX_SQL_CHARS:
+        raise _refuse("QUERY_TOO_LONG", f"the query is longer than {MAX_SQL_CHARS} characters")
+    for position, char in enumerate(sql):
+        if char in "\t\n\r" or (" " <= char <= "~"):
+            continue
+        # Cc: control (NUL...), Cf: format (zero-width, bidi overrides, BOM, tags),
+        # Cs: lone surrogates, Zl/Zp: line/paragraph separators tokenizers disagree about.
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            raise _refuse(
+                "INVALID_CHARACTER",
+                f"the query contains a control or invisible character (U+{ord(char):04X}) "
+                f"at position {position}",
+            )
+
+
+def _parse(sql: str, dialect: str) -> exp.Expression:
+    """Step 2: exactly one statement, parsed in the warehouse dialect."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        where = ""
+        if first.get("line"):
+            where = f" (line {first.get('line')}, column {first.get('col')})"
+        description = str(first.get("description") or "invalid SQL")
+        raise _refuse("PARSE_ERROR", f"could not parse the query: {description}{where}") from None
+    except TokenError as exc:
+        raise _refuse("PARSE_ERROR", f"could not parse the query: {exc}") from None
+    except (SqlglotError, RecursionError, ValueError, TypeError, KeyError, IndexError):
+        raise _refuse("PARSE_ERROR", "could not parse the query") from None
+    if not statements:
+        raise _refuse("EMPTY_QUERY", "the query is empty")
+    if len(statements) > 1:
+        raise _refuse("MULTIPLE_STATEMENTS", "only one statement is allowed")
+    root = statements[0]
+    while isinstance(root, exp.Subquery) and set(_nonempty(root)) == {"this"}:
+        root = root.this  # "(SELECT ...)" alone: the parentheses mean nothing
+    if not isinstance(root, (exp.Select, *_SET_OPS, exp.Subquery)):
+        kind = type(root).__name__.upper()
+        if isinstance(root, exp.Command):
+            kind = str(root.this).upper()
+        raise _refuse("NOT_A_SELECT", f"only SELECT queries are allowed, not {kind}")
+    return root
+
+
+def _nonempty(node: exp.Expression) -> list[str]:
+    return [k for k, v in node.args.items() if v is not None and v is not False and v != []]
+
+
+def _literal_int(node: exp.Expression | None) -> int | None:
+    if isinstance(node, exp.Literal) and not node.is_string and str(node.this).isdigit():
+        return int(node.this)
+    return None
+
+
+@dataclass
+class _Use:
+    """One product reference found in the query, to be replaced by its derived table."""
+
+    table: exp.Table
+    product: ProductPolicy
+
+
+class _Governor:
+    """One govern() call: resolves names, walks, rewrites and verifies."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        dialect: str,
+        schema: str,
+        forbidden_names: frozenset[str],
+    ) -> None:
+        self.policy = policy
+        self.dialect = dialect
+        self.schema = schema
+        self.forbidden = {n.lower() for n in forbidden_names}
+        self.names: dict[str, ProductPolicy | None] = {}  # None marks an ambiguous name
+        for product in policy.products:
+            physical = product.table.lower()
+            keys = {product.product_id.lower(), physical, *(n.lower() for n in product.names)}
+            if "." not in physical:
+                keys.add(f"{schema.lower()}.{physical}")
+            for key in keys:
+                seen = self.names.get(key, product)
+                self.names[key] = product if seen is product else None
+        self.uses: list[_Use] = []
+        self.nodes = 0
+        self.verifying = False
+        self.nonce = secrets.token_hex(8)
+        self.placeholders: dict[str, str] = {}  # placeholder table name -> projection SQL
+
+    # -- names --------------------------------------------------------------------------------
+
+    def _norm(self, ident: exp.Expression | None) -> str:
+        """An identifier as the engine compares it (DuckDB: case-insensitive even if quoted)."""
+        if not isinstance(ident, exp.Identifier):
+            raise _refuse("DISALLOWED_SYNTAX", "expected a plain name")
+        if ident.quoted and self.dialect == "postgres":
+            return str(ident.this)
+        return str(ident.this).lower()
+
+    # -- walk ---------------------------------------------------------------------------------
+
+    def visit(self, node: exp.Expression, env: tuple[dict[str, exp.CTE], ...]) -> None:
+        """Check ``node`` and its subtree; ``env`` holds the CTE frames visible here."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _refuse("QUERY_TOO_COMPLEX", "the query is too large")
+        self._check(node)
+        if isinstance(node, exp.Table):
+            self._table(node, env)
+            return
+        inner = env
+        with_ = node.args.get("with_") if isinstance(node, _QUERY_TYPES) else None
+        if with_ is not None:
+            inner = self._with(with_, env)
+        for key, value in node.args.items():
+            if key == "with_" and with_ is not None:
+                continue
+            if isinstance(value, exp.Expression):
+                self.visit(value, inner)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, exp.Expression):
+                        self.visit(item, inner)
+
+    def _with(
+        self, with_: exp.Expression, env: tuple[dict[str, exp.CTE], ...]
+    ) -> tuple[dict[str, exp.CTE], ...]:
+        """Visit each CTE with exactly the names the engine lets it see; return the new env."""
+        self.nodes += 1
+        self._check(with_)
+        recursive = bool(with_.args.get("recursive"))
+        frame: dict[str, exp.CTE] = {}
+        for cte in with_.expressions:
+            self._check(cte)
+            if not isinstance(cte, exp.CTE):
+                raise _refuse("DISALLOWED_SYNTAX", "unexpected WITH item")
+            name = self._norm(cte.args["alias"].this if cte.args.get("alias") else None)
+            if name in frame:
+                raise _refuse("DISALLOWED_SYNTAX", "a WITH clause names two queries the same")
+            # Non-recursive: a CTE sees only the ones before it (a self-reference means the
+            # table of that name). Recursive: it also sees itself; never the ones after it.
+            visible = {**frame, name: cte} if recursive else dict(frame)
+            self.visit(cte.this, (*env, visible))
+            self.visit(cte.args["alias"], env)
+            frame[name] = cte
+        return (*env, frame)
+
+    def _check(self, node: exp.Expression) -> None:
+        """Allowlist checks that need only the node and its parent."""
+        kind = type(node)
+        if kind is exp.Anonymous:
+            name = str(node.this).lower()
+            if not isinstance(node.this, str) or name not in ALLOWED_ANONYMOUS:
+                raise _refuse("FUNCTION_NOT_ALLOWED", f"function {str(node.this)!r} is not allowed")
+            return
+        if kind not in _ALLOWED:
+            if isinstance(node, exp.Func):
+                name = node.sql_name() if hasattr(node, "sql_name") else kind.__name__
+                raise _refuse("FUNCTION_NOT_ALLOWED", f"function {name!r} is not allowed")
+            raise _refuse(
+                "DISALLOWED_SYNTAX", f"{_describe(node)} is not allowed in a governed query"
+            )
+        allowed_keys = _ARG_KEYS.get(kind)
+        if allowed_keys is not None:
+            extra = [k for k in _nonempty(node) if k not in allowed_keys]
+            if extra:
+                raise _refuse(
+                    "DISALLOWED_SYNTAX",
+                    f"{kind.__name__.upper()} with {', '.join(sorted(extra))} is not allowed",
+                )
+        if kind is exp.DataType:
+            if node.this not in ALLOWED_TYPES:
+                raise _refuse("TYPE_NOT_ALLOWED", f"type {node.sql(self.dialect)} is not allowed")
+        elif kind is exp.Var:
+            parent = node.parent
+            is_unit = node.arg_key == "unit" or isinstance(parent, _UNIT_PARENTS)
+            is_all = isinstance(parent, exp.Limit) and str(node.this).upper() == "ALL"
+            if not (is_unit or is_all):
+                raise _refuse("DISALLOWED_SYNTAX", f"keyword {str(node.this)!r} is not allowed")
+        elif kind is exp.Dot:
+            if not isinstance(node.expression, exp.Identifier):
+                raise _refuse(
+                    "DISALLOWED_SYNTAX",
+                    "qualified function calls (schema.function()) are not allowed",
+                )
+        elif kind is exp.Column:
+            if not isinstance(node.this, (exp.Identifier, exp.Star)):
+                raise _refuse("DISALLOWED_SYNTAX", "unexpected column reference")
+            if (
+                self.dialect == "postgres"
+                and not node.table
+                and isinstance(node.this, exp.Identifier)
+                and not node.this.quoted
+                and node.name.lower() in NILADIC_FUNCTION_NAMES
+            ):
+                raise _refuse("FUNCTION_NOT_ALLOWED", f"function {node.name!r} is not allowed")
+        elif kind in (exp.From, exp.Join):
+            if not isinstance(node.this, _FROM_ITEMS):
+                raise _refuse(
+                    "TABLE_FUNCTION_NOT_ALLOWED",
+                    "only tables, subqueries and VALUES may appear in FROM "
+                    "(table functions are not allowed)",
+                )
+        elif kind is exp.Lateral:
+            if not isinstance(node.this, exp.Subquery):
+                raise _refuse(
+                    "TABLE_FUNCTION_NOT_ALLOWED", "LATERAL is only allowed with a subquery"
+                )
+        elif kind is exp.Literal:
+            if not isinstance(node.this, str):
+                raise _refuse("DISALLOWED_SYNTAX", "unexpected literal")
+
+    def _table(self, node: exp.Table, env: tuple[dict[str, exp.CTE], ...]) -> None:
+        """Resolve one table reference: a visible CTE, a product, or a refusal."""
+        if not isinstance(node.parent, (exp.From, exp.Join)):
+            raise _refuse("DISALLOWED_SYNTAX", "a table may only appear in FROM or JOIN")
+        parts_nodes = [node.args.get(k) for k in ("catalog", "db", "this")]
+        parts_nodes = [p for p in parts_nodes if p is not None]
+        for part in parts_nodes:
+            if not isinstance(part, exp.Identifier):
+                raise _refuse("TABLE_FUNCTION_NOT_ALLOWED", "only named tables may appear in FROM")
+        alias = node.args.get("alias")
+        if alias is not None:
+            self.visit(alias, env)
+        display = ".".join(str(p.this) for p in parts_nodes)
+        if len(parts_nodes) == 1:
+            name = self._norm(parts_nodes[0])
+            if any(name in frame for frame in env):
+                return  # a CTE the engine will resolve the same way
+        if self.verifying:
+            # After the rewrite only CTEs and our placeholders may remain.
+            name = str(parts_nodes[0].this) if len(parts_nodes) == 1 else ""
+            if name not in self.placeholders or name in self.verified:
+                raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
+            self.verified.add(name)
+            return
+        key = ".".join(str(p.this).lower() for p in parts_nodes)
+        if key in self.forbidden:
+            raise _refuse(
+                "FORBIDDEN_PRODUCT", f"you do not have access to data product {display}", 403
+            )
+        if key not in self.names:
+            raise _refuse("UNKNOWN_TABLE", f"unknown table {display}")
+        product = self.names[key]
+        if product is None:
+            raise _refuse("AMBIGUOUS_TABLE", f"the name {display} matches several data products")
+        if product.refusal is not None:
+            raise _refuse(product.refusal_code, product.refusal)
+        self.uses.append(_Use(node, product))
+
+    # -- rewrite ------------------------------------------------------------------------------
+
+    def rewrite(self) -> None:
+        """Step 4: each product reference becomes a unique placeholder table, keeping its alias.
+
+        The placeholders are swapped for "(masked projection)" text after the skeleton has been
+        regenerated, re-parsed and verified; the projection text is built (and round-trip
+        checked) once per product, so the guard re-parses only what the user wrote.
+        """
+        for index, use in enumerate(self.uses):
+            name = f"__governed_{self.nonce}_{index}"
+            alias = use.table.args.get("alias")
+            if alias is None:
+                alias = exp.TableAlias(this=use.table.this.copy())
+            elif alias.args.get("this") is None:
+                alias = alias.copy()
+                alias.set("this", use.table.this.copy())
+            else:
+                alias = alias.copy()
+            placeholder = exp.Table(this=exp.to_identifier(name, quoted=True), alias=alias)
+            use.table.replace(placeholder)
+            self.placeholders[name] = derived_sql(
+                use.product, self.policy.hash_key, self.dialect, self.schema
+            )
+
+    def verify(self, root: exp.Expression) -> None:
+        """Step 6: walk the re-parsed skeleton; tables are visible CTEs or our placeholders."""
+        self.verifying = True
+        self.verified: set[str] = set()
+        self.nodes = 0
+        self.visit(root, ())
+        if self.verified != set(self.placeholders):
+            raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
+
+    def splice(self, skeleton_sql: str) -> str:
+        """Replace each placeholder (exactly once in the text) by its masked projection."""
+        out = skeleton_sql
+        for name, projection in self.placeholders.items():
+            token = f'"{name}"'
+            if out.count(token) != 1:
+                raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
+            out = out.replace(token, f"({projection})")
+        return out
+
+
+@functools.lru_cache(maxsize=4096)
+def derived_sql(product: ProductPolicy, hash_key: str, dialect: str, schema: str) -> str:
+    """``SELECT a, <mask>(b) AS b, ... FROM "schema"."table"`` for one product (checked)."""
+    projections: list[exp.Expression] = []
+    for column in product.columns:
+        if column.mask is None:
+            projections.append(exp.column(column.name, quoted=True))
+            continue
+        if column.mask not in MASKS:
+            raise ValueError(f"unknown mask {column.mask!r} on {product.product_id}")
+        if column.mask == "hash" and not hash_key:
+            raise ValueError("Policy.hash_key is empty; the hash mask needs a secret key")
+        masked = mask_expression(
+            column.name, column.mask, hash_key=hash_key, null_type=column.type, dialect=dialect
+        )
+        projections.append(exp.alias_(masked, exp.to_identifier(column.name, quoted=True)))
+    if not projections:
+        raise ValueError(f"product {product.product_id} lists no columns")
+    parts = tuple(product.table.split("."))
+    if len(parts) == 1:
+        parts = (schema, parts[0])
+    if len(parts) > 3 or not all(parts):
+        raise ValueError(f"bad physical table name {product.table!r}")
+    table = exp.Table(
+        this=exp.to_identifier(parts[-1], quoted=True),
+        db=exp.to_identifier(parts[-2], quoted=True),
+        catalog=exp.to_identifier(parts[-3], quoted=True) if len(parts) > 2 else None,
+    )
+    select = exp.Select(expressions=projections).from_(table, copy=False)
+    text = select.sql(dialect=dialect, comments=False, unsupported_level=ErrorLevel.RAISE)
+    # The projection is ours, but check it the same way: one SELECT reading only that table,
+    # regenerating to the same text.
+    reparsed = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
+    tables = list(reparsed[0].find_all(exp.Table)) if len(reparsed) == 1 else []
+    if (
+        len(reparsed) != 1
+        or not isinstance(reparsed[0], exp.Select)
+        or len(tables) != 1
+        or reparsed[0].sql(dialect=dialect, comments=False) != text
+    ):
+        raise ValueError(f"masking projection for {product.product_id} does not round-trip")
+    return text
+
+
+def _describe(node: exp.Expression) -> str:
+    if isinstance(node, exp.Command):
+        return str(node.this).upper()
+    return type(node).__name__.upper()
+
+
+def _cap_limit(root: exp.Expression, max_rows: int | None) -> None:
+    """Step 5: LIMIT at most max_rows + 1 at the top level (so truncation can be flagged)."""
+    limit = root.args.get("limit")
+    count: int | None = None
+    if isinstance(limit, exp.Fetch):
+        options = limit.args.get("limit_options")
+        if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+            raise _refuse("LIMIT_NOT_ALLOWED", "FETCH ... PERCENT / WITH TIES is not allowed")
+        raw = limit.args.get("count")
+        count = 1 if raw is None else _literal_int(raw)
+        if count is None:
+            raise _refuse("LIMIT_NOT_LITERAL", "FETCH FIRST must be a whole number")
+    elif isinstance(limit, exp.Limit):
+        options = limit.args.get("limit_options")
+        if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+            raise _refuse("LIMIT_NOT_ALLOWED", "LIMIT ... PERCENT / WITH TIES is not allowed")
+        value = limit.expression
+        if isinstance(value, exp.Null) or (
+            isinstance(value, exp.Var) and str(value.this).upper() == "ALL"
+        ):
+            count = None
+        else:
+            count = _literal_int(value)
+            if count is None:
+                raise _refuse("LIMIT_NOT_LITERAL", "LIMIT must be a whole number")
+    elif limit is not None:
+        raise _refuse("LIMIT_NOT_LITERAL", "LIMIT must be a whole number")
+    if max_rows is None:
+        if count is None:
+            root.set("limit", None)
+        else:
+            root.set("limit", exp.Limit(expression=exp.Literal.number(count)))
+        return
+    if count is None or count > max_rows:
+        count = max_rows + 1
+    root.set("limit", exp.Limit(expression=exp.Literal.number(count)))
+
+
+def govern(
+    sql: str,
+    policy: Policy,
+    *,
+    dialect: str,
+    pii_columns: frozenset[str] = frozenset(),
+    forbidden_names: frozenset[str] = frozenset(),
+    schema: str | None = None,
+) -> GovernedQuery:
+    """Turn ``sql`` into governed SQL for ``policy``, or raise QueryRefused (steps above).
+
+    ``schema`` is where unqualified physical tables live (default: DuckDB ``main``, PostgreSQL
+    ``public``); the governor always reads them schema-qualified so a user CTE can't capture them.
+    """
+    engine = DIALECTS.get(dialect.lower())
+    if engine is None:
+        raise ValueError(f"unsupported dialect {dialect!r} (duckdb or postgres)")
+    if policy.max_rows is not None and policy.max_rows < 0:
+        raise ValueError("Policy.max_rows must be >= 0 or None")
+    _check_text(sql)
+    root = _parse(sql, engine)
+    governor = _Governor(policy, engine, schema or DEFAULT_SCHEMA[engine], forbidden_names)
+    try:
+        governor.visit(root, ())
+        governor.rewrite()
+        _cap_limit(root, policy.max_rows)
+        skeleton = root.sql(dialect=engine, comments=False, unsupported_level=ErrorLevel.RAISE)
+        reparsed = [s for s in sqlglot.parse(skeleton, read=engine) if s is not None]
+        if len(reparsed) != 1 or not isinstance(reparsed[0], (exp.Select, *_SET_OPS, exp.Subquery)):
+            raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
+        governor.verify(reparsed[0])
+        governed_sql = governor.splice(skeleton)
+    except RecursionError:
+        raise _refuse("QUERY_TOO_COMPLEX", "the query is nested too deeply") from None
+    except QueryRefused:
+        raise
+    except SqlglotError as exc:
+        raise _refuse("REWRITE_FAILED", f"the query could not be rewritten: {exc}") from None
+    return _result(governed_sql, governor, policy, pii_columns)
+
+
+def _result(
+    governed_sql: str, governor: _Governor, policy: Policy, pii_columns: Iterable[str]
+) -> GovernedQuery:
+    products: list[ProductPolicy] = []
+    for use in governor.uses:
+        if use.product not in products:
+            products.append(use.product)
+    pii = {p.lower() for p in pii_columns}
+    masked: list[str] = []
+    touched: list[str] = []
+    warnings: list[str] = []
+    for product in products:
+        for column in product.columns:
+            qualified = f"{product.product_id}.{column.name}"
+            if column.mask is not None:
+                masked.append(qualified)
+            if column.mask is not None or qualified.lower() in pii:
+                touched.append(qualified)
+        if product.warning and product.warning not in warnings:
+            warnings.append(product.warning)
+    uses_hash = any(c.mask == "hash" for p in products for c in p.columns)
+    hidden = (
+        (exp.Literal.string(policy.hash_key).sql(dialect=governor.dialect),) if uses_hash else ()
+    )
+    return GovernedQuery(
+        sql=governed_sql,
+        products=[p.product_id for p in products],
+        masked_columns=masked,
+        pii_columns=touched,
+        warnings=warnings,
+        max_rows=policy.max_rows,
+        secrets=hidden,
+    )

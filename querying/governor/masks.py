@@ -1,0 +1,74 @@
+"""Mask expressions, built as sqlglot trees so each dialect generates its own spelling.
+
+Every mask casts the raw value to text first, so no mask can raise an error that would quote a
+raw value, and every masked value is text (except "null", which keeps the column type if known).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+# last4 reveals the last four characters only of values at least this long; shorter values
+# would be (nearly) disclosed by their last four characters, so they become "***".
+LAST4_MIN_LENGTH = 8
+
+
+def _text(column: str) -> exp.Expression:
+    return exp.Cast(this=exp.column(column, quoted=True), to=exp.DataType.build("text"))
+
+
+def _keep_null(column: str, masked: exp.Expression) -> exp.Expression:
+    """CASE WHEN col IS NULL THEN NULL ELSE masked END: NULL stays NULL."""
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Is(this=exp.column(column, quoted=True), expression=exp.Null()),
+                true=exp.Null(),
+            )
+        ],
+        default=masked,
+    )
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def mask_expression(
+    column: str, mask: str, *, hash_key: str, null_type: str | None, dialect: str
+) -> exp.Expression:
+    """The expression that replaces raw ``column`` for ``mask``."""
+    if mask == "last4":
+        text = _text(column)
+        shown = exp.DPipe(
+            this=exp.Literal.string("***"),
+            expression=_fn("right", text.copy(), exp.Literal.number(4)),
+            safe=True,
+        )
+        long_enough = exp.GTE(
+            this=_fn("length", text.copy()), expression=exp.Literal.number(LAST4_MIN_LENGTH)
+        )
+        masked = exp.Case(
+            ifs=[exp.If(this=long_enough, true=shown)], default=exp.Literal.string("***")
+        )
+        return _keep_null(column, masked)
+    if mask == "email":
+        domain = _fn("split_part", _text(column), exp.Literal.string("@"), exp.Literal.number(2))
+        return _keep_null(
+            column, exp.DPipe(this=exp.Literal.string("***@"), expression=domain, safe=True)
+        )
+    if mask == "hash":
+        # Keyed and nested (md5(key || md5(key || value))): equal inputs give equal outputs, so
+        # joins and distinct counts still work, and nobody without the key can build a
+        # dictionary of hashes of guessed values.
+        key = exp.Literal.string(hash_key)
+        inner = _fn("md5", exp.DPipe(this=key.copy(), expression=_text(column), safe=True))
+        outer = _fn("md5", exp.DPipe(this=key, expression=inner, safe=True))
+        return _keep_null(column, outer)
+    if mask == "null":
+        target = exp.DataType.build(null_type or "text", dialect=dialect)
+        return exp.Cast(this=exp.Null(), to=target)
+    if mask == "redact":
+        # Constant, NULL included: a redacted column does not even reveal which rows are empty.
+        return exp.Literal.string("[REDACTED]")
+    raise ValueError(f"unknown mask {mask!r}")
