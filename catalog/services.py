@@ -61,6 +61,15 @@ PublishGate = Callable[[Contract, Contract | None, Domain | None], GateResult]
 PUBLISH_GATES: list[PublishGate] = []
 
 
+def contract_input(data: object) -> object:
+    """Accept our contract document or an ODCS v3 one (converted to ours)."""
+    from . import odcs
+
+    if isinstance(data, dict) and odcs.is_odcs(data):
+        return odcs.from_odcs(data)
+    return data
+
+
 def product_document(product: DataProduct) -> dict[str, Any]:
     """The product's current contract as the canonical camelCase document."""
     return product_contract(product).to_dict()
@@ -166,7 +175,7 @@ def product_publish(
     ``dry_run`` stops after the gates: everything is checked, nothing is written.
     Raises ContractError, PermissionDenied or PublishRefused; nothing is written then.
     """
-    contract = parse_contract(document)
+    contract = parse_contract(contract_input(document))
     if expected_id is not None and contract.id != expected_id:
         raise ContractError(
             [ContractIssue("id", f"must match the product in the URL ({expected_id})")]

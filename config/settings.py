@@ -138,6 +138,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
 
 # --- The warehouse ------------------------------------------------------------------------
 WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", f"duckdb:///{VAR_DIR / 'warehouse.duckdb'}")

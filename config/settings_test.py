@@ -27,3 +27,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # integration tests can open the same database as the test.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}  # noqa: F405
+
+# Publishing checks the live warehouse (catalog/governance.py); tests that exercise that gate
+# turn it on with the ``settings`` fixture and a real DuckDB file.
+PUBLISH_REQUIRE_WAREHOUSE = False

@@ -47,15 +47,9 @@ class ProductPublishMixin:
         summary="Create or update a data product from its contract",
     )
     def put(self, request: Request, product_id: str) -> Response:
-        document = request.data
-        if isinstance(document, dict):
-            from catalog import odcs
-
-            if odcs.is_odcs(document):
-                document = odcs.from_odcs(document)
         try:
             outcome = product_publish(
-                actor=request.user, document=document, source="api", expected_id=product_id
+                actor=request.user, document=request.data, source="api", expected_id=product_id
             )
         except ContractError as exc:
             return contract_error_response(exc.issues)

@@ -27,17 +27,6 @@ def read_source(name: str) -> str:
         raise CommandError(f"{name}: cannot read ({exc})") from None
 
 
-def to_document(data: object) -> object:
-    """Accept our contract format or an ODCS v3 document."""
-    try:
-        from catalog import odcs
-    except ImportError:  # pragma: no cover - odcs ships with the catalog
-        return data
-    if isinstance(data, dict) and odcs.is_odcs(data):
-        return odcs.from_odcs(data)
-    return data
-
-
 class Command(BaseCommand):
     help = "Validate and publish data product contracts (YAML, JSON or ODCS v3; '-' reads stdin)."
 
@@ -67,7 +56,7 @@ class Command(BaseCommand):
         """Publish one file; print one line per problem and return whether it was published."""
         label = "<stdin>" if name == "-" else name
         try:
-            document = to_document(load_document(read_source(name), filename=label))
+            document = load_document(read_source(name), filename=label)
             outcome = product_publish(actor=actor, document=document, source="cli")
         except CommandError as exc:
             self.stderr.write(str(exc))
