@@ -1,0 +1,419 @@
+"""Writes for quality: request, claim and record check runs; incidents; retention.
+
+Invariants (see docs/quality.md):
+
+- A run row is created *before* its task is queued, with a unique ``run_key``; the task only
+  fills it. A run is claimed ``queued -> running`` with one conditional UPDATE carrying a fresh
+  token, and finished with another conditional UPDATE on that token, so a redelivered task
+  (``acks_late``) or a second worker never records a run twice.
+- The beat dispatcher claims a due product with one conditional UPDATE on
+  ``DataProduct.next_check_at``; zero rows updated means another beat or worker won.
+- At most one open incident per product and kind (a partial unique constraint), and each
+  notification is sent after a conditional UPDATE of its ``notified_*_at`` stamp.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.contract import FRESHNESS_HOURS
+from catalog.models import ContractVersion, DataProduct
+from quality.checks import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, RunReport, run_product
+from querying.warehouses import warehouse_from_url
+
+from . import notifications, selectors
+from .models import (
+    FINISHED_STATUSES,
+    CheckResult,
+    CheckRun,
+    Incident,
+    IncidentStatus,
+    RunStatus,
+    RunTrigger,
+)
+
+log = logging.getLogger(__name__)
+
+# How often a product is checked, from its freshness SLA: often enough that a breach is seen
+# well inside the SLA window (docs/quality.md has the table).
+CADENCE: dict[str, timedelta] = {
+    "realtime": timedelta(minutes=5),
+    "1h": timedelta(minutes=15),
+    "4h": timedelta(hours=1),
+    "24h": timedelta(hours=6),
+}
+DEFAULT_CADENCE = timedelta(hours=6)
+# Products the scheduler checks; drafts and retired products are checked only on request.
+SCHEDULED_STATUSES = ("published", "deprecated")
+MIN_RETENTION_DAYS = 90
+STALE_INCIDENT = "stale_data"
+
+
+def check_cadence(freshness: str) -> timedelta:
+    """How often a product with this freshness SLA is checked."""
+    return CADENCE.get(freshness, DEFAULT_CADENCE)
+
+
+def retention_days() -> int:
+    """Days of check history kept; never fewer than 90."""
+    return max(MIN_RETENTION_DAYS, int(getattr(settings, "QUALITY_HISTORY_DAYS", 90)))
+
+
+def _stale_claim_after() -> timedelta:
+    """A run still ``running`` after this long lost its worker and may be claimed again."""
+    return timedelta(seconds=2 * float(settings.CHECK_TIMEOUT_S) + 60)
+
+
+def product_spec(product: DataProduct) -> ProductSpec:
+    """The pure engine's view of a product, built from its contract rows."""
+    return ProductSpec(
+        product_id=product.product_id,
+        table=product.table,
+        columns=tuple(
+            ColumnSpec(name=c.name, type=c.type, nullable=c.nullable)
+            for c in product.columns.all().order_by("position")
+        ),
+        checks=tuple(
+            CheckSpec(
+                name=q.name,
+                type=q.type,
+                severity=q.severity,
+                column=q.column or None,
+                params=dict(q.params or {}),
+            )
+            for q in product.checks.all().order_by("position")
+        ),
+        freshness_sla=product.sla_freshness,
+    )
+
+
+def _enqueue(run_id: int) -> None:
+    from .tasks import check_run_task
+
+    check_run_task.delay(run_id)
+
+
+def check_request(
+    *,
+    product: DataProduct,
+    trigger: str,
+    actor: object | None = None,
+    run_key: str | None = None,
+    enqueue: bool = True,
+) -> tuple[CheckRun, bool]:
+    """Create a queued run for ``product`` and queue its task on commit.
+
+    Returns ``(run, created)``. A manual or API request while a recent run of the product is
+    still queued or running returns that run instead of piling up another one; a ``run_key``
+    that exists already (a publish hook delivered twice) returns the existing run.
+    ``enqueue=False`` is for callers that run it themselves (``check_run``, the CLI).
+    """
+    if trigger in (RunTrigger.MANUAL, RunTrigger.API):
+        pending = (
+            product.check_runs.filter(
+                status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+                created_at__gte=timezone.now() - _stale_claim_after(),
+            )
+            .order_by("-id")
+            .first()
+        )
+        if pending is not None:
+            return pending, False
+    key = run_key or f"{trigger}:{product.pk}:{uuid.uuid4().hex}"
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            run = CheckRun.objects.create(
+                product=product,
+                trigger=trigger,
+                run_key=key,
+                requested_by=user,  # type: ignore[misc]
+                contract_version=product.version,
+            )
+    except IntegrityError:
+        return CheckRun.objects.get(run_key=key), False
+    if enqueue:
+        transaction.on_commit(partial(_enqueue, run.pk))
+    return run, True
+
+
+def checks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Claim every due product with a conditional UPDATE and queue one run each.
+
+    Returns the ids of the runs created. Zero rows updated means another beat or worker
+    claimed that product first; that is normal, not an error.
+    """
+    now = now or timezone.now()
+    due = (
+        DataProduct.objects.filter(status__in=SCHEDULED_STATUSES)
+        .filter(Q(next_check_at__lte=now) | Q(next_check_at__isnull=True))
+        .order_by("next_check_at")
+        .values_list("pk", "next_check_at", "sla_freshness")[:limit]
+    )
+    run_ids: list[int] = []
+    for pk, due_at, freshness in list(due):
+        with transaction.atomic():
+            claim = DataProduct.objects.filter(pk=pk)
+            claim = claim.filter(next_check_at=due_at) if due_at else claim.filter(
+                next_check_at__isnull=True
+            )
+            won = claim.update(next_check_at=now + check_cadence(freshness))
+            if not won:
+                continue
+            stamp = due_at.isoformat() if due_at else now.isoformat()
+            run = CheckRun.objects.create(
+                product_id=pk, trigger=RunTrigger.SCHEDULE, run_key=f"schedule:{pk}:{stamp}"
+            )
+            transaction.on_commit(partial(_enqueue, run.pk))
+        run_ids.append(run.pk)
+    return run_ids
+
+
+def _run_status(report: RunReport) -> str:
+    if not report.table_reachable or any(o.status == "error" for o in report.outcomes):
+        return RunStatus.ERROR
+    if any(not o.passed for o in report.outcomes):
+        return RunStatus.FAILED
+    return RunStatus.PASSED
+
+
+def _engine_report(product: DataProduct, now: datetime) -> RunReport:
+    """Run the pure engine; any failure around it becomes an ``error`` report, never a crash."""
+    started = time.perf_counter()
+    try:
+        warehouse = warehouse_from_url(settings.WAREHOUSE_URL)
+        return run_product(
+            warehouse, product_spec(product), now=now, timeout_s=float(settings.CHECK_TIMEOUT_S)
+        )
+    except Exception as exc:  # a bad WAREHOUSE_URL or an engine bug must not lose the run
+        log.exception("quality run of %s failed outside the checks", product.product_id)
+        message = f"the run could not start: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        return RunReport(
+            outcomes=[
+                CheckOutcome(
+                    check_name="run",
+                    type="schema",
+                    status="error",
+                    passed=False,
+                    severity="error",
+                    message=message,
+                )
+            ],
+            table_reachable=False,
+            statements_sent=0,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+@dataclass
+class _Transitions:
+    opened: Incident | None = None
+    resolved: Incident | None = None
+
+
+def check_run(
+    *,
+    product: DataProduct,
+    trigger: str = RunTrigger.MANUAL,
+    now: datetime | None = None,
+    run: CheckRun | None = None,
+) -> CheckRun:
+    """Run all of ``product``'s checks and record the history.
+
+    Steps:
+    1. claim the run (``queued -> running``, or a ``running`` run whose worker died); a run
+       that is finished, or running elsewhere, is returned untouched;
+    2. run the pure engine against ``settings.WAREHOUSE_URL``;
+    3. in one transaction: finish the run (only if our claim still holds), store one
+       CheckResult per outcome, update the product's lastValidated, qualityScore,
+       newest data time and next check time;
+    4. open or resolve the stale-data incident;
+    5. notify on incident transitions and on error-severity checks that newly fail.
+    """
+    now = now or timezone.now()
+    if run is None:
+        run, _ = check_request(product=product, trigger=trigger, enqueue=False)
+    token = uuid.uuid4().hex
+    claimed = (
+        CheckRun.objects.filter(pk=run.pk)
+        .filter(
+            Q(status=RunStatus.QUEUED)
+            | Q(status=RunStatus.RUNNING, started_at__lt=timezone.now() - _stale_claim_after())
+        )
+        .update(status=RunStatus.RUNNING, claim_token=token, started_at=now)
+    )
+    if not claimed:
+        run.refresh_from_db()
+        return run
+    try:
+        return _execute(product=product, run=run, token=token, now=now)
+    except Exception:
+        # Give the run back so a retry of the task can claim it again at once.
+        CheckRun.objects.filter(pk=run.pk, claim_token=token, status=RunStatus.RUNNING).update(
+            status=RunStatus.QUEUED, claim_token=""
+        )
+        raise
+
+
+def _execute(*, product: DataProduct, run: CheckRun, token: str, now: datetime) -> CheckRun:
+    product = DataProduct.objects.select_related("domain").get(pk=product.pk)
+    previous = selectors.last_finished_run(product)
+    report = _engine_report(product, now)
+    finished_at = now + timedelta(milliseconds=report.elapsed_ms)
+    status = _run_status(report)
+    with transaction.atomic():
+        won = CheckRun.objects.filter(
+            pk=run.pk, claim_token=token, status=RunStatus.RUNNING
+        ).update(
+            status=status,
+            finished_at=finished_at,
+            duration_ms=round(report.elapsed_ms, 3),
+            table_reachable=report.table_reachable,
+            statements_sent=report.statements_sent,
+            newest_data_at=report.newest_value_at,
+            contract_version=product.version,
+        )
+        if not won:  # another worker reclaimed this run while ours was slow; it records it
+            run.refresh_from_db()
+            return run
+        CheckResult.objects.bulk_create(
+            CheckResult(
+                run_id=run.pk,
+                position=i,
+                check_name=o.check_name,
+                check_type=o.type,
+                status=o.status,
+                passed=o.passed,
+                severity=o.severity,
+                message=o.message,
+                value=o.value,
+                created_at=finished_at,
+            )
+            for i, o in enumerate(report.outcomes)
+        )
+        fields: dict[str, object] = {
+            "last_validated_at": finished_at,
+            "quality_score": selectors.quality_score_compute(product),
+            "next_check_at": max(
+                product.next_check_at or now, now + check_cadence(product.sla_freshness)
+            ),
+        }
+        if report.newest_value_at is not None:
+            fields["newest_data_at"] = report.newest_value_at
+        DataProduct.objects.filter(pk=product.pk).update(**fields)
+    run.refresh_from_db()
+    product.refresh_from_db()
+
+    transitions = _sync_stale_incident(product=product, run=run, now=finished_at)
+    newly_failing = _newly_failing(report.outcomes, previous)
+    if transitions.opened is not None:
+        incident_notify(incident=transitions.opened, event="opened")
+    if transitions.resolved is not None:
+        incident_notify(incident=transitions.resolved, event="resolved")
+    if newly_failing:
+        notifications.check_failures(product=product, run=run, outcomes=newly_failing)
+    return run
+
+
+def _newly_failing(
+    outcomes: list[CheckOutcome], previous: CheckRun | None
+) -> list[CheckOutcome]:
+    """Error-severity outcomes that fail now and passed (or did not exist) last run."""
+    before: dict[str, bool] = {}
+    if previous is not None:
+        before = {r.check_name: r.passed for r in previous.results.all()}
+    return [
+        o
+        for o in outcomes
+        if o.severity == "error" and not o.passed and before.get(o.check_name, True)
+    ]
+
+
+def _sync_stale_incident(*, product: DataProduct, run: CheckRun, now: datetime) -> _Transitions:
+    """Open a stale-data incident on a freshness SLA breach; resolve it once data is fresh."""
+    limit_h = FRESHNESS_HOURS.get(product.sla_freshness)
+    newest = product.newest_data_at
+    if limit_h is None or newest is None:
+        return _Transitions()  # no evidence either way: leave any incident as it is
+    hours_stale = max(0.0, (now - newest).total_seconds() / 3600)
+    if hours_stale > limit_h:
+        message = (
+            f"{product.product_id}: newest data is {hours_stale:.1f} h old; "
+            f"the {product.sla_freshness} freshness SLA allows {limit_h:g} h"
+        )
+        try:
+            with transaction.atomic():
+                incident = Incident.objects.create(
+                    product=product,
+                    kind=STALE_INCIDENT,
+                    opened_at=now,
+                    message=message,
+                    opened_by_run=run,
+                )
+        except IntegrityError:  # already open: one incident, one notification
+            return _Transitions()
+        return _Transitions(opened=incident)
+    open_incident = product.incidents.filter(
+        kind=STALE_INCIDENT, status=IncidentStatus.OPEN
+    ).first()
+    if open_incident is None:
+        return _Transitions()
+    resolved = Incident.objects.filter(pk=open_incident.pk, status=IncidentStatus.OPEN).update(
+        status=IncidentStatus.RESOLVED,
+        resolved_at=now,
+        resolution=f"data is fresh again ({hours_stale:.1f} h old, SLA {limit_h:g} h)",
+    )
+    if not resolved:
+        return _Transitions()
+    open_incident.refresh_from_db()
+    return _Transitions(resolved=open_incident)
+
+
+def incident_notify(*, incident: Incident, event: str) -> bool:
+    """Tell owners and consumers about an incident event once; returns whether it was sent."""
+    stamp_field = "notified_open_at" if event == "opened" else "notified_resolved_at"
+    won = Incident.objects.filter(pk=incident.pk, **{f"{stamp_field}__isnull": True}).update(
+        **{stamp_field: timezone.now()}
+    )
+    if not won:
+        return False
+    notifications.incident_event(incident=incident, event=event)
+    return True
+
+
+def schedule_after_publish(version_id: int) -> None:
+    """AFTER_PUBLISH hook: queue a ``publish`` run of the product; never breaks a publish."""
+    try:
+        version = ContractVersion.objects.select_related("product").filter(pk=version_id).first()
+        if version is None or version.product.status == "retired":
+            return
+        check_request(
+            product=version.product, trigger=RunTrigger.PUBLISH, run_key=f"publish:{version_id}"
+        )
+    except Exception:  # the contract is committed already; a failed run request is logged
+        log.exception("could not schedule the publish run for contract version %s", version_id)
+
+
+def history_prune(*, now: datetime | None = None) -> int:
+    """Delete finished runs (and their results) older than the retention; keep each product's last."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=retention_days())
+    keep = {
+        selectors.last_finished_run_id(product_id)
+        for product_id in CheckRun.objects.values_list("product_id", flat=True).distinct()
+    }
+    old = CheckRun.objects.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).exclude(
+        pk__in=[k for k in keep if k is not None]
+    )
+    deleted, per_model = old.delete()
+    return int(per_model.get(CheckRun._meta.label, 0))

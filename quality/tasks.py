@@ -1,0 +1,41 @@
+"""Celery tasks for quality: thin wrappers that load ids and call a service.
+
+Safe to retry and to deliver twice (``acks_late``): the run row exists before the task is
+queued and ``check_run`` claims it with a conditional UPDATE, so a second delivery finds it
+finished (or running elsewhere) and stops.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+from .models import CheckRun
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def check_run_task(run_id: int) -> str | None:
+    """Run the queued CheckRun ``run_id``; returns its final status."""
+    run = CheckRun.objects.select_related("product").filter(pk=run_id).first()
+    if run is None:  # pruned or deleted with its product: nothing to do
+        return None
+    return services.check_run(product=run.product, trigger=run.trigger, run=run).status
+
+
+@shared_task(acks_late=True)
+def checks_dispatch_due_task() -> int:
+    """Claim the products whose checks are due and queue one run each (beat, every minute)."""
+    return len(services.checks_dispatch_due())
+
+
+@shared_task(acks_late=True)
+def history_prune_task() -> int:
+    """Drop check history past the retention (beat, daily)."""
+    return services.history_prune()
