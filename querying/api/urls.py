@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "querying-api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("query", views.QueryRunApi.as_view(), name="query"),
+    path("query.csv", views.QueryRunApi.as_view(), {"format": "csv"}, name="query-csv"),
+]

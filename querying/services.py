@@ -1,0 +1,255 @@
+"""Writes for governed queries: run one query for a user, and audit it whatever happens."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from querying.governor import QueryRefused, govern, scrub_error
+from querying.warehouses import QueryTimeout, WarehouseError, warehouse_from_url
+
+from .models import QueryDecision, QueryLog, QueryProductUse
+from .selectors import query_policy
+
+log = logging.getLogger(__name__)
+
+# The adapters raise WarehouseError both for "cannot reach the warehouse" and for engine errors
+# in the statement; these phrases mark the first kind (answered 503, not 400).
+_UNAVAILABLE_HINTS = (
+    "does not exist (run seed_demo",
+    "warehouse is locked",
+    "unsupported warehouse url",
+    "needs a file path",
+    "connection refused",
+    "could not connect",
+    "connection failed",
+    "timeout expired",
+    "could not translate host name",
+    "name or service not known",
+)
+
+
+@dataclass
+class QueryOutcome:
+    """What ``query_submit`` did: rows when allowed, a stable code and a safe message otherwise."""
+
+    decision: str
+    http_status: int = 200
+    code: str = ""
+    message: str = ""
+    columns: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    truncated: bool = False
+    query_time_ms: float = 0.0
+    products: list[str] = field(default_factory=list)
+    masked_columns: list[str] = field(default_factory=list)
+    pii_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    log_id: int | None = None
+
+    @property
+    def is_allowed(self) -> bool:
+        """Whether rows came back."""
+        return self.decision == QueryDecision.ALLOWED
+
+    @property
+    def row_count(self) -> int:
+        """Rows returned (after the cap)."""
+        return len(self.rows)
+
+
+def json_safe(value: Any) -> Any:
+    """A warehouse value as JSON: ISO timestamps, decimals as strings, bytes as base64.
+
+    Decimals stay strings so no precision is lost; NaN and infinities become the strings
+    "NaN", "Infinity" and "-Infinity" (strict JSON has no spelling for them).
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, (datetime, date, dtime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    return str(value)
+
+
+def _is_unavailable(exc: WarehouseError) -> bool:
+    text = str(exc).lower()
+    return type(exc).__name__ == "WarehouseUnavailable" or any(h in text for h in _UNAVAILABLE_HINTS)
+
+
+def _role(user: Any) -> str:
+    if getattr(user, "is_superuser", False):
+        return "admin"
+    return str(getattr(user, "role", "") or "")
+
+
+@transaction.atomic
+def _audit(
+    *, user: Any, sql: str, outcome: QueryOutcome, executed_sql: str, duration_ms: float | None,
+    now: datetime,
+) -> QueryLog:
+    """Append the QueryLog row (and one use row per product) for one request."""
+    entry = QueryLog.objects.create(
+        user=user if getattr(user, "pk", None) else None,
+        username=str(getattr(user, "username", "") or ""),
+        role=_role(user),
+        submitted_sql=sql,
+        executed_sql=executed_sql,
+        decision=outcome.decision,
+        code=outcome.code,
+        message=outcome.message,
+        products=outcome.products,
+        pii_columns=outcome.pii_columns,
+        masked_columns=outcome.masked_columns,
+        row_count=outcome.row_count if outcome.is_allowed else None,
+        truncated=outcome.truncated,
+        duration_ms=duration_ms,
+        created_at=now,
+    )
+    QueryProductUse.objects.bulk_create(
+        QueryProductUse(
+            log=entry,
+            product_id=product_id,
+            decision=outcome.decision,
+            duration_ms=duration_ms,
+            created_at=now,
+        )
+        for product_id in outcome.products
+    )
+    return entry
+
+
+def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOutcome:
+    """Run ``sql`` for ``user`` through the governor and the warehouse, and audit it.
+
+    Steps: resolve the user's policy (selectors.query_policy); govern the SQL (mask, cap,
+    refuse); execute it read-only with QUERY_TIMEOUT_S; convert values to JSON-safe ones;
+    append a QueryLog row whatever the decision. Never raises for bad SQL or a failing
+    warehouse: the outcome carries the code, HTTP status and a message safe to show.
+    """
+    now = now or timezone.now()
+    started = time.perf_counter()
+    policy, pii_columns, forbidden = query_policy(user, now=now)
+    executed_sql = ""
+    outcome: QueryOutcome
+    try:
+        warehouse = warehouse_from_url(settings.WAREHOUSE_URL)
+        governed = govern(
+            sql,
+            policy,
+            dialect=warehouse.dialect,
+            pii_columns=pii_columns,
+            forbidden_names=forbidden,
+        )
+    except QueryRefused as exc:
+        outcome = QueryOutcome(
+            decision=QueryDecision.REFUSED,
+            http_status=exc.http_status,
+            code=exc.code,
+            message=exc.message,
+        )
+        return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
+    except WarehouseError as exc:
+        log.warning("warehouse unavailable: %s", exc)
+        outcome = QueryOutcome(
+            decision=QueryDecision.ERROR, http_status=503, code="WAREHOUSE_UNAVAILABLE",
+            message="The warehouse is not available right now; try again later.",
+        )
+        return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
+
+    executed_sql = governed.display_sql()
+    base = {
+        "products": list(governed.products),
+        "masked_columns": list(governed.masked_columns),
+        "pii_columns": list(governed.pii_columns),
+        "warnings": list(governed.warnings),
+    }
+    try:
+        result = warehouse.execute(
+            governed.sql, timeout_s=settings.QUERY_TIMEOUT_S, max_rows=governed.max_rows
+        )
+    except QueryTimeout:
+        outcome = QueryOutcome(
+            decision=QueryDecision.TIMEOUT, http_status=408, code="TIMEOUT",
+            message=f"The query ran longer than {settings.QUERY_TIMEOUT_S:g} s and was cancelled; "
+            "narrow it with a WHERE clause or aggregate first.",
+            **base,
+        )
+    except WarehouseError as exc:
+        if _is_unavailable(exc):
+            log.warning("warehouse unavailable: %s", exc)
+            outcome = QueryOutcome(
+                decision=QueryDecision.ERROR, http_status=503, code="WAREHOUSE_UNAVAILABLE",
+                message="The warehouse is not available right now; try again later.", **base,
+            )
+        else:
+            keep = [c.name for p in policy.products for c in p.columns]
+            keep += [p.product_id for p in policy.products]
+            outcome = QueryOutcome(
+                decision=QueryDecision.ERROR, http_status=400, code="ENGINE_ERROR",
+                message=scrub_error(str(exc), keep=keep), **base,
+            )
+    else:
+        outcome = QueryOutcome(
+            decision=QueryDecision.ALLOWED,
+            columns=list(result.columns),
+            types=list(result.types),
+            rows=[[json_safe(v) for v in row] for row in result.rows],
+            truncated=result.truncated,
+            query_time_ms=round(result.elapsed_ms, 1),
+            **base,
+        )
+    return _finish(user, sql, outcome, executed_sql, started, now, executed=True)
+
+
+def _finish(
+    user: Any, sql: str, outcome: QueryOutcome, executed_sql: str, started: float,
+    now: datetime, *, executed: bool,
+) -> QueryOutcome:
+    # The audited duration is what the caller waited for (policy, governor and warehouse), so
+    # the latency SLA is measured as consumers experience it.
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    entry = _audit(
+        user=user, sql=sql, outcome=outcome, executed_sql=executed_sql,
+        duration_ms=duration_ms if executed else None, now=now,
+    )
+    outcome.log_id = entry.pk
+    return outcome
+
+
+def query_refuse_input(*, user: Any, submitted: str, code: str, message: str) -> QueryLog:
+    """Audit a request whose input was rejected before any SQL could be governed."""
+    outcome = QueryOutcome(decision=QueryDecision.REFUSED, http_status=400, code=code, message=message)
+    return _audit(
+        user=user, sql=submitted, outcome=outcome, executed_sql="", duration_ms=None,
+        now=timezone.now(),
+    )
