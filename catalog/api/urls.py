@@ -5,7 +5,14 @@ from . import views
 app_name = "catalog-api"
 
 urlpatterns = [
+    path("catalog/search", views.ProductSearchApi.as_view(), name="search"),
+    path("catalog/domains", views.DomainListApi.as_view(), name="domains"),
     path(
         "catalog/products/<str:product_id>", views.ProductDetailApi.as_view(), name="product-detail"
+    ),
+    path(
+        "catalog/products/<str:product_id>/consumers",
+        views.ProductConsumerRegisterApi.as_view(),
+        name="product-consumers",
     ),
 ]

@@ -1,22 +1,34 @@
-"""Catalog API: contract publishing (PUT) and the contract JSON Schema."""
+"""Catalog API: the write-up's discovery endpoints, contract publishing (PUT), the JSON Schema.
+
+Paths and bodies follow the write-up exactly (``/v1/catalog/search``, ``/v1/catalog/products/<id>``,
+``/v1/catalog/domains``, ``POST /v1/catalog/products/<id>/consumers``); everything beyond it is
+additive (pagination, filters, relevance, SLA status, incidents, changelog).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import restrict
+from catalog import selectors
 from catalog.contract import ContractError, json_schema
 from catalog.models import DataProduct
-from catalog.services import PublishRefused, product_document, product_publish
+from catalog.services import (
+    PublishRefused,
+    consumer_register,
+    product_document,
+    product_publish,
+)
 from config.api import error_response
+
+from . import serializers as s
 
 
 def contract_error_response(issues: list[Any], code: str = "INVALID_CONTRACT") -> Response:
@@ -69,19 +81,138 @@ class ProductPublishMixin:
         )
 
 
+def product_detail_body(user: Any, product: DataProduct) -> dict[str, Any]:
+    """The GET body: the contract document plus quality, consumers, incidents and changelog."""
+    panel = selectors.quality_panel(user=user, product=product)
+    body = product_document(product)
+    body["lastValidated"] = _iso(product.last_validated_at)
+    body["qualityScore"] = product.quality_score
+    body["freshness"] = getattr(product, "freshness_state", "unknown")
+    body["slaStatus"] = panel.sla.as_dict() if panel.sla is not None else None
+    body["qualityHistory"] = s.QualityResultSerializer(panel.history, many=True).data
+    body["consumers"] = s.ConsumerSerializer(
+        selectors.product_consumers(user=user, product=product), many=True
+    ).data
+    body["incidents"] = s.IncidentSerializer(panel.incidents, many=True).data
+    body["changelog"] = s.ChangelogEntrySerializer(
+        selectors.product_versions(user=user, product=product), many=True
+    ).data
+    body["warnings"] = s.deprecation_warnings(product)
+    return body
+
+
+def _iso(value: Any) -> str | None:
+    return s.serializers.DateTimeField().to_representation(value) if value else None
+
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("q", str, description="Search text; every word must match"),
+    OpenApiParameter("domain", str, description="Domain slug"),
+    OpenApiParameter("tag", str, description="Exact tag"),
+    OpenApiParameter("owner", str, description="Owner team (case-insensitive)"),
+    OpenApiParameter(
+        "status",
+        str,
+        description="Comma-separated statuses (default published), or any",
+    ),
+    OpenApiParameter("freshness", str, enum=["fresh", "stale", "unknown"]),
+    OpenApiParameter("minQualityScore", float, description="0-100"),
+    OpenApiParameter("hasPii", str, enum=["true", "false"]),
+    OpenApiParameter("page", int, description="1-based page number (default 1)"),
+    OpenApiParameter("pageSize", int, description="Products per page (default 50, max 200)"),
+]
+
+
+class ProductSearchApi(APIView):
+    """``GET /v1/catalog/search``: ranked, filtered, paginated product search."""
+
+    @extend_schema(
+        parameters=SEARCH_PARAMETERS,
+        responses={200: s.SearchResponseSerializer, 400: s.ErrorSerializer},
+        summary="Search data products",
+        description="Published products by default. Name matches rank above tags, then column "
+        "names, then descriptions; deprecated products come after current ones.",
+    )
+    def get(self, request: Request) -> Response:
+        paging = s.PageParamsSerializer(data=request.query_params)
+        paging.is_valid(raise_exception=True)
+        page, size = paging.validated_data["page"], paging.validated_data["pageSize"]
+        try:
+            qs = selectors.product_search(user=request.user, params=request.query_params)
+        except selectors.SearchInvalid as exc:
+            return error_response("INVALID", str(exc), status.HTTP_400_BAD_REQUEST, exc.errors)
+        count = qs.count()
+        offset = (page - 1) * size
+        products = list(qs[offset : offset + size]) if offset < count else []
+        return Response(
+            {
+                "count": count,
+                "page": page,
+                "pageSize": size,
+                "next": _page_url(request, page + 1) if offset + size < count else None,
+                "previous": _page_url(request, page - 1) if page > 1 else None,
+                "products": s.ProductSummarySerializer(products, many=True).data,
+            }
+        )
+
+
+def _page_url(request: Request, page: int) -> str:
+    params = request.query_params.copy()
+    params["page"] = str(page)
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
 class ProductDetailApi(ProductPublishMixin, APIView):
     """``/v1/catalog/products/<id>``: read the product (GET) or publish its contract (PUT)."""
 
+    @extend_schema(
+        responses={200: s.ProductDetailSerializer, 404: s.NotFoundSerializer},
+        summary="Get a data product with its quality history, consumers and changelog",
+    )
     def get(self, request: Request, product_id: str) -> Response:
-        product = (
-            restrict(DataProduct.objects.select_related("domain"), request.user, "view")
-            .prefetch_related("columns", "checks")
-            .filter(product_id=product_id)
-            .first()
-        )
+        product = selectors.product_get(user=request.user, product_id=product_id)
         if product is None:
             return not_found()
-        return Response(product_document(product))
+        return Response(product_detail_body(request.user, product))
+
+
+class DomainListApi(APIView):
+    """``GET /v1/catalog/domains``: domains with their number of published products."""
+
+    @extend_schema(
+        responses={200: s.DomainCountSerializer(many=True)},
+        summary="List domains with their published product counts",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.domain_counts(user=request.user))
+
+
+class ProductConsumerRegisterApi(APIView):
+    """``POST /v1/catalog/products/<id>/consumers``: register (or update) a consuming team."""
+
+    @extend_schema(
+        request=s.ConsumerRegisterInputSerializer,
+        responses={
+            200: s.ConsumerRegisterOutputSerializer,
+            400: s.ErrorSerializer,
+            404: s.NotFoundSerializer,
+        },
+        summary="Register as a consumer of a data product",
+    )
+    def post(self, request: Request, product_id: str) -> Response:
+        product = selectors.product_get(user=request.user, product_id=product_id)
+        if product is None:
+            return not_found()
+        data = s.ConsumerRegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, created = consumer_register(
+            product=product,
+            team=data.validated_data["team"],
+            use_case=data.validated_data["useCase"],
+            contact=data.validated_data["contact"],
+        )
+        # 200 either way, as in the write-up: scripts check for {"registered": true}.
+        return Response({"registered": True, "created": created})
 
 
 class ContractSchemaApi(APIView):

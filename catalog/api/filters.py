@@ -1,0 +1,131 @@
+"""Filters for catalog lists, shared by the search API and the search page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from catalog import search
+from catalog.contract import FRESHNESS_HOURS, STATUSES
+from catalog.models import Column, DataProduct
+
+FRESHNESS_STATES = ("fresh", "stale", "unknown")
+DEFAULT_STATUSES = ("published",)
+
+
+def freshness_state_expression(now=None) -> Case:  # type: ignore[no-untyped-def]
+    """SQL for fresh | stale | unknown: ``newest_data_at`` against the SLA's freshness hours."""
+    now = now or timezone.now()
+    fresh = [
+        When(sla_freshness=key, newest_data_at__gte=now - timedelta(hours=hours), then=Value("fresh"))
+        for key, hours in FRESHNESS_HOURS.items()
+    ]
+    return Case(
+        When(newest_data_at__isnull=True, then=Value("unknown")),
+        *fresh,
+        default=Value("stale"),
+        output_field=CharField(),
+    )
+
+
+def with_freshness(qs: QuerySet[DataProduct], now=None) -> QuerySet[DataProduct]:  # type: ignore[no-untyped-def]
+    """Annotate ``freshness_state`` on every product."""
+    return qs.annotate(freshness_state=freshness_state_expression(now))
+
+
+class StatusListField(forms.CharField):
+    """Comma-separated statuses (``published,deprecated``) or ``any``."""
+
+    def clean(self, value: object) -> tuple[str, ...] | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        items = tuple(dict.fromkeys(s.strip().lower() for s in str(text).split(",") if s.strip()))
+        if items == ("any",):
+            return tuple(STATUSES)
+        bad = [s for s in items if s not in STATUSES]
+        if bad:
+            raise forms.ValidationError(
+                f"unknown status {bad[0]!r}; use any of {', '.join(STATUSES)} (comma-separated) or any"
+            )
+        return items
+
+
+class StatusListFilter(django_filters.Filter):
+    field_class = StatusListField
+
+
+class ProductFilterSet(django_filters.FilterSet):
+    """Search and filter data products: ``q``, domain, tag, owner, status, freshness, score, PII."""
+
+    q = django_filters.CharFilter(method="filter_q", max_length=200, label="Search text")
+    domain = django_filters.CharFilter(field_name="domain__slug", max_length=63)
+    tag = django_filters.CharFilter(method="filter_tag", max_length=100)
+    owner = django_filters.CharFilter(
+        field_name="owner_team", lookup_expr="iexact", max_length=200, label="Owner team"
+    )
+    status = StatusListFilter(method="filter_status", label="Status (comma-separated, or any)")
+    freshness = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in FRESHNESS_STATES], method="filter_freshness"
+    )
+    minQualityScore = django_filters.NumberFilter(  # noqa: N815 - the API's camelCase name
+        field_name="quality_score",
+        lookup_expr="gte",
+        label="Minimum quality score (0-100)",
+        min_value=0,
+        max_value=100,
+    )
+    hasPii = django_filters.ChoiceFilter(  # noqa: N815
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_has_pii",
+        label="Has PII columns (true or false)",
+    )
+
+    class Meta:
+        model = DataProduct
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset: QuerySet[DataProduct]) -> QuerySet[DataProduct]:
+        """Apply the filters; the default status (published) applies when none is given."""
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.filter(status__in=DEFAULT_STATUSES)
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("q"):
+            queryset = search.rank(queryset, "")
+        return queryset
+
+    def filter_q(self, qs: QuerySet[DataProduct], name: str, value: str) -> QuerySet[DataProduct]:
+        return search.rank(qs, value)
+
+    def filter_status(
+        self, qs: QuerySet[DataProduct], name: str, value: tuple[str, ...] | None
+    ) -> QuerySet[DataProduct]:
+        return qs.filter(status__in=value) if value else qs
+
+    def filter_tag(self, qs: QuerySet[DataProduct], name: str, value: str) -> QuerySet[DataProduct]:
+        # Exact tag match. On PostgreSQL jsonb containment; SQLite has no JSON containment
+        # lookup, and icontains on the JSON text would match "revenue" inside "revenue_ops".
+        if search.uses_postgres():
+            return qs.filter(tags__contains=[value])
+        has_tag = RawSQL(
+            'EXISTS (SELECT 1 FROM json_each("catalog_dataproduct"."tags") AS t WHERE t.value = %s)',
+            (value,),
+            output_field=BooleanField(),
+        )
+        return qs.filter(has_tag)
+
+    def filter_freshness(
+        self, qs: QuerySet[DataProduct], name: str, value: str
+    ) -> QuerySet[DataProduct]:
+        return with_freshness(qs).filter(freshness_state=value)
+
+    def filter_has_pii(
+        self, qs: QuerySet[DataProduct], name: str, value: str
+    ) -> QuerySet[DataProduct]:
+        pii = Exists(Column.objects.filter(product=OuterRef("pk"), pii=True))
+        return qs.filter(pii) if value == "true" else qs.filter(~Q(pii))

@@ -1,0 +1,216 @@
+"""Catalog API shapes: the write-up's search, product, domain and consumer bodies (camelCase)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import DataProduct
+
+
+class OwnerSerializer(serializers.Serializer):
+    team = serializers.CharField(source="owner_team")
+    contact = serializers.EmailField(source="owner_contact")
+    slackChannel = serializers.CharField(source="owner_slack_channel")  # noqa: N815
+
+
+class SlaSerializer(serializers.Serializer):
+    freshness = serializers.ChoiceField(
+        source="sla_freshness", choices=["realtime", "1h", "4h", "24h"]
+    )
+    availability = serializers.FloatField(source="sla_availability")
+    queryLatencyP95Ms = serializers.FloatField(source="sla_query_latency_p95_ms")  # noqa: N815
+
+
+class DeprecationSerializer(serializers.Serializer):
+    sunsetAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    replacedBy = serializers.CharField(allow_null=True)  # noqa: N815
+    reason = serializers.CharField()
+
+
+def deprecation_of(product: DataProduct) -> dict[str, Any] | None:
+    """The deprecation notice of a deprecated or retired product, else None."""
+    if product.status not in ("deprecated", "retired"):
+        return None
+    sunset = product.deprecation_sunset_at
+    return {
+        "sunsetAt": serializers.DateTimeField().to_representation(sunset) if sunset else None,
+        "replacedBy": product.deprecation_replaced_by or None,
+        "reason": product.deprecation_reason,
+    }
+
+
+def deprecation_warnings(product: DataProduct) -> list[str]:
+    """Human warnings for a deprecated product: replacement and sunset."""
+    dep = deprecation_of(product)
+    if dep is None:
+        return []
+    text = f"{product.product_id} is {product.status}"
+    if dep["replacedBy"]:
+        text += f"; use {dep['replacedBy']} instead"
+    if dep["sunsetAt"]:
+        text += f"; it stops being served at {dep['sunsetAt']}"
+    return [text + "."]
+
+
+class ProductSummarySerializer(serializers.Serializer):
+    """One search hit: the write-up's fields, plus relevance, freshness and deprecation."""
+
+    id = serializers.CharField(source="product_id")
+    domain = serializers.CharField(source="domain.slug")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    owner = OwnerSerializer(source="*")
+    sla = SlaSerializer(source="*")
+    tags = serializers.ListField(child=serializers.CharField())
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    lastValidated = serializers.DateTimeField(source="last_validated_at", allow_null=True)  # noqa: N815
+    qualityScore = serializers.FloatField(source="quality_score", allow_null=True)  # noqa: N815
+    freshness = serializers.SerializerMethodField(help_text="fresh | stale | unknown")
+    relevance = serializers.SerializerMethodField(help_text="Search relevance; higher is better")
+    deprecation = serializers.SerializerMethodField()
+
+    def get_freshness(self, product: DataProduct) -> str:
+        return str(getattr(product, "freshness_state", "unknown"))
+
+    def get_relevance(self, product: DataProduct) -> float:
+        return round(float(getattr(product, "relevance", 0.0) or 0.0), 4)
+
+    @extend_schema_field(DeprecationSerializer(allow_null=True))
+    def get_deprecation(self, product: DataProduct) -> dict[str, Any] | None:
+        return deprecation_of(product)
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="All matching products, not just this page")
+    page = serializers.IntegerField()
+    pageSize = serializers.IntegerField()  # noqa: N815
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    products = ProductSummarySerializer(many=True)
+
+
+class PageParamsSerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
+    pageSize = serializers.IntegerField(min_value=1, max_value=200, default=50)  # noqa: N815
+
+
+class DomainCountSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    productCount = serializers.IntegerField()  # noqa: N815
+
+
+class ColumnSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    type = serializers.CharField()
+    description = serializers.CharField()
+    pii = serializers.BooleanField()
+    nullable = serializers.BooleanField()
+    mask = serializers.CharField(required=False)
+
+
+class CheckSpecSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+    column = serializers.CharField(required=False)
+    params = serializers.DictField(required=False)
+    severity = serializers.CharField()
+
+
+class QualityResultSerializer(serializers.Serializer):
+    checkName = serializers.CharField(source="check_name")  # noqa: N815
+    type = serializers.CharField(source="check_type")
+    status = serializers.CharField(help_text="passed | failed | error")
+    passed = serializers.BooleanField()
+    severity = serializers.CharField()
+    message = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    checkedAt = serializers.DateTimeField(source="created_at")  # noqa: N815
+
+
+class ConsumerSerializer(serializers.Serializer):
+    team = serializers.CharField()
+    useCase = serializers.CharField(source="use_case")  # noqa: N815
+
+
+class IncidentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    openedAt = serializers.DateTimeField(source="opened_at")  # noqa: N815
+    resolvedAt = serializers.DateTimeField(source="resolved_at", allow_null=True)  # noqa: N815
+
+
+class ChangelogEntrySerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    publishedAt = serializers.DateTimeField(source="created_at")  # noqa: N815
+    changes = serializers.ListField(child=serializers.DictField())
+    isBreaking = serializers.BooleanField(source="is_breaking")  # noqa: N815
+    source = serializers.CharField()
+
+
+class SlaStatusSerializer(serializers.Serializer):
+    freshnessState = serializers.CharField()  # noqa: N815
+    hoursStale = serializers.FloatField(allow_null=True)  # noqa: N815
+    freshnessLimitH = serializers.FloatField()  # noqa: N815
+    availabilityPct = serializers.FloatField(allow_null=True)  # noqa: N815
+    availabilityTarget = serializers.FloatField()  # noqa: N815
+    availabilityMet = serializers.BooleanField(allow_null=True)  # noqa: N815
+    latencyP95Ms = serializers.FloatField(allow_null=True)  # noqa: N815
+    latencyTargetMs = serializers.FloatField()  # noqa: N815
+    latencyMet = serializers.BooleanField(allow_null=True)  # noqa: N815
+
+
+class ProductDetailSerializer(serializers.Serializer):
+    """The whole product: its contract, quality, consumers, incidents and changelog.
+
+    Documents the response of GET /v1/catalog/products/<id>; the body is built by
+    ``catalog.api.views.product_detail_body``.
+    """
+
+    id = serializers.CharField()
+    domain = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    owner = serializers.DictField(help_text="team, contact, slackChannel")
+    schema = ColumnSerializer(many=True)
+    sla = serializers.DictField(help_text="freshness, availability, queryLatencyP95Ms")
+    qualityChecks = CheckSpecSerializer(many=True)  # noqa: N815
+    tags = serializers.ListField(child=serializers.CharField())
+    version = serializers.IntegerField()
+    publishedAt = serializers.DateTimeField(required=False)  # noqa: N815
+    status = serializers.CharField()
+    table = serializers.CharField()
+    deprecation = DeprecationSerializer(required=False)
+    lastValidated = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    qualityScore = serializers.FloatField(allow_null=True)  # noqa: N815
+    freshness = serializers.CharField(help_text="fresh | stale | unknown")
+    slaStatus = SlaStatusSerializer(allow_null=True)  # noqa: N815
+    qualityHistory = QualityResultSerializer(many=True, help_text="Last 30, newest first")  # noqa: N815
+    consumers = ConsumerSerializer(many=True)
+    incidents = IncidentSerializer(many=True)
+    changelog = ChangelogEntrySerializer(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ConsumerRegisterInputSerializer(serializers.Serializer):
+    team = serializers.CharField(max_length=200, trim_whitespace=True)
+    useCase = serializers.CharField(max_length=5000, trim_whitespace=True)  # noqa: N815
+    contact = serializers.EmailField(max_length=254)
+
+
+class ConsumerRegisterOutputSerializer(serializers.Serializer):
+    registered = serializers.BooleanField()
+    created = serializers.BooleanField(help_text="False when the team was already registered")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.DictField(help_text='{"code", "message", "fields"?}')
+
+
+class NotFoundSerializer(serializers.Serializer):
+    error = serializers.CharField(default="Not found")

@@ -1,0 +1,168 @@
+"""Catalog search: which products match a query and in what order.
+
+The ranking rule, the same on every database (tests/catalog/test_search.py pins it):
+
+- a query is split into terms (lower-case letters and digits; at most ``MAX_TERMS``); a product
+  matches when *every* term appears in its name, tags, column names or description;
+- a match in the name beats one in the tags, which beats one in the column names, which beats
+  one in the description (weights 8 / 4 / 2 / 1, so one better field always wins over all the
+  worse ones together);
+- deprecated products are demoted: they come after every current product that matches, and
+  the API and pages label them with their replacement.
+
+PostgreSQL uses full-text search (``SearchVector`` weighted A name, B tags, C column names,
+D description; ``SearchRank`` with weights 1/8, 1/4, 1/2, 1 so the four classes keep the same
+order; prefix matching with ``term:*`` so "attrib" finds "attribution"). Other databases
+(SQLite, the embedded default) score with ``Case``/``When`` over ``icontains``. Both are one
+SQL query, so pagination and ``count`` stay in the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Column, DataProduct
+
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 64
+WEIGHTS = {"name": 8, "tags": 4, "columns": 2, "description": 1}
+# SearchRank weights are listed D, C, B, A; keep the 1:2:4:8 ratio of WEIGHTS.
+PG_RANK_WEIGHTS = [0.125, 0.25, 0.5, 1.0]
+TS_CONFIG = "english"
+_TERM = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def terms_of(query: str) -> list[str]:
+    """The distinct lower-case terms of ``query``, in order, capped in number and length."""
+    seen: list[str] = []
+    for raw in _TERM.findall((query or "").lower()):
+        term = raw[:MAX_TERM_LENGTH]
+        if term not in seen:
+            seen.append(term)
+        if len(seen) == MAX_TERMS:
+            break
+    return seen
+
+
+def uses_postgres() -> bool:
+    """Whether the default database can do PostgreSQL full-text search."""
+    return connection.vendor == "postgresql"
+
+
+def rank(qs: QuerySet[DataProduct], query: str) -> QuerySet[DataProduct]:
+    """Keep the products matching every term of ``query``, annotated ``relevance``, best first.
+
+    An empty query keeps everything (relevance 0), newest first.
+    """
+    terms = terms_of(query)
+    demoted = Case(
+        When(status="deprecated", then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    qs = qs.annotate(is_demoted=demoted)
+    if not terms:
+        return qs.annotate(relevance=Value(0.0, output_field=FloatField())).order_by(
+            "is_demoted", F("published_at").desc(nulls_last=True), "product_id"
+        )
+    if uses_postgres():
+        qs = _rank_postgres(qs, terms)
+    else:
+        qs = _rank_portable(qs, terms)
+    return qs.order_by("is_demoted", "-relevance", "product_id")
+
+
+def _column_names() -> Subquery:
+    return Subquery(
+        Column.objects.filter(product=OuterRef("pk"))
+        .values("product")
+        .annotate(names=StringAgg("name", delimiter=" "))
+        .values("names")[:1],
+        output_field=TextField(),
+    )
+
+
+def _rank_postgres(qs: QuerySet[DataProduct], terms: Sequence[str]) -> QuerySet[DataProduct]:
+    vector = (
+        SearchVector("name", weight="A", config=TS_CONFIG)
+        + SearchVector(Cast("tags", TextField()), weight="B", config=TS_CONFIG)
+        # Column names are snake_case; the parser splits "campaign_id" into its words.
+        + SearchVector(
+            Coalesce(_column_names(), Value(""), output_field=TextField()),
+            weight="C",
+            config=TS_CONFIG,
+        )
+        + SearchVector("description", weight="D", config=TS_CONFIG)
+    )
+    # Terms are letters and digits only (terms_of), so the raw tsquery cannot be malformed.
+    query = SearchQuery(" & ".join(f"{t}:*" for t in terms), search_type="raw", config=TS_CONFIG)
+    return (
+        qs.annotate(search=vector)
+        .filter(search=query)
+        .annotate(relevance=SearchRank(F("search"), query, weights=PG_RANK_WEIGHTS))
+    )
+
+
+def _rank_portable(qs: QuerySet[DataProduct], terms: Sequence[str]) -> QuerySet[DataProduct]:
+    total = None
+    for term in terms:
+        in_columns = Exists(Column.objects.filter(product=OuterRef("pk"), name__icontains=term))
+        qs = qs.filter(
+            Q(name__icontains=term)
+            | Q(tags__icontains=term)
+            | in_columns
+            | Q(description__icontains=term)
+        )
+        parts = [
+            Case(When(name__icontains=term, then=Value(WEIGHTS["name"])), default=Value(0)),
+            Case(When(tags__icontains=term, then=Value(WEIGHTS["tags"])), default=Value(0)),
+            Case(When(in_columns, then=Value(WEIGHTS["columns"])), default=Value(0)),
+            Case(
+                When(description__icontains=term, then=Value(WEIGHTS["description"])),
+                default=Value(0),
+            ),
+        ]
+        for part in parts:
+            total = part if total is None else total + part
+    return qs.annotate(relevance=Cast(total, FloatField()))
+
+
+def highlight(text: str, query: str) -> SafeString:
+    """``text`` HTML-escaped, with every term of ``query`` wrapped in ``<mark>``."""
+    text = text or ""
+    terms = terms_of(query)
+    if not terms:
+        return escape(text)
+    # Match on the raw text and escape each piece, so a term can never land inside an entity
+    # such as ``&amp;`` and nothing the user typed reaches the page unescaped.
+    pattern = re.compile(
+        "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE
+    )
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out.append(str(escape(text[last : match.start()])))
+        out.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above

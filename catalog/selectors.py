@@ -1,0 +1,193 @@
+"""Reads for the catalog: every selector takes the acting user and goes through ``restrict``.
+
+Quality history, SLA status and incidents come from ``quality.selectors``; until that module
+is importable the catalog shows "no data yet" instead of failing (``quality_panel``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.models import TeamMembership
+from accounts.permissions import can, restrict
+
+from .api.filters import ProductFilterSet, with_freshness
+from .models import Column, Consumer, ContractVersion, DataProduct, Domain, ProductStatus
+
+
+class SearchInvalid(ValueError):
+    """Bad search parameters; ``errors`` maps each parameter to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        first = next(iter(errors.items()))
+        super().__init__(f"{first[0]}: {first[1][0]}")
+
+
+def product_search(
+    *, user: Any, params: Mapping[str, Any], now: datetime | None = None
+) -> QuerySet[DataProduct]:
+    """Products ``user`` may view that match ``params`` (ProductFilterSet), best first.
+
+    Raises SearchInvalid naming the bad parameter.
+    """
+    base = with_freshness(
+        restrict(DataProduct.objects.select_related("domain"), user, "view"), now
+    )
+    filterset = ProductFilterSet(params, queryset=base)
+    if not filterset.is_valid():
+        raise SearchInvalid({k: [str(m) for m in v] for k, v in filterset.errors.items()})
+    return filterset.qs
+
+
+def search_facets(qs: QuerySet[DataProduct], *, tag_limit: int = 15) -> dict[str, list[tuple[str, int]]]:
+    """Counts per domain, tag, status and freshness over the matching products."""
+    plain = qs.order_by()
+    domains = plain.values_list("domain__slug").annotate(n=Count("pk")).order_by("domain__slug")
+    statuses = plain.values_list("status").annotate(n=Count("pk")).order_by("status")
+    freshness = (
+        plain.values_list("freshness_state").annotate(n=Count("pk")).order_by("freshness_state")
+    )
+    tags: Counter[str] = Counter()
+    for row in plain.values_list("tags", flat=True)[:5000]:
+        tags.update(t for t in row or [] if isinstance(t, str))
+    return {
+        "domain": [(d, n) for d, n in domains],
+        "tag": sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:tag_limit],
+        "status": [(s, n) for s, n in statuses],
+        "freshness": [(f, n) for f, n in freshness],
+    }
+
+
+def product_get(*, user: Any, product_id: str) -> DataProduct | None:
+    """The product ``user`` may view, with columns, checks and domain loaded; else None."""
+    return (
+        with_freshness(restrict(DataProduct.objects.select_related("domain"), user, "view"))
+        .prefetch_related(
+            Prefetch("columns", queryset=Column.objects.order_by("position")), "checks"
+        )
+        .filter(product_id=product_id)
+        .first()
+    )
+
+
+def product_versions(*, user: Any, product: DataProduct, limit: int = 50) -> list[ContractVersion]:
+    """The product's contract versions, newest first (the changelog)."""
+    qs = restrict(ContractVersion.objects.filter(product=product), user, "view")
+    return list(qs.select_related("published_by").order_by("-id")[:limit])
+
+
+def product_consumers(*, user: Any, product: DataProduct) -> list[Consumer]:
+    """Teams registered as consumers of the product."""
+    return list(restrict(Consumer.objects.filter(product=product), user, "view").order_by("team"))
+
+
+def domain_counts(*, user: Any) -> list[dict[str, Any]]:
+    """``[{"domain", "productCount"}]`` over the published products ``user`` may view."""
+    rows = (
+        restrict(DataProduct.objects.published(), user, "view")
+        .order_by()
+        .values("domain__slug")
+        .annotate(n=Count("pk"))
+        .order_by("domain__slug")
+    )
+    return [{"domain": r["domain__slug"], "productCount": r["n"]} for r in rows]
+
+
+def domain_list(*, user: Any) -> list[Domain]:
+    """Every domain ``user`` may see, with ``product_count`` of its published products."""
+    counts = {d["domain"]: d["productCount"] for d in domain_counts(user=user)}
+    domains = list(restrict(Domain.objects.all(), user, "view").order_by("slug"))
+    for domain in domains:
+        domain.product_count = counts.get(domain.slug, 0)  # type: ignore[attr-defined]
+    return domains
+
+
+def domain_get(*, user: Any, slug: str) -> Domain | None:
+    """The domain called ``slug``, if ``user`` may see it."""
+    return restrict(Domain.objects.all(), user, "view").filter(slug=slug).first()
+
+
+def domain_products(*, user: Any, domain: Domain) -> QuerySet[DataProduct]:
+    """The domain's products ``user`` may view (drafts only for its team), by status then id."""
+    return (
+        with_freshness(restrict(DataProduct.objects.filter(domain=domain), user, "view"))
+        .select_related("domain")
+        .order_by("status", "product_id")
+    )
+
+
+def domain_owners(*, user: Any, domain: Domain) -> list[TeamMembership]:
+    """The domain team's owners (a team list is not secret inside the company)."""
+    if not can(user, "view", domain):
+        return []
+    return list(
+        TeamMembership.objects.filter(domain=domain, is_owner=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def recently_updated(*, user: Any, limit: int = 8) -> list[DataProduct]:
+    """The products ``user`` may view that changed most recently (drafts excluded)."""
+    qs = restrict(DataProduct.objects.select_related("domain"), user, "view").exclude(
+        status__in=[ProductStatus.DRAFT, ProductStatus.RETIRED]
+    )
+    return list(qs.order_by("-updated_at")[:limit])
+
+
+def _quality() -> ModuleType | None:
+    try:
+        from quality import selectors
+    except ImportError:
+        return None
+    return selectors
+
+
+def _call(name: str, *args: Any, **kwargs: Any) -> Any:
+    module = _quality()
+    func = getattr(module, name, None) if module is not None else None
+    if func is None:
+        return None
+    return func(*args, **kwargs)
+
+
+def open_incidents(*, user: Any, limit: int = 10) -> list[Any]:
+    """Open incidents on products ``user`` may view ([] until quality lands)."""
+    incidents = _call("open_incidents", user)
+    return list(incidents[:limit]) if incidents is not None else []
+
+
+@dataclass
+class QualityPanel:
+    """What the product page and API show about quality; empty lists mean "no data yet"."""
+
+    history: list[Any] = field(default_factory=list)
+    latest: list[Any] = field(default_factory=list)
+    scores: list[tuple[datetime, float]] = field(default_factory=list)
+    sla: Any = None
+    incidents: list[Any] = field(default_factory=list)
+
+
+def quality_panel(
+    *, user: Any, product: DataProduct, now: datetime | None = None, history_limit: int = 30
+) -> QualityPanel:
+    """Quality history, last results, score history, SLA status and incidents of a product."""
+    if not can(user, "view", product):
+        return QualityPanel()
+    now = now or timezone.now()
+    return QualityPanel(
+        history=list(_call("product_quality_history", product, limit=history_limit) or []),
+        latest=list(_call("latest_results", product) or []),
+        scores=list(_call("score_history", product, days=90) or []),
+        sla=_call("sla_status", product, now=now),
+        incidents=list(_call("product_incidents", product) or [])[:50],
+    )

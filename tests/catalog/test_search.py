@@ -1,0 +1,178 @@
+"""Search ranking and filters: the same order on SQLite and PostgreSQL (DATABASE_URL picks)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import DataProduct
+from catalog.search import highlight, terms_of
+from catalog.selectors import SearchInvalid, product_search
+from catalog.services import product_publish
+from tests.factories import contract_document
+
+
+def publish(product_id: str, **overrides: Any) -> DataProduct:
+    doc = contract_document(product_id, qualityChecks=[], **overrides)
+    return product_publish(actor=None, document=doc).product
+
+
+def deprecate(product: DataProduct, replaced_by: str = "") -> None:
+    # Straight to the row: the lifecycle gates are tested with the services, not here.
+    DataProduct.objects.filter(pk=product.pk).update(
+        status="deprecated",
+        deprecation_replaced_by=replaced_by,
+        deprecation_sunset_at=timezone.now() + timedelta(days=90),
+        deprecation_reason="replaced",
+    )
+
+
+def col(name: str, description: str = "A column") -> dict[str, Any]:
+    return {"column": name, "type": "string", "description": description}
+
+
+def ids(qs: Any) -> list[str]:
+    return [p.product_id for p in qs]
+
+
+@pytest.fixture
+def ranked_products(db: Any) -> None:
+    # Each product mentions "orbit" in exactly one field.
+    publish("marketing.in_description", name="Plain", tags=["x"], description="Orbit data",
+            schema=[col("a")])
+    publish("marketing.in_columns", name="Plain", tags=["x"], description="Nothing",
+            schema=[col("orbit_id")])
+    publish("marketing.in_tags", name="Plain", tags=["orbit"], description="Nothing",
+            schema=[col("a")])
+    publish("marketing.in_name", name="Orbit Facts", tags=["x"], description="Nothing",
+            schema=[col("a")])
+    publish("marketing.unrelated", name="Plain", tags=["x"], description="Nothing",
+            schema=[col("a")])
+
+
+def test_terms_are_lowercase_words_without_punctuation_and_capped() -> None:
+    assert terms_of("  Campaign-Attribution; DROP TABLE x  ") == [
+        "campaign", "attribution", "drop", "table", "x",
+    ]
+    assert terms_of("a b c d e f g h i j") == ["a", "b", "c", "d", "e", "f", "g", "h"]
+    assert terms_of("campaign_id") == ["campaign", "id"]
+    assert terms_of("") == []
+
+
+def test_name_beats_tags_beats_columns_beats_description(ranked_products: None, analyst: Any) -> None:
+    found = ids(product_search(user=analyst, params={"q": "orbit"}))
+    assert found == [
+        "marketing.in_name", "marketing.in_tags", "marketing.in_columns", "marketing.in_description",
+    ]
+
+
+def test_a_name_match_outranks_a_product_matching_every_other_field(db: Any, analyst: Any) -> None:
+    publish("marketing.everywhere_else", name="Plain", tags=["comet"], description="comet facts",
+            schema=[col("comet_id")])
+    publish("marketing.name_only", name="Comet", tags=["x"], description="Nothing",
+            schema=[col("a")])
+    assert ids(product_search(user=analyst, params={"q": "comet"}))[0] == "marketing.name_only"
+
+
+def test_every_word_of_the_query_must_match(ranked_products: None, analyst: Any) -> None:
+    assert ids(product_search(user=analyst, params={"q": "orbit facts"})) == ["marketing.in_name"]
+    assert ids(product_search(user=analyst, params={"q": "orbit zzzunknown"})) == []
+
+
+def test_prefix_of_a_word_matches(ranked_products: None, analyst: Any) -> None:
+    assert "marketing.in_name" in ids(product_search(user=analyst, params={"q": "orbi"}))
+
+
+def test_deprecated_products_are_demoted_below_current_ones(db: Any, analyst: Any) -> None:
+    old = publish("finance.old_ledger", name="Ledger", schema=[col("a")])
+    publish("finance.ledger_description", name="Books", description="the ledger", schema=[col("a")])
+    deprecate(old, "finance.ledger_description")
+    found = ids(product_search(user=analyst, params={"q": "ledger", "status": "published,deprecated"}))
+    assert found == ["finance.ledger_description", "finance.old_ledger"]
+
+
+def test_search_lists_published_products_only_by_default(db: Any, analyst: Any) -> None:
+    publish("marketing.live", name="Live")
+    deprecate(publish("marketing.gone", name="Gone"))
+    assert ids(product_search(user=analyst, params={})) == ["marketing.live"]
+    assert set(ids(product_search(user=analyst, params={"status": "any"}))) == {
+        "marketing.live", "marketing.gone",
+    }
+
+
+def test_drafts_are_visible_to_their_team_only(marketing: Any, member: Any, outsider: Any) -> None:
+    publish("marketing.wip", name="Work in progress", status="draft")
+    assert ids(product_search(user=member, params={"status": "draft"})) == ["marketing.wip"]
+    assert ids(product_search(user=outsider, params={"status": "draft"})) == []
+
+
+def test_anonymous_users_find_nothing(ranked_products: None) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    assert ids(product_search(user=AnonymousUser(), params={})) == []
+
+
+def test_tag_filter_matches_whole_tags_only(db: Any, analyst: Any) -> None:
+    publish("marketing.one", tags=["revenue"])
+    publish("marketing.two", tags=["revenue_ops", "Revenue2"])
+    assert ids(product_search(user=analyst, params={"tag": "revenue"})) == ["marketing.one"]
+    assert ids(product_search(user=analyst, params={"tag": "revenue_ops"})) == ["marketing.two"]
+    assert ids(product_search(user=analyst, params={"tag": "reven"})) == []
+
+
+def test_filters_by_domain_owner_pii_and_score(db: Any, analyst: Any) -> None:
+    a = publish("marketing.with_pii", schema=[{**col("user_ref"), "pii": True}])
+    publish("finance.no_pii", owner={"team": "Finance Data", "contact": "f@x.io",
+                                     "slackChannel": "#f"}, schema=[col("a")])
+    DataProduct.objects.filter(pk=a.pk).update(quality_score=95.0)
+    assert ids(product_search(user=analyst, params={"domain": "finance"})) == ["finance.no_pii"]
+    assert ids(product_search(user=analyst, params={"owner": "finance data"})) == ["finance.no_pii"]
+    assert ids(product_search(user=analyst, params={"hasPii": "true"})) == ["marketing.with_pii"]
+    assert ids(product_search(user=analyst, params={"hasPii": "false"})) == ["finance.no_pii"]
+    assert ids(product_search(user=analyst, params={"minQualityScore": "90"})) == [
+        "marketing.with_pii"
+    ]
+
+
+def test_freshness_filter_compares_newest_data_with_the_sla(db: Any, analyst: Any) -> None:
+    now = timezone.now()
+    fresh = publish("marketing.fresh")  # the seed's SLA: 1h
+    stale = publish("marketing.stale")
+    publish("marketing.never_checked")
+    DataProduct.objects.filter(pk=fresh.pk).update(newest_data_at=now - timedelta(minutes=20))
+    DataProduct.objects.filter(pk=stale.pk).update(newest_data_at=now - timedelta(hours=3))
+    assert ids(product_search(user=analyst, params={"freshness": "fresh"})) == ["marketing.fresh"]
+    assert ids(product_search(user=analyst, params={"freshness": "stale"})) == ["marketing.stale"]
+    assert ids(product_search(user=analyst, params={"freshness": "unknown"})) == [
+        "marketing.never_checked"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "published,bogus"}, "status"),
+        ({"freshness": "rotten"}, "freshness"),
+        ({"minQualityScore": "lots"}, "minQualityScore"),
+        ({"minQualityScore": "101"}, "minQualityScore"),
+        ({"hasPii": "maybe"}, "hasPii"),
+    ],
+)
+def test_bad_filter_values_are_refused_naming_the_parameter(
+    db: Any, analyst: Any, params: dict[str, str], field: str
+) -> None:
+    with pytest.raises(SearchInvalid) as caught:
+        list(product_search(user=analyst, params=params))
+    assert field in caught.value.errors
+
+
+def test_highlight_escapes_before_marking_matches() -> None:
+    out = highlight("<b>Campaign</b> & campaigns", "campaign amp")
+    assert out == "&lt;b&gt;<mark>Campaign</mark>&lt;/b&gt; &amp; <mark>campaign</mark>s"
+
+
+def test_highlight_without_query_only_escapes() -> None:
+    assert highlight("<script>", "") == "&lt;script&gt;"
