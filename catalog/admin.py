@@ -224,6 +224,16 @@ class ProductAdmin(DomainScopedAdmin):
     list_filter = ["status", "domain"]
     search_fields = ["product_id", "name", "description", "tags"]
     readonly_fields = ["published_at", "last_validated_at", "quality_score", "newest_data_at"]
+    actions = ["run_checks_now"]
+
+    @admin.action(description="Run checks now")
+    def run_checks_now(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        from quality.services import check_request  # quality depends on catalog, not back
+
+        allowed = [p for p in queryset if permissions.can(request.user, "run_checks", p)]
+        for product in allowed:
+            check_request(product=product, trigger="manual", actor=request.user)
+        self.message_user(request, f"Queued checks for {len(allowed)} product(s).")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(self.readonly_fields)

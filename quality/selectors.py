@@ -256,6 +256,15 @@ def incidents_per_month(user: Any = None) -> list[dict[str, Any]]:
     qs = Incident.objects.all()
     if user is not None:
         qs = restrict(qs, user, "view")
+    return _per_month(qs)
+
+
+def incidents_per_month_in(*, domains: QuerySet[Any]) -> list[dict[str, Any]]:
+    """Incidents opened per month on the products of ``domains`` (the admin's scope)."""
+    return _per_month(Incident.objects.filter(product__domain__in=domains))
+
+
+def _per_month(qs: QuerySet[Incident]) -> list[dict[str, Any]]:
     rows = (
         qs.annotate(month=TruncMonth("opened_at"))
         .values("month")
@@ -275,6 +284,7 @@ def incidents_visible(user: Any) -> QuerySet[Incident]:
 __all__ = [
     "SlaStatus",
     "incidents_per_month",
+    "incidents_per_month_in",
     "latest_results",
     "open_incidents",
     "product_incidents",

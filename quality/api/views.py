@@ -1,0 +1,151 @@
+"""Quality API: run history and on-demand runs, quality status with SLA, incidents."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import can, restrict
+from catalog.api.views import not_found
+from catalog.models import DataProduct
+from config.api import error_response
+from quality import selectors, services
+from quality.models import RunTrigger
+
+from .serializers import CheckResultSerializer, CheckRunSerializer, IncidentSerializer
+
+SCORE_FORMULA = (
+    "Share of passed check results over the product's last 30 finished runs, in percent; "
+    "error-severity results weigh 1, warning-severity results 0.5; an errored check counts "
+    "as failed."
+)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "pageSize"
+    max_page_size = 100
+
+
+def _readable_product(request: Request, product_id: str) -> DataProduct | None:
+    return (
+        restrict(DataProduct.objects.select_related("domain"), request.user, "view")
+        .filter(product_id=product_id)
+        .first()
+    )
+
+
+class ProductRunsApi(APIView):
+    """``/v1/quality/products/<id>/runs``: run history (GET) and a new run (POST, owners)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="1-based page"),
+            OpenApiParameter("pageSize", int, description="runs per page (max 100)"),
+        ],
+        responses={200: CheckRunSerializer(many=True), 404: OpenApiResponse(description="Not found")},
+        summary="Check-run history of a product, newest first",
+    )
+    def get(self, request: Request, product_id: str) -> Response:
+        product = _readable_product(request, product_id)
+        if product is None:
+            return not_found()
+        paginator = Pagination()
+        runs: QuerySet = selectors.product_runs(product)
+        page = paginator.paginate_queryset(runs, request, view=self)
+        return paginator.get_paginated_response(CheckRunSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: CheckRunSerializer,
+            403: OpenApiResponse(description="Not an owner of the product's domain"),
+            404: OpenApiResponse(description="Not found"),
+        },
+        summary="Run a product's checks now (queued; returns the run)",
+    )
+    def post(self, request: Request, product_id: str) -> Response:
+        product = _readable_product(request, product_id)
+        if product is None:
+            return not_found()
+        if not can(request.user, "run_checks", product):
+            return error_response(
+                "FORBIDDEN",
+                f"only owners of domain {product.domain.slug} and admins may run checks",
+                status.HTTP_403_FORBIDDEN,
+            )
+        run, created = services.check_request(
+            product=product, trigger=RunTrigger.API, actor=request.user
+        )
+        run.refresh_from_db()  # with eager Celery (tests, demo) it has finished already
+        body = dict(CheckRunSerializer(run).data)
+        body["created"] = created
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class ProductQualityApi(APIView):
+    """``/v1/quality/products/<id>``: score, last validation, SLA status, latest results."""
+
+    @extend_schema(responses={200: {"type": "object"}}, summary="Quality and SLA status of a product")
+    def get(self, request: Request, product_id: str) -> Response:
+        product = _readable_product(request, product_id)
+        if product is None:
+            return not_found()
+        now = timezone.now()
+        return Response(
+            {
+                "product": product.product_id,
+                "qualityScore": selectors.quality_score(product),
+                "scoreFormula": SCORE_FORMULA,
+                "lastValidated": product.last_validated_at,
+                "nextCheckAt": product.next_check_at,
+                "checkEveryMinutes": services.check_cadence(product.sla_freshness).total_seconds()
+                / 60,
+                "sla": selectors.sla_status(product, now=now).as_dict(),
+                "latestResults": CheckResultSerializer(
+                    selectors.latest_results(product), many=True
+                ).data,
+                "incidents": IncidentSerializer(
+                    selectors.product_incidents(product).select_related("product")[:20], many=True
+                ).data,
+            }
+        )
+
+
+class IncidentListApi(APIView):
+    """``/v1/quality/incidents``: incidents on products the caller may read."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["open", "resolved"])],
+        responses={200: IncidentSerializer(many=True)},
+        summary="Incidents, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        wanted = request.query_params.get("status")
+        if wanted not in (None, "", "open", "resolved"):
+            return error_response(
+                "INVALID",
+                "status: must be open or resolved",
+                status.HTTP_400_BAD_REQUEST,
+                {"status": ["must be open or resolved"]},
+            )
+        qs = selectors.incidents_visible(request.user)
+        if wanted:
+            qs = qs.filter(status=wanted)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(IncidentSerializer(page, many=True).data)
+
+
+class IncidentsPerMonthApi(APIView):
+    """``/v1/quality/incidents/per-month``: incident counts per month for the caller's products."""
+
+    @extend_schema(responses={200: {"type": "array"}}, summary="Incidents opened per month")
+    def get(self, request: Request) -> Response:
+        return Response(selectors.incidents_per_month(request.user))
