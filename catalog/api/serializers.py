@@ -10,13 +10,13 @@ from rest_framework import serializers
 from catalog.models import DataProduct
 
 
-class OwnerSerializer(serializers.Serializer):
+class ProductOwnerSerializer(serializers.Serializer):
     team = serializers.CharField(source="owner_team")
     contact = serializers.EmailField(source="owner_contact")
     slackChannel = serializers.CharField(source="owner_slack_channel")  # noqa: N815
 
 
-class SlaSerializer(serializers.Serializer):
+class ProductSlaSerializer(serializers.Serializer):
     freshness = serializers.ChoiceField(
         source="sla_freshness", choices=["realtime", "1h", "4h", "24h"]
     )
@@ -24,7 +24,7 @@ class SlaSerializer(serializers.Serializer):
     queryLatencyP95Ms = serializers.FloatField(source="sla_query_latency_p95_ms")  # noqa: N815
 
 
-class DeprecationSerializer(serializers.Serializer):
+class ProductDeprecationSerializer(serializers.Serializer):
     sunsetAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
     replacedBy = serializers.CharField(allow_null=True)  # noqa: N815
     reason = serializers.CharField()
@@ -62,8 +62,8 @@ class ProductSummarySerializer(serializers.Serializer):
     domain = serializers.CharField(source="domain.slug")
     name = serializers.CharField()
     description = serializers.CharField()
-    owner = OwnerSerializer(source="*")
-    sla = SlaSerializer(source="*")
+    owner = ProductOwnerSerializer(source="*")
+    sla = ProductSlaSerializer(source="*")
     tags = serializers.ListField(child=serializers.CharField())
     version = serializers.IntegerField()
     status = serializers.CharField()
@@ -79,7 +79,7 @@ class ProductSummarySerializer(serializers.Serializer):
     def get_relevance(self, product: DataProduct) -> float:
         return round(float(getattr(product, "relevance", 0.0) or 0.0), 4)
 
-    @extend_schema_field(DeprecationSerializer(allow_null=True))
+    @extend_schema_field(ProductDeprecationSerializer(allow_null=True))
     def get_deprecation(self, product: DataProduct) -> dict[str, Any] | None:
         return deprecation_of(product)
 
@@ -103,7 +103,7 @@ class DomainCountSerializer(serializers.Serializer):
     productCount = serializers.IntegerField()  # noqa: N815
 
 
-class ColumnSerializer(serializers.Serializer):
+class ContractColumnSerializer(serializers.Serializer):
     column = serializers.CharField()
     type = serializers.CharField()
     description = serializers.CharField()
@@ -112,7 +112,7 @@ class ColumnSerializer(serializers.Serializer):
     mask = serializers.CharField(required=False)
 
 
-class CheckSpecSerializer(serializers.Serializer):
+class ContractCheckSerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField()
     column = serializers.CharField(required=False)
@@ -120,7 +120,7 @@ class CheckSpecSerializer(serializers.Serializer):
     severity = serializers.CharField()
 
 
-class QualityResultSerializer(serializers.Serializer):
+class ProductQualityResultSerializer(serializers.Serializer):
     checkName = serializers.CharField(source="check_name")  # noqa: N815
     type = serializers.CharField(source="check_type")
     status = serializers.CharField(help_text="passed | failed | error")
@@ -131,12 +131,12 @@ class QualityResultSerializer(serializers.Serializer):
     checkedAt = serializers.DateTimeField(source="created_at")  # noqa: N815
 
 
-class ConsumerSerializer(serializers.Serializer):
+class ProductConsumerSerializer(serializers.Serializer):
     team = serializers.CharField()
     useCase = serializers.CharField(source="use_case")  # noqa: N815
 
 
-class IncidentSerializer(serializers.Serializer):
+class ProductIncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -153,7 +153,7 @@ class ChangelogEntrySerializer(serializers.Serializer):
     source = serializers.CharField()
 
 
-class SlaStatusSerializer(serializers.Serializer):
+class ProductSlaStatusSerializer(serializers.Serializer):
     freshnessState = serializers.CharField()  # noqa: N815
     hoursStale = serializers.FloatField(allow_null=True)  # noqa: N815
     freshnessLimitH = serializers.FloatField()  # noqa: N815
@@ -177,22 +177,22 @@ class ProductDetailSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     owner = serializers.DictField(help_text="team, contact, slackChannel")
-    schema = ColumnSerializer(many=True)
+    schema = ContractColumnSerializer(many=True)
     sla = serializers.DictField(help_text="freshness, availability, queryLatencyP95Ms")
-    qualityChecks = CheckSpecSerializer(many=True)  # noqa: N815
+    qualityChecks = ContractCheckSerializer(many=True)  # noqa: N815
     tags = serializers.ListField(child=serializers.CharField())
     version = serializers.IntegerField()
     publishedAt = serializers.DateTimeField(required=False)  # noqa: N815
     status = serializers.CharField()
     table = serializers.CharField()
-    deprecation = DeprecationSerializer(required=False)
+    deprecation = ProductDeprecationSerializer(required=False)
     lastValidated = serializers.DateTimeField(allow_null=True)  # noqa: N815
     qualityScore = serializers.FloatField(allow_null=True)  # noqa: N815
     freshness = serializers.CharField(help_text="fresh | stale | unknown")
-    slaStatus = SlaStatusSerializer(allow_null=True)  # noqa: N815
-    qualityHistory = QualityResultSerializer(many=True, help_text="Last 30, newest first")  # noqa: N815
-    consumers = ConsumerSerializer(many=True)
-    incidents = IncidentSerializer(many=True)
+    slaStatus = ProductSlaStatusSerializer(allow_null=True)  # noqa: N815
+    qualityHistory = ProductQualityResultSerializer(many=True, help_text="Last 30, newest first")  # noqa: N815
+    consumers = ProductConsumerSerializer(many=True)
+    incidents = ProductIncidentSerializer(many=True)
     changelog = ChangelogEntrySerializer(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
 
@@ -208,9 +208,9 @@ class ConsumerRegisterOutputSerializer(serializers.Serializer):
     created = serializers.BooleanField(help_text="False when the team was already registered")
 
 
-class ErrorSerializer(serializers.Serializer):
+class CatalogErrorSerializer(serializers.Serializer):
     error = serializers.DictField(help_text='{"code", "message", "fields"?}')
 
 
-class NotFoundSerializer(serializers.Serializer):
+class CatalogNotFoundSerializer(serializers.Serializer):
     error = serializers.CharField(default="Not found")

@@ -89,11 +89,11 @@ def product_detail_body(user: Any, product: DataProduct) -> dict[str, Any]:
     body["qualityScore"] = product.quality_score
     body["freshness"] = getattr(product, "freshness_state", "unknown")
     body["slaStatus"] = panel.sla.as_dict() if panel.sla is not None else None
-    body["qualityHistory"] = s.QualityResultSerializer(panel.history, many=True).data
-    body["consumers"] = s.ConsumerSerializer(
+    body["qualityHistory"] = s.ProductQualityResultSerializer(panel.history, many=True).data
+    body["consumers"] = s.ProductConsumerSerializer(
         selectors.product_consumers(user=user, product=product), many=True
     ).data
-    body["incidents"] = s.IncidentSerializer(panel.incidents, many=True).data
+    body["incidents"] = s.ProductIncidentSerializer(panel.incidents, many=True).data
     body["changelog"] = s.ChangelogEntrySerializer(
         selectors.product_versions(user=user, product=product), many=True
     ).data
@@ -128,7 +128,7 @@ class ProductSearchApi(APIView):
 
     @extend_schema(
         parameters=SEARCH_PARAMETERS,
-        responses={200: s.SearchResponseSerializer, 400: s.ErrorSerializer},
+        responses={200: s.SearchResponseSerializer, 400: s.CatalogErrorSerializer},
         summary="Search data products",
         description="Published products by default. Name matches rank above tags, then column "
         "names, then descriptions; deprecated products come after current ones.",
@@ -166,7 +166,7 @@ class ProductDetailApi(ProductPublishMixin, APIView):
     """``/v1/catalog/products/<id>``: read the product (GET) or publish its contract (PUT)."""
 
     @extend_schema(
-        responses={200: s.ProductDetailSerializer, 404: s.NotFoundSerializer},
+        responses={200: s.ProductDetailSerializer, 404: s.CatalogNotFoundSerializer},
         summary="Get a data product with its quality history, consumers and changelog",
     )
     def get(self, request: Request, product_id: str) -> Response:
@@ -194,8 +194,8 @@ class ProductConsumerRegisterApi(APIView):
         request=s.ConsumerRegisterInputSerializer,
         responses={
             200: s.ConsumerRegisterOutputSerializer,
-            400: s.ErrorSerializer,
-            404: s.NotFoundSerializer,
+            400: s.CatalogErrorSerializer,
+            404: s.CatalogNotFoundSerializer,
         },
         summary="Register as a consumer of a data product",
     )
