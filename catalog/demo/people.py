@@ -1,0 +1,135 @@
+"""Demo domains, users and registered consumers. Pure data: no Django import.
+
+Passwords are deterministic on purpose (``demo-<username>``) so the README and the seed output
+can print them; the demo is for local use only.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class DemoDomain(TypedDict):
+    name: str
+    description: str
+
+
+class DemoUser(TypedDict):
+    username: str
+    password: str
+    role: str  # analyst | manager | admin
+    team: str | None  # domain slug of the user's team, None for business users and the admin
+    owner: bool  # owner of ``team``: may publish and deprecate its products
+    email: str
+
+
+class DemoConsumer(TypedDict):
+    product: str  # product id
+    team: str
+    useCase: str  # the write-up's camelCase API field
+    contact: str
+
+
+DEMO_DOMAINS: dict[str, DemoDomain] = {
+    "marketing": {
+        "name": "Marketing",
+        "description": "Campaigns, attribution, e-mail, paid media and customer segments.",
+    },
+    "product": {
+        "name": "Product",
+        "description": "Storefront behaviour: funnels, search, experiments, feature adoption.",
+    },
+    "finance": {
+        "name": "Finance",
+        "description": "Orders, revenue, refunds and B2B invoicing.",
+    },
+    "ops": {
+        "name": "Operations",
+        "description": "Fulfilment, shipping, inventory, suppliers and customer support.",
+    },
+    "engineering": {
+        "name": "Engineering",
+        "description": "Platform health: API latency, errors, deployments and incidents.",
+    },
+}
+
+
+def _user(username: str, role: str, team: str | None = None, owner: bool = False) -> DemoUser:
+    return {
+        "username": username,
+        "password": f"demo-{username}",
+        "role": role,
+        "team": team,
+        "owner": owner,
+        "email": f"{username}@company.com",
+    }
+
+
+DEMO_USERS: list[DemoUser] = [
+    _user("admin", "admin"),
+    # One owner per domain; a few plain members (they see their domain's PII unmasked).
+    _user("maya.marketing", "manager", "marketing", owner=True),
+    _user("mo.marketing", "analyst", "marketing"),
+    _user("priya.product", "manager", "product", owner=True),
+    _user("pablo.product", "analyst", "product"),
+    _user("fiona.finance", "manager", "finance", owner=True),
+    _user("felix.finance", "analyst", "finance"),
+    _user("omar.ops", "manager", "ops", owner=True),
+    _user("erin.engineering", "manager", "engineering", owner=True),
+    # Business users outside every domain team: masked PII, query published products.
+    _user("ana.analyst", "analyst"),
+    _user("max.manager", "manager"),
+    _user("yuki.vp", "manager"),
+]
+
+DEMO_CONSUMERS: list[DemoConsumer] = [
+    {
+        # The write-up's cautionary tale, still happening in the demo.
+        "product": "finance.revenue_daily_legacy",
+        "team": "Executive / CEO dashboard",
+        "useCase": "Revenue tiles of the weekly CEO dashboard (board and hiring decisions)",
+        "contact": "ceo-office@company.com",
+    },
+    {
+        "product": "marketing.campaign_attribution",
+        "team": "Growth Marketing",
+        "useCase": "Weekly channel budget reallocation by multi-touch attributed revenue",
+        "contact": "growth@company.com",
+    },
+    {
+        "product": "product.funnel_events",
+        "team": "Board reporting",
+        "useCase": "Conversion funnel slide of the quarterly board deck",
+        "contact": "strategy@company.com",
+    },
+    {
+        "product": "finance.orders_revenue",
+        "team": "FP&A",
+        "useCase": "Monthly revenue close and forecast",
+        "contact": "fpa@company.com",
+    },
+    {
+        "product": "ops.inventory_levels",
+        "team": "Merchandising",
+        "useCase": "Daily reorder suggestions and out-of-stock alerts",
+        "contact": "merch@company.com",
+    },
+    {
+        "product": "marketing.email_engagement",
+        "team": "CRM",
+        "useCase": "Open and click rates per lifecycle campaign",
+        "contact": "crm@company.com",
+    },
+    {
+        "product": "engineering.api_latency",
+        "team": "SRE",
+        "useCase": "Latency SLO burn-rate alerts",
+        "contact": "sre@company.com",
+    },
+    {
+        "product": "ops.support_tickets",
+        "team": "Customer Experience",
+        "useCase": "CSAT and first-response-time dashboard",
+        "contact": "cx@company.com",
+    },
+]
