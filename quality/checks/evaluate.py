@@ -97,9 +97,7 @@ def describe_error(statement: Statement, error: BaseException) -> str:
     return f"query failed ({statement.purpose}): {text}"
 
 
-def newest_value_at(
-    spec: ProductSpec, results_by_statement: Results
-) -> datetime | None:
+def newest_value_at(spec: ProductSpec, results_by_statement: Results) -> datetime | None:
     """The newest value of the first freshness check's column, as an aware UTC datetime."""
     values, _ = collect_values(results_by_statement)
     for check in spec.checks:
@@ -188,7 +186,9 @@ def _evaluate_check(
         where = _bounds_text(check)
         if outside == 0:
             return outcome(check, "passed", f"every non-null {column} is {where}", outside)
-        return outcome(check, "failed", f"{_count(outside)} rows with {column} not {where}", outside)
+        return outcome(
+            check, "failed", f"{_count(outside)} rows with {column} not {where}", outside
+        )
 
     if check.type == "freshness":
         return _freshness(check, spec, board, now=now)
@@ -202,9 +202,13 @@ def _evaluate_check(
         if low is None and high is None:
             low = 1.0  # no bounds declared: an empty product is what the check is there for
         if low is not None and rows < low:
-            return outcome(check, "failed", f"{_count(rows)} rows, expected at least {_count(low)}", rows)
+            return outcome(
+                check, "failed", f"{_count(rows)} rows, expected at least {_count(low)}", rows
+            )
         if high is not None and rows > high:
-            return outcome(check, "failed", f"{_count(rows)} rows, expected at most {_count(high)}", rows)
+            return outcome(
+                check, "failed", f"{_count(rows)} rows, expected at most {_count(high)}", rows
+            )
         return outcome(check, "passed", f"{_count(rows)} rows", rows)
 
     if check.type == "custom_sql":
@@ -218,12 +222,16 @@ def _evaluate_check(
             return outcome(check, "error", f"custom SQL returned {_show(raw)}, not a number")
         if number == 0:
             return outcome(check, "passed", "custom SQL returned 0", number)
-        return outcome(check, "failed", f"custom SQL returned {_count(number)} (passes at 0)", number)
+        return outcome(
+            check, "failed", f"custom SQL returned {_count(number)} (passes at 0)", number
+        )
 
     return outcome(check, "error", f"unknown check type {check.type!r}")  # pragma: no cover
 
 
-def _freshness(check: CheckSpec, spec: ProductSpec, board: _Board, *, now: datetime) -> CheckOutcome:
+def _freshness(
+    check: CheckSpec, spec: ProductSpec, board: _Board, *, now: datetime
+) -> CheckOutcome:
     column = check.column or ""
     hours_param = _opt_number(check.params.get("maxStaleHours"))
     limit = hours_param if hours_param is not None else SLA_MAX_STALE_HOURS[spec.freshness_sla]
@@ -244,7 +252,9 @@ def _freshness(check: CheckSpec, spec: ProductSpec, board: _Board, *, now: datet
     hours = (current - newest).total_seconds() / 3600
     limit_text = f"limit {_hours(limit)}"
     if hours <= limit:
-        return outcome(check, "passed", f"newest {column} is {_hours(hours)} old ({limit_text})", hours)
+        return outcome(
+            check, "passed", f"newest {column} is {_hours(hours)} old ({limit_text})", hours
+        )
     return outcome(check, "failed", f"newest {column} is {_hours(hours)} old ({limit_text})", hours)
 
 

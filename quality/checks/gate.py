@@ -33,9 +33,11 @@ GateFunction = Callable[[str], str]
 MAX_SQL_CHARS = 20_000
 
 # Zero-width, bidi and other invisible format characters, plus control characters but tab/CR/LF.
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_BAD_CHARS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
-_REFUSED_NODES: tuple[type[exp.Expression], ...] = (
+_REFUSED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Command,
     exp.Create,
     exp.Drop,
@@ -193,4 +195,3 @@ def _function_name(node: exp.Func) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-

@@ -40,7 +40,7 @@ def run_product(
     now: datetime,
     timeout_s: float = 60,
     custom_sql_gate: Callable[[str], str] | None = None,
-    fuse_unique: bool | None = None,
+    unique_style: str | None = None,
 ) -> RunReport:
     """Run `spec`'s checks and schema conformance against `warehouse`.
 
@@ -87,7 +87,9 @@ def run_product(
                 continue
             if check.type == "freshness" and base_type(found.type) not in TEMPORAL_TYPES:
                 pre_errors[index] = outcome(
-                    check, "error", f"freshness needs a timestamp column; {found.name} is {found.type}"
+                    check,
+                    "error",
+                    f"freshness needs a timestamp column; {found.name} is {found.type}",
                 )
                 continue
             check = dataclasses.replace(check, column=found.name)
@@ -104,7 +106,7 @@ def run_product(
     )
     known_not_null = frozenset(c.name for c in columns if not c.nullable)
     dialect = warehouse.dialect
-    plan = compile_plan(runnable, dialect, known_not_null=known_not_null, fuse_unique=fuse_unique)
+    plan = compile_plan(runnable, dialect, known_not_null=known_not_null, unique_style=unique_style)
     gate = custom_sql_gate or make_default_gate(spec, dialect)
 
     results: dict[Statement, Result | BaseException] = {}
@@ -119,7 +121,11 @@ def run_product(
             and len(statement.outputs) > 1
         ):
             split = compile_plan(
-                runnable, dialect, known_not_null=known_not_null, split_scan=True
+                runnable,
+                dialect,
+                known_not_null=known_not_null,
+                unique_style=unique_style,
+                split_scan=True,
             )
             for part in _scan_parts(split):
                 sent += _send(warehouse, part, results, gate=gate, deadline=deadline)

@@ -78,9 +78,7 @@ def schema_outcomes(spec: ProductSpec, columns: Sequence[WarehouseColumn]) -> li
                 outcome(check, "failed", f"column {declared.name} does not exist in {spec.table}")
             )
         elif declared.type not in TYPE_FAMILIES:
-            outcomes.append(
-                outcome(check, "error", f"unknown contract type {declared.type!r}")
-            )
+            outcomes.append(outcome(check, "error", f"unknown contract type {declared.type!r}"))
         elif not type_matches(declared.type, found.type):
             outcomes.append(
                 outcome(

@@ -12,9 +12,7 @@ CHECK_TYPES = frozenset(
     {"not_null", "unique", "accepted_values", "range", "freshness", "row_count", "custom_sql"}
 )
 # Checks that read one column of the product's table.
-COLUMN_CHECK_TYPES = frozenset(
-    {"not_null", "unique", "accepted_values", "range", "freshness"}
-)
+COLUMN_CHECK_TYPES = frozenset({"not_null", "unique", "accepted_values", "range", "freshness"})
 SEVERITIES = frozenset({"error", "warning"})
 
 # Default `maxStaleHours` per SLA freshness tier when a freshness check does not set one:

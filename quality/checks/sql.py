@@ -7,8 +7,8 @@ The plan (see DESIGN.md, "Quality checks"):
   ``count(*) FILTER (WHERE col IS NOT NULL AND NOT col IN (...))``, range filters, ...
   Aggregates shared by several checks (a ``not_null`` check and the schema's
   ``nullable: false``) are computed once;
-- each ``unique`` column gets its own grouping statement (a hash aggregate, measured faster
-  than ``count(DISTINCT col)`` inside the scan on both engines; see bench/quality.py);
+- each ``unique`` column gets its own statement (measured faster than fusing
+  ``count(DISTINCT col)`` into the scan on both engines; see ``UNIQUE_STYLE``);
 - each ``custom_sql`` check is one statement carrying the owner's SQL; the runner passes it
   through the custom-SQL gate before sending it;
 - what the catalog already proves is not computed: a column the warehouse declares NOT NULL
@@ -59,10 +59,17 @@ def custom_key(index: int) -> str:
     return f"custom:{index}"
 
 
-# Whether `unique` is fused into the scan as `count(col) - count(DISTINCT col)` rather than
-# run as its own grouping statement. Measured (bench/quality.py, 5M rows, 2 cores): the
-# separate hash aggregate wins on PostgreSQL (as DESIGN.md says) and on DuckDB too.
-FUSE_UNIQUE: Mapping[str, bool] = {"duckdb": False, "postgres": False}
+# How `unique` is computed, per dialect: "fused" puts `count(col) - count(DISTINCT col)` into
+# the scan; "distinct" runs that expression as its own statement; "group" runs
+# `SELECT coalesce(sum(c - 1), 0) FROM (SELECT count(*) c ... GROUP BY col HAVING count(*) > 1)`.
+# All three mean rows minus distinct values. Measured with bench/quality.py (2 cores, 1M and 5M
+# shuffled unique BIGINT keys): a DISTINCT fused into the scan stops the scan's other
+# aggregates from running in parallel, so a separate statement wins or ties on both engines;
+# on PostgreSQL (work_mem 4MB) the GROUP BY's hash aggregate spills to disk for a column that
+# is nearly all distinct (which is what a unique column is), and the sort behind
+# count(DISTINCT) was about 2x faster (0.28 s vs 0.64 s at 1M rows), the reverse of the
+# figure in DESIGN.md; on DuckDB the two are within noise.
+UNIQUE_STYLE: Mapping[str, str] = {"duckdb": "distinct", "postgres": "distinct"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,7 @@ def compile_plan(
     dialect: str,
     *,
     known_not_null: frozenset[str] = frozenset(),
-    fuse_unique: bool | None = None,
+    unique_style: str | None = None,
     split_scan: bool = False,
 ) -> Plan:
     """Compile `spec` into statements; `split_scan` sends one statement per aggregate instead.
@@ -132,10 +139,9 @@ def compile_plan(
     `unique` column; then one statement per `custom_sql` check. Checks with a
     `param_problem` are left out (evaluate reports them).
     """
-    if fuse_unique is None:
-        fuse_unique = FUSE_UNIQUE.get(dialect, False)
+    style = unique_style or UNIQUE_STYLE.get(dialect, "distinct")
     table = _table(spec.table)
-    aggregates: dict[str, exp.Expression] = {}
+    aggregates: dict[str, exp.Expr] = {}
     unique_columns: list[str] = []
     customs: list[tuple[int, CheckSpec]] = []
 
@@ -149,11 +155,8 @@ def compile_plan(
             if column not in known_not_null:
                 aggregates[nulls_key(column)] = _count_where(_col(column).is_(exp.null()))
         elif check.type == "unique":
-            if fuse_unique:
-                aggregates[dupes_key(column)] = exp.Sub(
-                    this=exp.Count(this=_col(column)),
-                    expression=exp.Count(this=exp.Distinct(expressions=[_col(column)])),
-                )
+            if style == "fused":
+                aggregates[dupes_key(column)] = _rows_minus_distinct(column)
             elif column not in unique_columns:
                 unique_columns.append(column)
         elif check.type == "accepted_values":
@@ -188,7 +191,7 @@ def compile_plan(
     for column in unique_columns:
         plan.statements.append(
             Statement(
-                sql=_unique_sql(table, column).sql(dialect=dialect),
+                sql=_unique_sql(table, column, style).sql(dialect=dialect),
                 params=(),
                 purpose=f"unique:{column}",
                 outputs=(dupes_key(column),),
@@ -208,24 +211,37 @@ def compile_plan(
 
 def scan_floor_sql(table: str, columns: Iterable[str], dialect: str) -> str:
     """A bare scan reading `columns` (the cost floor the fused scan is measured against)."""
-    selects = [exp.Count(this=_col(c)) for c in columns] or [_count_star()]
+    selects: list[exp.Expr] = [exp.Count(this=_col(c)) for c in columns] or [_count_star()]
     return exp.select(*selects).from_(_table(table)).sql(dialect=dialect)
 
 
-def unique_floor_sql(table: str, column: str, dialect: str) -> str:
-    """The grouping a `unique` check cannot avoid (its floor)."""
-    return _unique_sql(_table(table), column).sql(dialect=dialect)
+def unique_floor_sql(table: str, column: str, dialect: str, *, style: str = "group") -> str:
+    """The distinct count a `unique` check cannot avoid (its floor): GROUP BY or DISTINCT."""
+    if style == "distinct":
+        selects = exp.Count(this=exp.Distinct(expressions=[_col(column)]))
+        return exp.select(selects).from_(_table(table)).sql(dialect=dialect)
+    groups = exp.select(_col(column)).from_(_table(table)).group_by(_col(column))
+    return exp.select(_count_star()).from_(groups.subquery("d")).sql(dialect=dialect)
 
 
 def _scan(
-    table: exp.Table, aggregates: Mapping[str, exp.Expression], dialect: str, purpose: str
+    table: exp.Table, aggregates: Mapping[str, exp.Expr], dialect: str, purpose: str
 ) -> Statement:
     selects = [exp.alias_(agg, f"a{i}") for i, agg in enumerate(aggregates.values())]
     sql = exp.select(*selects).from_(table.copy()).sql(dialect=dialect)
     return Statement(sql=sql, params=(), purpose=purpose, outputs=tuple(aggregates))
 
 
-def _unique_sql(table: exp.Table, column: str) -> exp.Select:
+def _rows_minus_distinct(column: str) -> exp.Expr:
+    return exp.Sub(
+        this=exp.Count(this=_col(column)),
+        expression=exp.Count(this=exp.Distinct(expressions=[_col(column)])),
+    )
+
+
+def _unique_sql(table: exp.Table, column: str, style: str) -> exp.Select:
+    if style != "group":
+        return exp.select(exp.alias_(_rows_minus_distinct(column), "dupes")).from_(table.copy())
     # rows minus distinct values = sum over duplicated values of (count - 1)
     groups = (
         exp.select(exp.alias_(_count_star(), "c"))
@@ -241,8 +257,8 @@ def _unique_sql(table: exp.Table, column: str) -> exp.Select:
     return exp.select(exp.alias_(total, "dupes")).from_(groups.subquery("d"))
 
 
-def _out_of_range(column: str, params: Mapping[str, object]) -> exp.Expression:
-    conditions: list[exp.Expression] = []
+def _out_of_range(column: str, params: Mapping[str, object]) -> exp.Expr:
+    conditions: list[exp.Expr] = []
     low, high = params.get("min"), params.get("max")
     if low is not None:
         conditions.append(exp.LT(this=_col(column), expression=_literal(low)))
@@ -251,17 +267,17 @@ def _out_of_range(column: str, params: Mapping[str, object]) -> exp.Expression:
     return exp.or_(*conditions) if len(conditions) > 1 else conditions[0]
 
 
-def _non_null_and(column: str, condition: exp.Expression) -> exp.Expression:
+def _non_null_and(column: str, condition: exp.Expr) -> exp.Expr:
     # NULLs are never "outside": a NOT IN / comparison against NULL is unknown anyway, but
     # spelling it out keeps the intent obvious and survives any rewrite of the condition.
     return exp.and_(exp.not_(_col(column).is_(exp.null())), exp.paren(condition, copy=False))
 
 
-def _count_star() -> exp.Expression:
+def _count_star() -> exp.Expr:
     return exp.Count(this=exp.Star())
 
 
-def _count_where(condition: exp.Expression) -> exp.Expression:
+def _count_where(condition: exp.Expr) -> exp.Expr:
     return exp.Filter(this=_count_star(), expression=exp.Where(this=condition))
 
 
@@ -285,12 +301,12 @@ def _is_number(value: object) -> bool:
     )
 
 
-def _literal(value: object) -> exp.Expression | None:
+def _literal(value: object) -> exp.Expr | None:
     """A literal node for a param value, or None when the value has no safe SQL spelling."""
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if _is_number(value):
-        return exp.Literal.number(value)  # type: ignore[arg-type]  # int | float, checked above
+        return exp.Literal.number(value)  # int | float, checked above
     if isinstance(value, str):
         return exp.Literal.string(value)
     if isinstance(value, datetime | date):
