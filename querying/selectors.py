@@ -196,6 +196,13 @@ def recent_queries(user: Any, limit: int = 20) -> QuerySet[QueryLog]:
     return QueryLog.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
 
 
+def own_query(user: Any, log_id: object) -> QueryLog | None:
+    """One of the user's own logged queries (to reload it), or None."""
+    if not getattr(user, "is_authenticated", False) or not str(log_id).isdigit():
+        return None
+    return QueryLog.objects.filter(user=user, pk=int(str(log_id))).first()
+
+
 def product_latency_p95_ms(
     product_id: str, days: int = 7, *, now: datetime | None = None
 ) -> float | None:

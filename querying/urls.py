@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "querying"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.query_page, name="query"),
+    path("download.csv", views.query_download, name="download"),
+]

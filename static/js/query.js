@@ -1,0 +1,141 @@
+// Query page progressive enhancement: run through the JSON API without a page reload,
+// Ctrl/Cmd+Enter to run, click a recent query or a product sample to load it.
+// Without JS the form posts to the page and the server renders the same results.
+(function () {
+  "use strict";
+  var form = document.getElementById("query-form");
+  if (!form || !window.fetch) { return; }
+  var editor = form.querySelector("textarea");
+  var runButton = document.getElementById("run-button");
+  var statusBox = document.getElementById("query-status");
+  var errorBox = document.getElementById("query-error");
+  var results = document.getElementById("query-results");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
+  var busy = false;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function showError(code, message) {
+    errorBox.className = "query-error";
+    errorBox.textContent = "";
+    errorBox.appendChild(el("strong", {}, code));
+    errorBox.appendChild(document.createTextNode(": " + message));
+  }
+
+  function cell(value) {
+    var td = el("td");
+    if (value === null) {
+      td.appendChild(el("span", { "class": "null" }, "NULL"));
+    } else if (typeof value === "object") {
+      td.textContent = JSON.stringify(value);
+    } else {
+      td.textContent = String(value);
+    }
+    return td;
+  }
+
+  function showResults(body) {
+    results.textContent = "";
+    results.appendChild(el("h2", { id: "results-heading" }, "Results"));
+    var summary = body.rowCount + (body.rowCount === 1 ? " row" : " rows") + " in " + body.queryTimeMs + " ms";
+    if (body.truncated) { summary += " · truncated at the row cap"; }
+    results.appendChild(el("p", { "class": "summary" }, summary));
+    body.warnings.forEach(function (w) { results.appendChild(el("p", { "class": "note warn" }, w)); });
+    if (body.maskedColumns.length) {
+      results.appendChild(el("p", { "class": "note" }, "Masked: " + body.maskedColumns.join(", ")));
+    }
+    var wrap = el("div", { "class": "table-wrap", tabindex: "0", role: "region", "aria-label": "Query results" });
+    var table = el("table", { "class": "results" });
+    var headRow = el("tr");
+    body.columns.forEach(function (c) { headRow.appendChild(el("th", { scope: "col" }, c)); });
+    table.appendChild(el("thead")).appendChild(headRow);
+    var tbody = el("tbody");
+    var fragment = document.createDocumentFragment();
+    body.rows.forEach(function (row) {
+      var tr = el("tr");
+      row.forEach(function (v) { tr.appendChild(cell(v)); });
+      fragment.appendChild(tr);
+    });
+    tbody.appendChild(fragment);
+    table.appendChild(tbody);
+    wrap.appendChild(table);
+    results.appendChild(wrap);
+  }
+
+  function addRecent(sql, label) {
+    var list = document.getElementById("recent-list");
+    if (!list) { return; }
+    var empty = list.querySelector(".empty");
+    if (empty) { empty.remove(); }
+    var li = el("li");
+    var a = el("a", { href: "#", "data-sql": sql });
+    a.appendChild(el("code", {}, sql.length > 120 ? sql.slice(0, 119) + "…" : sql));
+    li.appendChild(a);
+    li.appendChild(el("span", { "class": "meta" }, " " + label + " · just now"));
+    list.insertBefore(li, list.firstChild);
+  }
+
+  function run() {
+    if (busy) { return; }
+    var sql = editor.value;
+    busy = true;
+    runButton.disabled = true;
+    statusBox.textContent = "Running…";
+    errorBox.className = "";
+    errorBox.textContent = "";
+    fetch(form.getAttribute("data-api"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
+      body: JSON.stringify({ sql: sql })
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        if (response.ok && body) {
+          showResults(body);
+          statusBox.textContent = body.rowCount + " rows returned.";
+          addRecent(sql, "Allowed · " + body.rowCount + " rows");
+        } else {
+          var error = (body && body.error) || { code: "HTTP_" + response.status, message: "the server answered " + response.status };
+          results.textContent = "";
+          showError(error.code, error.message);
+          statusBox.textContent = "Query failed.";
+          addRecent(sql, error.code);
+        }
+      });
+    }).catch(function () {
+      showError("NETWORK", "could not reach the server; check your connection and try again");
+      statusBox.textContent = "Query failed.";
+    }).then(function () {
+      busy = false;
+      runButton.disabled = false;
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    // The CSV button posts the form natively (a file download); only "Run" goes through fetch.
+    var submitter = event.submitter;
+    if (submitter && submitter.id === "csv-button") { return; }
+    event.preventDefault();
+    run();
+  });
+
+  editor.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      run();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-sql], a[data-sample]") : null;
+    if (!link) { return; }
+    event.preventDefault();
+    editor.value = link.getAttribute("data-sql") || link.getAttribute("data-sample");
+    editor.focus();
+  });
+})();
