@@ -37,6 +37,17 @@ class Domain(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    def clean(self) -> None:
+        """Overrides must name known policies and severities (they can only tighten)."""
+        from django.core.exceptions import ValidationError
+
+        from .policies import parse_rules
+
+        try:
+            parse_rules(self.policy_overrides or [])
+        except ValueError as exc:
+            raise ValidationError({"policy_overrides": str(exc)}) from None
+
 
 class ProductStatus(models.TextChoices):
     DRAFT = "draft", "Draft"

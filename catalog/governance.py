@@ -1,0 +1,311 @@
+"""Federated governance at publish time: the publish gates and the rules they apply (issue 6).
+
+Four gates run, in this order, inside ``catalog.services.product_publish`` (registered by
+``CatalogConfig.ready``); the first one that finds a blocking problem refuses the publish and
+nothing is written:
+
+1. ``lifecycle_gate`` (``LIFECYCLE``): draft → published → deprecated → retired; no way back
+   from retired; a deprecation needs a sunset date and a reason, and names an existing product.
+2. ``breaking_change_gate`` (``BREAKING_CHANGE``): diff against the last published version;
+   a breaking change needs a higher ``version``. Every change (breaking or not) is recorded on
+   the new ContractVersion as ``{"path", "kind", "message", "breaking"}``.
+3. ``policies_gate`` (``POLICY``): the global rules (``GovernancePolicy`` rows, seeded from
+   ``catalog.policies.DEFAULT_POLICIES``) made stricter by the domain's ``policy_overrides``.
+   String columns are sampled from the warehouse so personal-looking *values* are caught too.
+4. ``conformance_gate`` (``CONFORMANCE``): the table exists and each declared column exists with
+   a type of the declared family.
+
+Decisions:
+
+- A change that only moves the lifecycle (status / deprecation) is never blocked by policies:
+  a rule tightened after publication must not stop an owner from deprecating or retiring.
+  Policy errors are reported as warnings then.
+- Drafts may be published before their table exists: for a draft, conformance problems are
+  warnings. Retired products are not checked against the warehouse (the table may be gone).
+- ``settings.PUBLISH_REQUIRE_WAREHOUSE = False`` turns conformance problems into warnings
+  (test suites without a warehouse); it defaults to True.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+
+from .contract import Contract, ContractIssue
+from .contract_diff import diff_contracts, needs_version_bump
+from .models import DataProduct, Domain, GovernancePolicy
+from .policies import (
+    DEFAULT_POLICIES,
+    POLICIES,
+    SEVERITY_LEVELS,
+    PolicyRule,
+    Violation,
+    evaluate_policies,
+    merge_rules,
+    parse_rules,
+)
+from .services import PUBLISH_GATES, GateResult, PublishGate
+
+LIFECYCLE_KINDS = frozenset({"status_changed", "deprecation_changed"})
+
+# Allowed status moves; staying in the same status is always allowed (except out of retired
+# nothing but retired). A published product is deprecated before it is retired, so consumers
+# get a sunset date first; a draft nobody consumed may be retired straight away.
+TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"draft", "published"}),
+    "draft": frozenset({"draft", "published", "retired"}),
+    "published": frozenset({"published", "deprecated"}),
+    "deprecated": frozenset({"deprecated", "published", "retired"}),
+    "retired": frozenset({"retired"}),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------------------------
+
+
+def global_rules() -> list[PolicyRule]:
+    """The platform's rules: GovernancePolicy rows, created from the defaults when missing."""
+    rows = {p.key: p for p in GovernancePolicy.objects.all()}
+    missing = [r for r in DEFAULT_POLICIES if r.key not in rows]
+    if missing:
+        with transaction.atomic():
+            for rule in missing:
+                row, _ = GovernancePolicy.objects.get_or_create(
+                    key=rule.key, defaults={"severity": rule.severity, "params": dict(rule.params)}
+                )
+                rows[row.key] = row
+    # Rows for policies the engine no longer knows are ignored, never guessed at.
+    return [
+        PolicyRule(row.key, row.severity, dict(row.params or {}))
+        for row in (rows[r.key] for r in DEFAULT_POLICIES)
+        if row.severity in SEVERITY_LEVELS
+    ]
+
+
+def domain_overrides(domain: Domain | None) -> list[PolicyRule]:
+    """The domain's stricter rules (``Domain.policy_overrides``); ValueError when malformed."""
+    if domain is None or not domain.policy_overrides:
+        return []
+    return parse_rules(domain.policy_overrides)
+
+
+def rules_for(domain: Domain | None) -> list[PolicyRule]:
+    """The rules a domain's products must meet: global ones, tightened by the domain."""
+    return merge_rules(global_rules(), domain_overrides(domain))
+
+
+def policy_update(*, actor: User, key: str, severity: str, params: dict[str, Any]) -> PolicyRule:
+    """Change one global rule (admins); ValueError names what is wrong."""
+    rule = parse_rules([{"key": key, "severity": severity, "params": params}])[0]
+    global_rules()
+    GovernancePolicy.objects.filter(key=key).update(
+        severity=rule.severity, params=dict(rule.params), updated_by=actor
+    )
+    return rule
+
+
+def policy_catalog() -> list[dict[str, Any]]:
+    """Every global rule with its title, description, severity and params, for pages and API."""
+    rows = {p.key: p for p in GovernancePolicy.objects.select_related("updated_by")}
+    out = []
+    for rule in global_rules():
+        definition = POLICIES[rule.key]
+        row = rows.get(rule.key)
+        out.append(
+            {
+                "key": rule.key,
+                "title": definition.title,
+                "description": definition.description,
+                "severity": rule.severity,
+                "defaultSeverity": definition.default_severity,
+                "params": {**definition.default_params, **rule.params},
+                "updatedAt": row.updated_at.isoformat() if row else None,
+                "updatedBy": row.updated_by.username if row and row.updated_by else None,
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The gates
+# ---------------------------------------------------------------------------------------------
+
+
+def _warehouse() -> Any:
+    from querying.warehouses import warehouse_from_url
+
+    return warehouse_from_url(settings.WAREHOUSE_URL)
+
+
+def _is_lifecycle_only(contract: Contract, previous: Contract | None) -> bool:
+    if previous is None:
+        return False
+    changes = diff_contracts(previous, contract)
+    return bool(changes) and all(c.kind in LIFECYCLE_KINDS for c in changes)
+
+
+def lifecycle_gate(contract: Contract, previous: Contract | None, domain: Domain | None) -> GateResult:
+    """Refuse status moves the lifecycle does not allow and incomplete deprecations."""
+    result = GateResult(code="LIFECYCLE")
+    before = previous.status if previous is not None else None
+    allowed = TRANSITIONS.get(before, frozenset())
+    if contract.status not in allowed:
+        if before is None:
+            why = "a new product starts as draft or published"
+        elif before == "retired":
+            why = "a retired product cannot come back; publish a new product id instead"
+        elif before == "published" and contract.status == "retired":
+            why = "deprecate it first (with a sunset date) so consumers can move"
+        elif before == "published" and contract.status == "draft":
+            why = "a published product cannot go back to draft; deprecate it instead"
+        else:
+            why = f"allowed from {before}: {', '.join(sorted(allowed))}"
+        result.errors.append(
+            ContractIssue("status", f"cannot move from {before or 'new'} to {contract.status}: {why}")
+        )
+    if contract.status == "deprecated":
+        dep = contract.deprecation
+        if dep is None:
+            result.errors.append(
+                ContractIssue("deprecation", "a deprecated product needs sunsetAt and reason")
+            )
+        else:
+            if dep.sunset_at is None:
+                result.errors.append(
+                    ContractIssue("deprecation.sunsetAt", "required when deprecating a product")
+                )
+            if dep.replaced_by:
+                target = DataProduct.objects.filter(product_id=dep.replaced_by).first()
+                if target is None:
+                    result.errors.append(
+                        ContractIssue(
+                            "deprecation.replacedBy", f"no data product {dep.replaced_by!r}"
+                        )
+                    )
+                elif target.status in ("deprecated", "retired"):
+                    result.errors.append(
+                        ContractIssue(
+                            "deprecation.replacedBy",
+                            f"{dep.replaced_by} is {target.status}; name a live product",
+                        )
+                    )
+    return result
+
+
+def breaking_change_gate(
+    contract: Contract, previous: Contract | None, domain: Domain | None
+) -> GateResult:
+    """Record every change; refuse breaking ones that come without a higher version."""
+    result = GateResult(code="BREAKING_CHANGE")
+    if previous is None:
+        return result
+    if contract.version < previous.version:
+        result.errors.append(
+            ContractIssue(
+                "version",
+                f"must not go down: the published contract is version {previous.version}",
+            )
+        )
+        return result
+    changes = diff_contracts(previous, contract)
+    if needs_version_bump(previous, contract, changes):
+        for change in changes:
+            if change.breaking:
+                result.errors.append(
+                    ContractIssue(
+                        change.path,
+                        f"breaking change needs version > {previous.version}: {change.message}",
+                    )
+                )
+        return result
+    result.changes = [change.to_dict() for change in changes]
+    result.is_breaking = any(change.breaking for change in changes)
+    return result
+
+
+def policies_gate(contract: Contract, previous: Contract | None, domain: Domain | None) -> GateResult:
+    """Apply the domain's rules; policy errors refuse, warnings are passed on."""
+    result = GateResult(code="POLICY")
+    try:
+        rules = rules_for(domain)
+    except ValueError as exc:
+        result.errors.append(
+            ContractIssue("domain", f"the domain's policy overrides are invalid: {exc}")
+        )
+        return result
+    samples = _samples(contract)
+    violations = evaluate_policies(contract, rules, samples=samples or {})
+    lenient = _is_lifecycle_only(contract, previous)
+    for violation in violations:
+        if violation.severity == "error" and not lenient:
+            result.errors.append(ContractIssue(violation.path, _policy_message(violation)))
+        else:
+            result.warnings.append(f"{violation.path}: {_policy_message(violation)}")
+    if samples is None and any(r.key == "pii.sampled_values" and r.severity != "off" for r in rules):
+        if contract.status != "retired":
+            result.warnings.append(
+                "pii.sampled_values: column values could not be sampled from the warehouse; "
+                "only column names were checked for personal data"
+            )
+    return result
+
+
+def _policy_message(violation: Violation) -> str:
+    return f"{violation.message} (policy {violation.policy})"
+
+
+def _samples(contract: Contract) -> dict[str, list[str]] | None:
+    """Sampled string values, or None when the warehouse or table is unavailable."""
+    from querying.warehouses import WarehouseError
+
+    from .conformance import sample_values
+
+    if contract.status == "retired":
+        return None
+    try:
+        return sample_values(_warehouse(), contract)
+    except WarehouseError:
+        return None
+
+
+def conformance_gate(
+    contract: Contract, previous: Contract | None, domain: Domain | None
+) -> GateResult:
+    """The warehouse holds the table with the declared columns and types."""
+    from querying.warehouses import WarehouseError
+
+    from .conformance import Conformance, check_conformance
+
+    result = GateResult(code="CONFORMANCE")
+    if contract.status == "retired":
+        return result
+    try:
+        found = check_conformance(_warehouse(), contract)
+    except WarehouseError as exc:  # bad WAREHOUSE_URL
+        found = Conformance(False, False, [ContractIssue("table", f"no warehouse: {exc}")])
+    required = bool(getattr(settings, "PUBLISH_REQUIRE_WAREHOUSE", True))
+    blocking = required and contract.status != "draft"
+    for issue in found.issues:
+        if blocking:
+            result.errors.append(issue)
+        else:
+            result.warnings.append(f"{issue.path}: {issue.message} (not enforced for this publish)")
+    result.warnings.extend(found.notes)
+    return result
+
+
+GATES: Sequence[PublishGate] = (lifecycle_gate, breaking_change_gate, policies_gate, conformance_gate)
+
+
+def register_gates() -> None:
+    """Append the governance gates to ``PUBLISH_GATES`` once (idempotent)."""
+    for gate in GATES:
+        if gate not in PUBLISH_GATES:
+            PUBLISH_GATES.append(gate)
