@@ -515,7 +515,7 @@ def _sla(items: list[Any], issues: list[ContractIssue]) -> dict[str, Any]:
         if not isinstance(item, Mapping):
             continue
         prop, value, unit = item.get("property"), item.get("value"), item.get("unit")
-        unit = unit.lower() if isinstance(unit, str) else unit
+        unit = unit.lower() if isinstance(unit, str) else None
         if prop == "freshness":
             sla["freshness"] = _freshness_class(value, unit, f"slaProperties[{i}]", issues)
         elif prop == "availability":
@@ -528,7 +528,7 @@ def _sla(items: list[Any], issues: list[ContractIssue]) -> dict[str, Any]:
     if "freshness" not in sla and data_latency is not None:
         i, item = data_latency
         unit = item.get("unit")
-        unit = unit.lower() if isinstance(unit, str) else unit
+        unit = unit.lower() if isinstance(unit, str) else None
         sla["freshness"] = _freshness_class(item.get("value"), unit, f"slaProperties[{i}]", issues)
     return sla
 
