@@ -155,19 +155,39 @@ def product_admin_document(
     return doc
 
 
-class ColumnInline(admin.TabularInline):
-    model = Column
-    form = ColumnForm
+class ProductPartInline(admin.TabularInline):
+    """Columns and checks are part of the product: whoever may change it may edit them."""
+
     extra = 0
     ordering = ["position"]
 
+    def _may(self, request: HttpRequest, obj: Any) -> bool:
+        if obj is None:
+            return permissions.owned_domains(request.user).exists()
+        return permissions.can(request.user, "change", obj)
 
-class CheckInline(admin.TabularInline):
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+
+class ColumnInline(ProductPartInline):
+    model = Column
+    form = ColumnForm
+
+
+class CheckInline(ProductPartInline):
     model = QualityCheck
     form = CheckForm
     formset = ContractFormSet
-    extra = 0
-    ordering = ["position"]
 
 
 class ProductForm(forms.ModelForm):
