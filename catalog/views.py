@@ -1,17 +1,155 @@
-"""Catalog pages."""
+"""Catalog pages: home, search, domain, product, consumer registration."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
 
-from accounts.permissions import restrict
-from catalog.models import DataProduct
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import can
+
+from . import selectors
+from .api.serializers import deprecation_of
+from .forms import ConsumerForm
+from .models import DataProduct
+
+PAGE_SIZE = 20
+# The search page shows deprecated products too (demoted and labelled), so people looking for
+# an old table learn what replaced it; the API keeps the write-up's published-only default.
+PAGE_DEFAULT_STATUS = "published,deprecated"
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page: search and the latest products."""
-    products = restrict(DataProduct.objects.select_related("domain"), request.user, "view")
-    return render(request, "catalog/home.html", {"products": products.order_by("-updated_at")[:20]})
+    """Search box, domains with product counts, recently updated products, open incidents."""
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "domains": selectors.domain_list(user=request.user),
+            "recent": selectors.recently_updated(user=request.user),
+            "incidents": selectors.open_incidents(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Ranked results with facets (domain, tag, status, freshness) and highlighted matches."""
+    params = request.GET.copy()
+    params.setdefault("status", PAGE_DEFAULT_STATUS)
+    query = params.get("q", "")
+    try:
+        qs = selectors.product_search(user=request.user, params=params)
+    except selectors.SearchInvalid as exc:
+        return render(
+            request,
+            "catalog/search.html",
+            {"q": query, "errors": exc.errors, "page": None, "facets": None},
+            status=400,
+        )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/search.html",
+        {
+            "q": query,
+            "page": page,
+            "facets": selectors.search_facets(qs),
+            "active": {k: request.GET.get(k, "") for k in ("domain", "tag", "status", "freshness")},
+            "errors": None,
+        },
+    )
+
+
+@login_required
+@require_GET
+def domain_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A domain: its products, its owners, and a link to its compliance scorecard."""
+    domain = selectors.domain_get(user=request.user, slug=slug)
+    if domain is None:
+        raise Http404("No such domain")
+    products = list(selectors.domain_products(user=request.user, domain=domain))
+    return render(
+        request,
+        "catalog/domain_detail.html",
+        {
+            "domain": domain,
+            "products": products,
+            "owners": selectors.domain_owners(user=request.user, domain=domain),
+            "counts": _status_counts(products),
+            "can_publish": can(request.user, "create", domain),
+        },
+    )
+
+
+def _status_counts(products: list[DataProduct]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for product in products:
+        counts[product.status] = counts.get(product.status, 0) + 1
+    counts["stale"] = sum(1 for p in products if getattr(p, "freshness_state", "") == "stale")
+    return counts
+
+
+def _product_context(request: HttpRequest, product: DataProduct, form: ConsumerForm) -> dict[str, Any]:
+    panel = selectors.quality_panel(user=request.user, product=product, now=timezone.now())
+    latest = {r.check_name: r for r in panel.latest}
+    return {
+        "product": product,
+        "panel": panel,
+        "checks": [(check, latest.get(check.name)) for check in product.checks.all()],
+        "columns": list(product.columns.all()),
+        "sees_pii": can(request.user, "view_pii", product),
+        "consumers": selectors.product_consumers(user=request.user, product=product),
+        "versions": selectors.product_versions(user=request.user, product=product),
+        "deprecation": deprecation_of(product),
+        "form": form,
+        "can_change": can(request.user, "change", product),
+        "can_query": can(request.user, "query", product),
+    }
+
+
+@login_required
+@require_GET
+def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
+    """Everything about one product, with Query and Register-as-consumer actions."""
+    product = selectors.product_get(user=request.user, product_id=product_id)
+    if product is None:
+        raise Http404("No such data product")
+    return render(
+        request, "catalog/product_detail.html", _product_context(request, product, ConsumerForm())
+    )
+
+
+@login_required
+@require_POST
+def product_consumer_register(request: HttpRequest, product_id: str) -> HttpResponse:
+    """Register the posted team as a consumer; re-render with messages when invalid."""
+    from .services import consumer_register
+
+    product = selectors.product_get(user=request.user, product_id=product_id)
+    if product is None:
+        raise Http404("No such data product")
+    form = ConsumerForm(request.POST)
+    if not form.is_valid():
+        context = _product_context(request, product, form)
+        return render(request, "catalog/product_detail.html", context, status=400)
+    _, created = consumer_register(
+        product=product,
+        team=form.cleaned_data["team"],
+        use_case=form.cleaned_data["use_case"],
+        contact=form.cleaned_data["contact"],
+    )
+    verb = "registered as a consumer" if created else "updated its consumer registration"
+    messages.success(request, f"{form.cleaned_data['team']} {verb} of {product.product_id}.")
+    url = reverse("catalog:product-detail", args=[product.product_id])
+    return HttpResponseRedirect(f"{url}#consumers")

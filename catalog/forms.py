@@ -1,0 +1,21 @@
+"""Forms of the catalog pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class ConsumerForm(forms.Form):
+    """Register a team as a consumer of a product (same rules as the API)."""
+
+    team = forms.CharField(max_length=200, strip=True, help_text="The team that reads the data.")
+    use_case = forms.CharField(
+        label="Use case",
+        max_length=5000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you use it for; owners tell you about breaking changes and incidents.",
+    )
+    contact = forms.EmailField(
+        max_length=254, help_text="An e-mail address that reaches your team."
+    )

@@ -1,0 +1,113 @@
+"""Template helpers for catalog pages: highlighting, facet links, the score chart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from catalog import search
+
+register = template.Library()
+
+
+@register.filter
+def highlight(text: str, query: str) -> SafeString:
+    """Escape ``text`` and wrap the words of ``query`` in ``<mark>``."""
+    return search.highlight(text, query)
+
+
+@register.simple_tag(takes_context=True)
+def toggle_param(context: dict[str, Any], name: str, value: str) -> str:
+    """The current query string with ``name=value`` set (or removed when already set)."""
+    request = context["request"]
+    params: QueryDict = request.GET.copy()
+    params.pop("page", None)
+    if params.get(name) == value:
+        params.pop(name, None)
+    else:
+        params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def page_param(context: dict[str, Any], page: int) -> str:
+    """The current query string pointing at ``page``."""
+    params: QueryDict = context["request"].GET.copy()
+    params["page"] = str(page)
+    return f"?{params.urlencode()}"
+
+
+@register.filter
+def hours(value: float | None) -> str:
+    """``0.4`` → ``24 min``, ``5.25`` → ``5.3 h``, ``50`` → ``2.1 days``."""
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{round(value * 60)} min"
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} days"
+
+
+@register.simple_tag
+def score_chart(points: Sequence[tuple[datetime, float]], width: int = 640, height: int = 140) -> SafeString:
+    """An inline SVG line chart of quality scores (0-100) with a text alternative."""
+    if not points:
+        return mark_safe('<p class="muted">No quality runs yet: no data yet.</p>')  # noqa: S308
+    pad = 28
+    first, last = points[0][0], points[-1][0]
+    span = max((last - first).total_seconds(), 1.0)
+    coords = []
+    for at, score in points:
+        x = pad + (width - 2 * pad) * ((at - first).total_seconds() / span if len(points) > 1 else 0.5)
+        y = pad / 2 + (height - pad) * (1 - max(0.0, min(100.0, float(score))) / 100)
+        coords.append((round(x, 1), round(y, 1), at, score))
+    line = " ".join(f"{x},{y}" for x, y, _, _ in coords)
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="3"><title>{}: {}</title></circle>',
+        ((x, y, at.strftime("%Y-%m-%d %H:%M"), f"{score:.0f}") for x, y, at, score in coords),
+    )
+    grid = format_html_join(
+        "",
+        '<line x1="{}" x2="{}" y1="{}" y2="{}" class="grid"/><text x="2" y="{}" class="axis">{}</text>',
+        (
+            (pad, width - pad, y, y, y + 4, label)
+            for label, y in ((100, pad / 2), (50, pad / 2 + (height - pad) / 2), (0, height - pad / 2))
+        ),
+    )
+    scores = [float(s) for _, s in points]
+    summary = (
+        f"Quality score over {len(points)} runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}: "
+        f"latest {scores[-1]:.0f}, lowest {min(scores):.0f}, highest {max(scores):.0f}."
+    )
+    return format_html(
+        '<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="score-title score-desc" '
+        '><title id="score-title">Quality score history</title>'
+        '<desc id="score-desc">{summary}</desc>{grid}<polyline points="{line}" class="line"/>{dots}</svg>'
+        "<figcaption>{summary}</figcaption></figure>",
+        w=width,
+        h=height,
+        summary=summary,
+        grid=grid,
+        line=line,
+        dots=dots,
+    )
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    """A percentage with at most two decimals, or a dash."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+__all__ = ["register"]
