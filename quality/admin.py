@@ -69,7 +69,9 @@ class IncidentAdmin(ReadOnlyScopedAdmin):
     list_select_related = ["product"]
     change_list_template = "quality/admin_incident_change_list.html"
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         context = {**(extra_context or {}), "incidents_per_month": self._per_month(request)}
         return super().changelist_view(request, extra_context=context)
 

@@ -1,4 +1,5 @@
 """Quality history: check runs, results, incidents."""
+
 from django.apps import AppConfig
 
 

@@ -58,7 +58,9 @@ def _product_url(product: DataProduct) -> str:
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}/products/{product.product_id}"
 
 
-def _send(product: DataProduct, *, event: str, subject: str, text: str, payload: dict[str, Any]) -> None:
+def _send(
+    product: DataProduct, *, event: str, subject: str, text: str, payload: dict[str, Any]
+) -> None:
     """Send one notification on every configured channel."""
     owner, consumers = _recipients(product)
     if owner or consumers:
@@ -117,7 +119,9 @@ def check_failures(*, product: DataProduct, run: CheckRun, outcomes: Iterable[An
     _send(
         product,
         event="checks.failed",
-        subject=f"[data portal] {product.product_id}: {len(failing)} check(s) failing: {names}"[:200],
+        subject=f"[data portal] {product.product_id}: {len(failing)} check(s) failing: {names}"[
+            :200
+        ],
         text=f"Run {run.pk} ({run.trigger}) found:\n{lines}",
         payload={
             "run": {"id": run.pk, "trigger": run.trigger, "status": run.status},

@@ -114,9 +114,9 @@ def quality_score(product: DataProduct) -> float | None:
     return quality_score_compute(product)
 
 
-def score_history(product: DataProduct, days: int = 90, *, now: datetime | None = None) -> list[
-    tuple[datetime, float]
-]:
+def score_history(
+    product: DataProduct, days: int = 90, *, now: datetime | None = None
+) -> list[tuple[datetime, float]]:
     """The score as it stood after each finished run of the last ``days`` days, oldest first."""
     from django.utils import timezone
 

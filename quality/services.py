@@ -164,8 +164,10 @@ def checks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
     for pk, due_at, freshness in list(due):
         with transaction.atomic():
             claim = DataProduct.objects.filter(pk=pk)
-            claim = claim.filter(next_check_at=due_at) if due_at else claim.filter(
-                next_check_at__isnull=True
+            claim = (
+                claim.filter(next_check_at=due_at)
+                if due_at
+                else claim.filter(next_check_at__isnull=True)
             )
             won = claim.update(next_check_at=now + check_cadence(freshness))
             if not won:
@@ -197,7 +199,8 @@ def _engine_report(product: DataProduct, now: datetime) -> RunReport:
         )
     except Exception as exc:  # a bad WAREHOUSE_URL or an engine bug must not lose the run
         log.exception("quality run of %s failed outside the checks", product.product_id)
-        message = f"the run could not start: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        first_line = str(exc).splitlines()[0][:300] if str(exc) else ""
+        message = f"the run could not start: {type(exc).__name__}: {first_line}"
         return RunReport(
             outcomes=[
                 CheckOutcome(
@@ -325,9 +328,7 @@ def _execute(*, product: DataProduct, run: CheckRun, token: str, now: datetime) 
     return run
 
 
-def _newly_failing(
-    outcomes: list[CheckOutcome], previous: CheckRun | None
-) -> list[CheckOutcome]:
+def _newly_failing(outcomes: list[CheckOutcome], previous: CheckRun | None) -> list[CheckOutcome]:
     """Error-severity outcomes that fail now and passed (or did not exist) last run."""
     before: dict[str, bool] = {}
     if previous is not None:
@@ -405,7 +406,7 @@ def schedule_after_publish(version_id: int) -> None:
 
 
 def history_prune(*, now: datetime | None = None) -> int:
-    """Delete finished runs (and their results) older than the retention; keep each product's last."""
+    """Delete finished runs older than the retention, keeping each product's last run."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=retention_days())
     keep = {

@@ -16,7 +16,16 @@ class CheckResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CheckResult
-        fields = ["checkName", "type", "status", "passed", "severity", "message", "value", "checkedAt"]
+        fields = [
+            "checkName",
+            "type",
+            "status",
+            "passed",
+            "severity",
+            "message",
+            "value",
+            "checkedAt",
+        ]
 
 
 class CheckRunSerializer(serializers.ModelSerializer):
@@ -47,4 +56,13 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Incident
-        fields = ["id", "product", "kind", "status", "openedAt", "resolvedAt", "message", "resolution"]
+        fields = [
+            "id",
+            "product",
+            "kind",
+            "status",
+            "openedAt",
+            "resolvedAt",
+            "message",
+            "resolution",
+        ]

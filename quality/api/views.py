@@ -49,7 +49,10 @@ class ProductRunsApi(APIView):
             OpenApiParameter("page", int, description="1-based page"),
             OpenApiParameter("pageSize", int, description="runs per page (max 100)"),
         ],
-        responses={200: CheckRunSerializer(many=True), 404: OpenApiResponse(description="Not found")},
+        responses={
+            200: CheckRunSerializer(many=True),
+            404: OpenApiResponse(description="Not found"),
+        },
         summary="Check-run history of a product, newest first",
     )
     def get(self, request: Request, product_id: str) -> Response:
@@ -92,7 +95,9 @@ class ProductRunsApi(APIView):
 class ProductQualityApi(APIView):
     """``/v1/quality/products/<id>``: score, last validation, SLA status, latest results."""
 
-    @extend_schema(responses={200: {"type": "object"}}, summary="Quality and SLA status of a product")
+    @extend_schema(
+        responses={200: {"type": "object"}}, summary="Quality and SLA status of a product"
+    )
     def get(self, request: Request, product_id: str) -> Response:
         product = _readable_product(request, product_id)
         if product is None:

@@ -38,9 +38,16 @@ def test_owner_runs_checks_and_gets_202_with_the_queued_run(
     assert run.requested_by == owner
     assert run.status == "passed"  # eager Celery ran the task on commit
     history = api_as(owner).get(RUNS).json()["results"][0]
-    assert {"checkName", "type", "passed", "severity", "message", "value", "status", "checkedAt"} <= set(
-        history["results"][0]
-    )
+    assert {
+        "checkName",
+        "type",
+        "passed",
+        "severity",
+        "message",
+        "value",
+        "status",
+        "checkedAt",
+    } <= set(history["results"][0])
 
 
 def test_admin_may_run_checks_on_any_domain(api_as: Any, admin_user: Any, product: Any) -> None:

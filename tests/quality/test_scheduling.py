@@ -105,9 +105,7 @@ def test_the_dispatch_task_runs_due_products_end_to_end_eagerly(
     assert run.results.exists()
 
 
-def test_a_redelivered_task_does_not_duplicate_results(
-    marketing: Domain, warehouse: str
-) -> None:
+def test_a_redelivered_task_does_not_duplicate_results(marketing: Domain, warehouse: str) -> None:
     product = make_product(marketing)
     run = CheckRun.objects.create(product=product, trigger="schedule", run_key="once")
 

@@ -180,7 +180,9 @@ def test_quality_score_weighs_warnings_half(product: DataProduct, fresh_warehous
         product=product, trigger="manual", run_key="k1", status="failed",
         finished_at=timezone.now(),
     )  # fmt: skip
-    for i, (passed, severity) in enumerate([(True, "error"), (False, "warning"), (True, "warning")]):
+    for i, (passed, severity) in enumerate(
+        [(True, "error"), (False, "warning"), (True, "warning")]
+    ):
         CheckResult.objects.create(
             run=run, position=i, check_name=f"c{i}", check_type="not_null",
             status="passed" if passed else "failed", passed=passed, severity=severity,
