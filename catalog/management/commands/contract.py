@@ -1,0 +1,184 @@
+"""``manage.py contract lint FILE...`` and ``manage.py contract diff OLD NEW``: CI for contracts.
+
+Both run without a database (default policies, or ``--policies FILE``), so a domain's CI can
+check its contract files before anything is published:
+
+- ``lint``: the contract is valid (our format or ODCS v3) and meets the policies. Exit 0 when
+  every file passes (warnings allowed), 1 when any has an error.
+- ``diff``: every change from OLD to NEW and whether it breaks consumers. Exit 1 when a breaking
+  change comes without a version increase (or the version goes down), else 0.
+
+Exit 2 with one line for bad usage or an unreadable file. ``--format json`` for machines.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from catalog import odcs
+from catalog.contract import Contract, ContractError, ContractIssue, load_document, parse_contract
+from catalog.contract_diff import diff_contracts, needs_version_bump
+from catalog.policies import DEFAULT_POLICIES, PolicyRule, evaluate_policies, parse_rules
+
+USAGE = 2
+FAILED = 1
+
+
+def _text(name: str) -> str:
+    """A file's text (``-``: stdin); CommandError with exit 2 when it cannot be read."""
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{name}: no such file", returncode=USAGE) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{name}: cannot read ({exc})", returncode=USAGE) from None
+
+
+def _read(name: str) -> object:
+    """Load a YAML/JSON file as a contract document; ODCS v3 documents are converted to ours."""
+    data = load_document(_text(name), filename=name)
+    if isinstance(data, dict) and odcs.is_odcs(data):
+        return odcs.from_odcs(data)
+    return data
+
+
+def _parse(name: str) -> tuple[Contract | None, list[ContractIssue]]:
+    try:
+        return parse_contract(_read(name)), []
+    except ContractError as exc:
+        return None, list(exc.issues)
+
+
+def _rules(path: str | None) -> list[PolicyRule]:
+    if not path:
+        return list(DEFAULT_POLICIES)
+    try:
+        data = load_document(_text(path), filename=path)
+        if isinstance(data, dict):
+            data = data.get("policies", data)
+        return parse_rules(data)
+    except (ContractError, ValueError) as exc:
+        message = "; ".join(str(i) for i in exc.issues) if isinstance(exc, ContractError) else exc
+        raise CommandError(f"--policies {path}: {message}", returncode=USAGE) from None
+
+
+def _line(name: str, level: str, problem: dict[str, Any]) -> str:
+    policy = f" [{problem['policy']}]" if problem.get("policy") else ""
+    return f"{name}: {level}: {problem['path']}: {problem['message']}{policy}"
+
+
+class Command(BaseCommand):
+    help = "Lint contract files against the policies, or diff two versions (no database needed)."
+    requires_system_checks: list[str] = []  # runs in CI without a configured database
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", metavar="{lint,diff}", required=True)
+        lint = sub.add_parser("lint", help="validate contracts and check them against policies")
+        lint.add_argument("files", nargs="+", metavar="FILE")
+        lint.add_argument("--format", choices=["text", "json"], default="text")
+        lint.add_argument(
+            "--policies", metavar="FILE", help='rules as [{"key","severity","params"}] (YAML/JSON)'
+        )
+        diff = sub.add_parser("diff", help="list the changes between two versions of a contract")
+        diff.add_argument("old", metavar="OLD")
+        diff.add_argument("new", metavar="NEW")
+        diff.add_argument("--format", choices=["text", "json"], default="text")
+        for p in (parser, lint, diff):
+            # Bad usage is one line ("contract lint: error: ..."), exit 2, not a usage dump.
+            p.print_usage = lambda file=None: None  # type: ignore[method-assign]
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "lint":
+            self.lint(options["files"], options["format"], options.get("policies"))
+        else:
+            self.diff(options["old"], options["new"], options["format"])
+
+    # -- lint ------------------------------------------------------------------------------------
+
+    def lint(self, files: list[str], fmt: str, policies: str | None) -> None:
+        """Lint every file; print problems; exit 1 when any file has an error."""
+        rules = _rules(policies)
+        reports = [self.lint_one(name, rules) for name in files]
+        failed = [r for r in reports if not r["ok"]]
+        if fmt == "json":
+            self.stdout.write(json.dumps({"ok": not failed, "files": reports}, indent=2))
+        else:
+            for report in reports:
+                for problem in report["errors"]:
+                    self.stdout.write(_line(report["file"], "error", problem))
+                for problem in report["warnings"]:
+                    self.stdout.write(_line(report["file"], "warning", problem))
+                verdict = "ok" if report["ok"] else "FAILED"
+                self.stdout.write(f"{report['file']}: {verdict}")
+        if failed:
+            raise CommandError(
+                f"{len(failed)} of {len(files)} contract(s) failed lint", returncode=FAILED
+            )
+
+    def lint_one(self, name: str, rules: list[PolicyRule]) -> dict[str, Any]:
+        """One file's verdict: contract errors, policy errors and warnings."""
+        contract, issues = _parse(name)
+        errors = [{"path": i.path, "message": i.message, "policy": None} for i in issues]
+        warnings: list[dict[str, Any]] = []
+        if contract is not None:
+            for v in evaluate_policies(contract, rules):
+                item = {"path": v.path, "message": v.message, "policy": v.policy}
+                (errors if v.severity == "error" else warnings).append(item)
+        return {
+            "file": name,
+            "id": contract.id if contract else None,
+            "ok": not errors,
+            "errors": errors,
+            "warnings": warnings,
+        }
+
+    # -- diff ------------------------------------------------------------------------------------
+
+    def diff(self, old_name: str, new_name: str, fmt: str) -> None:
+        """Print each change; exit 1 when a breaking change lacks a version increase."""
+        old, old_issues = _parse(old_name)
+        new, new_issues = _parse(new_name)
+        if old is None or new is None:
+            for name, issues in ((old_name, old_issues), (new_name, new_issues)):
+                for issue in issues:
+                    self.stderr.write(f"{name}: {issue}")
+            raise CommandError("cannot diff invalid contracts", returncode=FAILED)
+        changes = diff_contracts(old, new)
+        version_down = new.version < old.version
+        needs_bump = needs_version_bump(old, new, changes)
+        ok = not needs_bump and not version_down
+        if fmt == "json":
+            body = {
+                "ok": ok,
+                "oldVersion": old.version,
+                "newVersion": new.version,
+                "breaking": any(c.breaking for c in changes),
+                "needsVersionBump": needs_bump,
+                "changes": [c.to_dict() for c in changes],
+            }
+            self.stdout.write(json.dumps(body, indent=2))
+        else:
+            for change in changes:
+                flag = "BREAKING" if change.breaking else "ok      "
+                self.stdout.write(f"{flag} {change.path}: {change.message}")
+            if not changes:
+                self.stdout.write("no changes")
+            summary = f"v{old.version} → v{new.version}: {len(changes)} change(s), " + (
+                f"{sum(c.breaking for c in changes)} breaking"
+            )
+            self.stdout.write(summary)
+        if version_down:
+            raise CommandError(
+                f"version goes down ({old.version} → {new.version})", returncode=FAILED
+            )
+        if needs_bump:
+            raise CommandError(
+                f"breaking changes need a version above {old.version}", returncode=FAILED
+            )
