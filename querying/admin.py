@@ -36,10 +36,23 @@ class QueryLogAdmin(admin.ModelAdmin):
     """Audit rows are evidence: nobody adds, edits or deletes them here."""
 
     list_display = (
-        "created_at", "username", "role", "decision", "code", "short_sql", "row_count",
-        "truncated", "duration_ms",
+        "created_at",
+        "username",
+        "role",
+        "decision",
+        "code",
+        "short_sql",
+        "row_count",
+        "truncated",
+        "duration_ms",
     )
-    list_filter = ("decision", "code", "role", ("created_at", admin.DateFieldListFilter), ProductFilter)
+    list_filter = (
+        "decision",
+        "code",
+        "role",
+        ("created_at", admin.DateFieldListFilter),
+        ProductFilter,
+    )
     search_fields = ("username", "submitted_sql", "code")
     date_hierarchy = "created_at"
     list_select_related = ("user",)

@@ -17,7 +17,10 @@ class QueryLog(models.Model):
     """One governed query request, refused ones included; rows are appended, never changed."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="query_logs",
     )
     # Copied, not joined: the audit keeps what was true when the query ran.

@@ -65,15 +65,14 @@ def _date(value: datetime) -> str:
 def _status_rule(product: DataProduct, now: datetime) -> tuple[str | None, str | None]:
     """(refusal, warning) for a product the user may read, from its lifecycle state."""
     pid = product.product_id
-    replaced = (
-        f", use {product.deprecation_replaced_by}" if product.deprecation_replaced_by else ""
-    )
+    replaced = f", use {product.deprecation_replaced_by}" if product.deprecation_replaced_by else ""
     if product.status == ProductStatus.RETIRED:
         return f"{pid} is retired and can no longer be queried{replaced}", None
     if product.status == ProductStatus.DEPRECATED:
         sunset = product.deprecation_sunset_at
         if sunset is not None and sunset <= now:
-            return f"{pid} reached its sunset on {_date(sunset)} and can no longer be queried{replaced}", None
+            ended = f"{pid} reached its sunset on {_date(sunset)}"
+            return f"{ended} and can no longer be queried{replaced}", None
         when = f" (sunset {_date(sunset)})" if sunset is not None else ""
         return None, f"{pid} is deprecated{when}{replaced}"
     if product.status == ProductStatus.DRAFT:

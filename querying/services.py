@@ -8,7 +8,8 @@ import math
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
 
@@ -103,7 +104,9 @@ def json_safe(value: Any) -> Any:
 
 def _is_unavailable(exc: WarehouseError) -> bool:
     text = str(exc).lower()
-    return type(exc).__name__ == "WarehouseUnavailable" or any(h in text for h in _UNAVAILABLE_HINTS)
+    return type(exc).__name__ == "WarehouseUnavailable" or any(
+        h in text for h in _UNAVAILABLE_HINTS
+    )
 
 
 def _role(user: Any) -> str:
@@ -114,7 +117,12 @@ def _role(user: Any) -> str:
 
 @transaction.atomic
 def _audit(
-    *, user: Any, sql: str, outcome: QueryOutcome, executed_sql: str, duration_ms: float | None,
+    *,
+    user: Any,
+    sql: str,
+    outcome: QueryOutcome,
+    executed_sql: str,
+    duration_ms: float | None,
     now: datetime,
 ) -> QueryLog:
     """Append the QueryLog row (and one use row per product) for one request."""
@@ -122,7 +130,8 @@ def _audit(
         user=user if getattr(user, "pk", None) else None,
         username=str(getattr(user, "username", "") or ""),
         role=_role(user),
-        submitted_sql=sql,
+        # PostgreSQL text cannot hold NUL; the governor refuses such SQL, the audit keeps it.
+        submitted_sql=sql.replace("\x00", "\ufffd"),
         executed_sql=executed_sql,
         decision=outcome.decision,
         code=outcome.code,
@@ -181,43 +190,63 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
     except WarehouseError as exc:
         log.warning("warehouse unavailable: %s", exc)
         outcome = QueryOutcome(
-            decision=QueryDecision.ERROR, http_status=503, code="WAREHOUSE_UNAVAILABLE",
+            decision=QueryDecision.ERROR,
+            http_status=503,
+            code="WAREHOUSE_UNAVAILABLE",
             message="The warehouse is not available right now; try again later.",
+        )
+        return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
+    except Exception:
+        # A governor bug must fail closed and audited, never as a 500 or a pass-through.
+        log.exception("the governor failed on a query")
+        outcome = QueryOutcome(
+            decision=QueryDecision.REFUSED,
+            http_status=400,
+            code="REWRITE_FAILED",
+            message="the query could not be governed",
         )
         return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
 
     executed_sql = governed.display_sql()
-    base = {
-        "products": list(governed.products),
-        "masked_columns": list(governed.masked_columns),
-        "pii_columns": list(governed.pii_columns),
-        "warnings": list(governed.warnings),
-    }
     try:
         result = warehouse.execute(
             governed.sql, timeout_s=settings.QUERY_TIMEOUT_S, max_rows=governed.max_rows
         )
     except QueryTimeout:
         outcome = QueryOutcome(
-            decision=QueryDecision.TIMEOUT, http_status=408, code="TIMEOUT",
+            decision=QueryDecision.TIMEOUT,
+            http_status=408,
+            code="TIMEOUT",
             message=f"The query ran longer than {settings.QUERY_TIMEOUT_S:g} s and was cancelled; "
             "narrow it with a WHERE clause or aggregate first.",
-            **base,
         )
     except WarehouseError as exc:
         if _is_unavailable(exc):
             log.warning("warehouse unavailable: %s", exc)
             outcome = QueryOutcome(
-                decision=QueryDecision.ERROR, http_status=503, code="WAREHOUSE_UNAVAILABLE",
-                message="The warehouse is not available right now; try again later.", **base,
+                decision=QueryDecision.ERROR,
+                http_status=503,
+                code="WAREHOUSE_UNAVAILABLE",
+                message="The warehouse is not available right now; try again later.",
             )
         else:
             keep = [c.name for p in policy.products for c in p.columns]
             keep += [p.product_id for p in policy.products]
             outcome = QueryOutcome(
-                decision=QueryDecision.ERROR, http_status=400, code="ENGINE_ERROR",
-                message=scrub_error(str(exc), keep=keep), **base,
+                decision=QueryDecision.ERROR,
+                http_status=400,
+                code="ENGINE_ERROR",
+                message=scrub_error(str(exc), keep=keep),
             )
+    except Exception:
+        # A driver failing outside its own error class (e.g. converting an exotic value).
+        log.exception("the warehouse adapter failed")
+        outcome = QueryOutcome(
+            decision=QueryDecision.ERROR,
+            http_status=400,
+            code="ENGINE_ERROR",
+            message="the warehouse could not return this result",
+        )
     else:
         outcome = QueryOutcome(
             decision=QueryDecision.ALLOWED,
@@ -226,21 +255,34 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
             rows=[[json_safe(v) for v in row] for row in result.rows],
             truncated=result.truncated,
             query_time_ms=round(result.elapsed_ms, 1),
-            **base,
         )
+    outcome.products = list(governed.products)
+    outcome.masked_columns = list(governed.masked_columns)
+    outcome.pii_columns = list(governed.pii_columns)
+    outcome.warnings = list(governed.warnings)
     return _finish(user, sql, outcome, executed_sql, started, now, executed=True)
 
 
 def _finish(
-    user: Any, sql: str, outcome: QueryOutcome, executed_sql: str, started: float,
-    now: datetime, *, executed: bool,
+    user: Any,
+    sql: str,
+    outcome: QueryOutcome,
+    executed_sql: str,
+    started: float,
+    now: datetime,
+    *,
+    executed: bool,
 ) -> QueryOutcome:
     # The audited duration is what the caller waited for (policy, governor and warehouse), so
     # the latency SLA is measured as consumers experience it.
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     entry = _audit(
-        user=user, sql=sql, outcome=outcome, executed_sql=executed_sql,
-        duration_ms=duration_ms if executed else None, now=now,
+        user=user,
+        sql=sql,
+        outcome=outcome,
+        executed_sql=executed_sql,
+        duration_ms=duration_ms if executed else None,
+        now=now,
     )
     outcome.log_id = entry.pk
     return outcome
@@ -248,8 +290,14 @@ def _finish(
 
 def query_refuse_input(*, user: Any, submitted: str, code: str, message: str) -> QueryLog:
     """Audit a request whose input was rejected before any SQL could be governed."""
-    outcome = QueryOutcome(decision=QueryDecision.REFUSED, http_status=400, code=code, message=message)
+    outcome = QueryOutcome(
+        decision=QueryDecision.REFUSED, http_status=400, code=code, message=message
+    )
     return _audit(
-        user=user, sql=submitted, outcome=outcome, executed_sql="", duration_ms=None,
+        user=user,
+        sql=submitted,
+        outcome=outcome,
+        executed_sql="",
+        duration_ms=None,
         now=timezone.now(),
     )

@@ -29,7 +29,9 @@ class CSVRenderer(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
         # Never reached for results (they stream); errors are switched to JSON in the view.
         return b""
 
@@ -64,7 +66,9 @@ class QueryRunApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         sql = StrictCharField(
-            max_length=MAX_SQL_CHARS, trim_whitespace=False, allow_blank=False,
+            max_length=MAX_SQL_CHARS,
+            trim_whitespace=False,
+            allow_blank=False,
             help_text="One SELECT over data products (by product id or table name).",
         )
 
@@ -100,7 +104,9 @@ class QueryRunApi(APIView):
             length = 0
         if length > MAX_BODY_BYTES:
             query_refuse_input(
-                user=request.user, submitted="", code="BODY_TOO_LARGE",
+                user=request.user,
+                submitted="",
+                code="BODY_TOO_LARGE",
                 message=f"request body of {length} bytes",
             )
             return error_response(
@@ -115,7 +121,8 @@ class QueryRunApi(APIView):
             query_refuse_input(
                 user=request.user,
                 submitted=submitted[:MAX_SQL_CHARS] if isinstance(submitted, str) else "",
-                code="INVALID", message=str(dict(serializer.errors)),
+                code="INVALID",
+                message=str(dict(serializer.errors)),
             )
             raise serializers.ValidationError(serializer.errors)
         outcome = query_submit(user=request.user, sql=serializer.validated_data["sql"])
@@ -129,7 +136,10 @@ class QueryRunApi(APIView):
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         # Errors are JSON even when CSV was asked for: a client must be able to read why.
-        if isinstance(response, Response) and getattr(request, "accepted_renderer", None) is not None:
+        if (
+            isinstance(response, Response)
+            and getattr(request, "accepted_renderer", None) is not None
+        ):
             if request.accepted_renderer.format == "csv":
                 request.accepted_renderer = JSONRenderer()
                 request.accepted_media_type = JSONRenderer.media_type

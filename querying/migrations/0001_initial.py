@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,49 +14,106 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='QueryLog',
+            name="QueryLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username', models.CharField(blank=True, max_length=150)),
-                ('role', models.CharField(blank=True, db_index=True, max_length=16)),
-                ('submitted_sql', models.TextField()),
-                ('executed_sql', models.TextField(blank=True)),
-                ('decision', models.CharField(choices=[('allowed', 'Allowed'), ('refused', 'Refused'), ('error', 'Engine error'), ('timeout', 'Timed out')], db_index=True, max_length=16)),
-                ('code', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('message', models.TextField(blank=True)),
-                ('products', models.JSONField(blank=True, default=list)),
-                ('pii_columns', models.JSONField(blank=True, default=list, help_text='PII columns touched')),
-                ('masked_columns', models.JSONField(blank=True, default=list)),
-                ('row_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('truncated', models.BooleanField(default=False)),
-                ('duration_ms', models.FloatField(blank=True, help_text='Warehouse time', null=True)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='query_logs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=150)),
+                ("role", models.CharField(blank=True, db_index=True, max_length=16)),
+                ("submitted_sql", models.TextField()),
+                ("executed_sql", models.TextField(blank=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("allowed", "Allowed"),
+                            ("refused", "Refused"),
+                            ("error", "Engine error"),
+                            ("timeout", "Timed out"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                ("code", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("message", models.TextField(blank=True)),
+                ("products", models.JSONField(blank=True, default=list)),
+                (
+                    "pii_columns",
+                    models.JSONField(blank=True, default=list, help_text="PII columns touched"),
+                ),
+                ("masked_columns", models.JSONField(blank=True, default=list)),
+                ("row_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("truncated", models.BooleanField(default=False)),
+                (
+                    "duration_ms",
+                    models.FloatField(blank=True, help_text="Warehouse time", null=True),
+                ),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="query_logs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='QueryProductUse',
+            name="QueryProductUse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.CharField(max_length=200)),
-                ('decision', models.CharField(choices=[('allowed', 'Allowed'), ('refused', 'Refused'), ('error', 'Engine error'), ('timeout', 'Timed out')], max_length=16)),
-                ('duration_ms', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('log', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='uses', to='querying.querylog')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("product_id", models.CharField(max_length=200)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("allowed", "Allowed"),
+                            ("refused", "Refused"),
+                            ("error", "Engine error"),
+                            ("timeout", "Timed out"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("duration_ms", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "log",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="uses",
+                        to="querying.querylog",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['log', 'product_id'],
+                "ordering": ["log", "product_id"],
             },
         ),
         migrations.AddIndex(
-            model_name='querylog',
-            index=models.Index(fields=['decision', 'created_at'], name='querylog_decision_at'),
+            model_name="querylog",
+            index=models.Index(fields=["decision", "created_at"], name="querylog_decision_at"),
         ),
         migrations.AddIndex(
-            model_name='queryproductuse',
-            index=models.Index(fields=['product_id', 'decision', 'created_at'], name='queryuse_p95'),
+            model_name="queryproductuse",
+            index=models.Index(
+                fields=["product_id", "decision", "created_at"], name="queryuse_p95"
+            ),
         ),
     ]

@@ -5,7 +5,7 @@ Import them into a test module with ``from tests.querying.fixtures_django import
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,23 @@ ATTRIBUTION_COLUMNS = (
     "revenue_cents BIGINT, attribution_model VARCHAR NOT NULL"
 )
 ATTRIBUTION_ROWS = [
-    ("a-1", "user-00012345", "c-1", "paid", "2025-03-01 10:00:00", "2025-03-01 11:00:00", 1250, "linear"),
+    (
+        "a-1",
+        "user-00012345",
+        "c-1",
+        "paid",
+        "2025-03-01 10:00:00",
+        "2025-03-01 11:00:00",
+        1250,
+        "linear",
+    ),
     ("a-2", "user-00067890", "c-1", "email", "2025-03-01 12:00:00", None, None, "linear"),
     ("a-3", "user-00011111", "c-2", "organic", "2025-03-02 09:30:00", None, 300, "time_decay"),
 ]
 # A fixed "now" for the policy: after the fixture's past sunset, before the future one.
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 FUTURE_SUNSET = "2027-03-31T00:00:00Z"
-PAST_SUNSET = datetime(2026, 1, 31, tzinfo=dt_timezone.utc)
+PAST_SUNSET = datetime(2026, 1, 31, tzinfo=UTC)
 
 # product id -> (status, table rows)
 PRODUCTS = {
@@ -49,7 +58,9 @@ def build_warehouse(path: Path, *, big_rows: int = 0) -> Path:
         for product_id in PRODUCTS:
             table = product_id.replace(".", "_")
             con.execute(f"CREATE TABLE {table} ({ATTRIBUTION_COLUMNS})")
-            con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ATTRIBUTION_ROWS)
+            con.executemany(
+                f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ATTRIBUTION_ROWS
+            )
         if big_rows:
             con.execute(
                 "INSERT INTO marketing_campaign_attribution SELECT 'b-' || i, 'user-' || i, 'c-9', "

@@ -8,7 +8,6 @@ import pytest
 
 from querying.models import QueryLog
 from tests.querying.fixtures_django import *  # noqa: F403
-from tests.querying.fixtures_django import NOW
 
 URL = "/v1/query"
 pytestmark = pytest.mark.django_db
@@ -19,7 +18,10 @@ def run(client: Any, sql: Any, **extra: Any) -> Any:
 
 
 def test_analyst_gets_rows_with_user_id_masked(api_as, analyst, warehouse, fixed_now):
-    response = run(api_as(analyst), "SELECT attribution_id, user_id FROM marketing.campaign_attribution ORDER BY 1")
+    response = run(
+        api_as(analyst),
+        "SELECT attribution_id, user_id FROM marketing.campaign_attribution ORDER BY 1",
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["columns"] == ["attribution_id", "user_id"]
@@ -45,22 +47,35 @@ def test_admin_sees_user_id_raw(api_as, admin_user, warehouse, fixed_now):
     assert response.json()["rows"] == [["user-00011111"]]
 
 
-def test_finance_owner_sees_marketing_pii_masked_even_through_star(api_as, outsider, warehouse, fixed_now):
-    response = run(api_as(outsider), "SELECT * FROM marketing.campaign_attribution WHERE attribution_id = 'a-1'")
+def test_finance_owner_sees_marketing_pii_masked_even_through_star(
+    api_as, outsider, warehouse, fixed_now
+):
+    response = run(
+        api_as(outsider),
+        "SELECT * FROM marketing.campaign_attribution WHERE attribution_id = 'a-1'",
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
-    row = dict(zip(body["columns"], body["rows"][0]))
+    row = dict(zip(body["columns"], body["rows"][0], strict=True))
     assert row["user_id"] == "***2345"
     assert row["channel"] == "paid"
 
 
-def test_timestamps_come_back_as_iso_strings_and_nulls_as_null(api_as, analyst, warehouse, fixed_now):
-    response = run(api_as(analyst), "SELECT touchpoint_at, conversion_at, revenue_cents FROM marketing.campaign_attribution WHERE attribution_id = 'a-2'")
+def test_timestamps_come_back_as_iso_strings_and_nulls_as_null(
+    api_as, analyst, warehouse, fixed_now
+):
+    response = run(
+        api_as(analyst),
+        "SELECT touchpoint_at, conversion_at, revenue_cents "
+        "FROM marketing.campaign_attribution WHERE attribution_id = 'a-2'",
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["rows"] == [["2025-03-01T12:00:00", None, None]]
 
 
-def test_deprecated_product_is_readable_with_a_sunset_warning(api_as, analyst, warehouse, fixed_now):
+def test_deprecated_product_is_readable_with_a_sunset_warning(
+    api_as, analyst, warehouse, fixed_now
+):
     response = run(api_as(analyst), "SELECT count(*) AS n FROM marketing.legacy_attribution")
     assert response.status_code == 200, response.json()
     assert response.json()["rows"] == [[3]]
@@ -131,7 +146,9 @@ def test_refused_sql_gets_400_with_a_stable_code(api_as, analyst, warehouse, fix
     ("body", "field"),
     [({}, "sql"), ({"sql": 42}, "sql"), ({"sql": None}, "sql"), ({"sql": ["SELECT 1"]}, "sql")],
 )
-def test_missing_or_non_string_sql_is_a_400_naming_the_field(api_as, analyst, warehouse, body, field):
+def test_missing_or_non_string_sql_is_a_400_naming_the_field(
+    api_as, analyst, warehouse, body, field
+):
     response = api_as(analyst).post(URL, body, format="json")
     assert response.status_code == 400
     error = response.json()["error"]
@@ -174,7 +191,9 @@ def test_token_auth_works(analyst, warehouse, fixed_now):
 
 def test_rows_are_capped_and_flagged_truncated(api_as, analyst, warehouse, fixed_now, settings):
     settings.QUERY_MAX_ROWS = 2
-    response = run(api_as(analyst), "SELECT attribution_id FROM marketing.campaign_attribution ORDER BY 1")
+    response = run(
+        api_as(analyst), "SELECT attribution_id FROM marketing.campaign_attribution ORDER BY 1"
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["rows"] == [["a-1"], ["a-2"]]
@@ -195,7 +214,9 @@ def test_engine_error_is_scrubbed_of_literals(api_as, analyst, warehouse, fixed_
 
 
 def test_masked_values_never_leak_through_engine_errors(api_as, analyst, warehouse, fixed_now):
-    response = run(api_as(analyst), "SELECT CAST(user_id AS INTEGER) FROM marketing.campaign_attribution")
+    response = run(
+        api_as(analyst), "SELECT CAST(user_id AS INTEGER) FROM marketing.campaign_attribution"
+    )
     assert response.status_code == 400, response.json()
     assert "00012345" not in response.json()["error"]["message"]
 
@@ -209,7 +230,9 @@ def test_missing_warehouse_file_is_a_503(api_as, analyst, warehouse, fixed_now, 
     assert str(tmp_path) not in error["message"]
 
 
-def test_a_slow_query_times_out_with_408(api_as, analyst, tmp_path, settings, marketing, finance, fixed_now):
+def test_a_slow_query_times_out_with_408(
+    api_as, analyst, tmp_path, settings, marketing, finance, fixed_now
+):
     from tests.querying.fixtures_django import build_warehouse, publish
 
     path = build_warehouse(tmp_path / "big.duckdb", big_rows=20_000)

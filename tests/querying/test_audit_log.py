@@ -74,9 +74,9 @@ def test_engine_error_is_logged_as_error(api_as, analyst, warehouse, fixed_now):
 def test_the_hash_key_never_reaches_the_audit_log(api_as, analyst, warehouse, fixed_now):
     from catalog.models import Column
 
-    Column.objects.filter(product__product_id="marketing.campaign_attribution", name="user_id").update(
-        mask="hash"
-    )
+    Column.objects.filter(
+        product__product_id="marketing.campaign_attribution", name="user_id"
+    ).update(mask="hash")
     response = api_as(analyst).post(
         "/v1/query", {"sql": "SELECT user_id FROM marketing.campaign_attribution"}, format="json"
     )
@@ -87,8 +87,12 @@ def test_the_hash_key_never_reaches_the_audit_log(api_as, analyst, warehouse, fi
     assert "md5" in entry.executed_sql.lower()
 
 
-def test_admin_changelist_filters_by_decision_and_product(client, admin_user, warehouse, fixed_now, api_as):
-    api_as(admin_user).post("/v1/query", {"sql": "SELECT 1 FROM campaign_attribution"}, format="json")
+def test_admin_changelist_filters_by_decision_and_product(
+    client, admin_user, warehouse, fixed_now, api_as
+):
+    api_as(admin_user).post(
+        "/v1/query", {"sql": "SELECT 1 FROM campaign_attribution"}, format="json"
+    )
     api_as(admin_user).post("/v1/query", {"sql": "SELECT * FROM nowhere"}, format="json")
     admin_user.is_superuser = True
     admin_user.save()
@@ -105,8 +109,12 @@ def test_admin_changelist_filters_by_decision_and_product(client, admin_user, wa
     assert [e.code for e in page.context["cl"].result_list] == ["UNKNOWN_TABLE"]
 
 
-def test_admin_cannot_add_change_or_delete_log_rows(client, admin_user, warehouse, fixed_now, api_as):
-    api_as(admin_user).post("/v1/query", {"sql": "SELECT 1 FROM campaign_attribution"}, format="json")
+def test_admin_cannot_add_change_or_delete_log_rows(
+    client, admin_user, warehouse, fixed_now, api_as
+):
+    api_as(admin_user).post(
+        "/v1/query", {"sql": "SELECT 1 FROM campaign_attribution"}, format="json"
+    )
     admin_user.is_superuser = True
     admin_user.save()
     client.force_login(admin_user)

@@ -40,7 +40,10 @@ def test_page_tells_a_member_they_see_their_teams_pii_raw(client, member, wareho
 def test_product_parameter_preselects_and_fills_a_sample_query(client, analyst, warehouse):
     client.force_login(analyst)
     page = client.get("/query/", {"product": "marketing.campaign_attribution"})
-    assert page.context["form"].initial["sql"] == "SELECT * FROM marketing.campaign_attribution LIMIT 100"
+    assert (
+        page.context["form"].initial["sql"]
+        == "SELECT * FROM marketing.campaign_attribution LIMIT 100"
+    )
     assert page.context["selected"] == "marketing.campaign_attribution"
 
 
@@ -98,7 +101,9 @@ def test_page_form_needs_a_csrf_token(analyst, warehouse):
     assert client.post("/query/", {"sql": "SELECT 1"}).status_code == 403
 
 
-def test_recent_queries_are_listed_and_reload_into_the_editor(client, analyst, member, warehouse, fixed_now):
+def test_recent_queries_are_listed_and_reload_into_the_editor(
+    client, analyst, member, warehouse, fixed_now
+):
     client.force_login(analyst)
     client.post("/query/", {"sql": "SELECT count(*) FROM campaign_attribution"})
     mine = QueryLog.objects.get(user=analyst)

@@ -7,7 +7,12 @@ from datetime import timedelta
 import pytest
 
 from querying.models import QueryLog, QueryProductUse
-from querying.selectors import product_latency_p95_ms, query_policy, queryable_products, recent_queries
+from querying.selectors import (
+    product_latency_p95_ms,
+    query_policy,
+    queryable_products,
+    recent_queries,
+)
 from tests.querying.fixtures_django import *  # noqa: F403
 from tests.querying.fixtures_django import NOW
 
@@ -27,7 +32,11 @@ def test_analyst_policy_masks_pii_and_forbids_drafts(analyst, warehouse, setting
     assert columns["channel"] is None
     assert [c.name for c in products[PID].columns][:2] == ["attribution_id", "user_id"]
     assert "marketing.draft_attribution" not in products
-    assert {"marketing.draft_attribution", "marketing_draft_attribution", "draft_attribution"} <= forbidden
+    assert {
+        "marketing.draft_attribution",
+        "marketing_draft_attribution",
+        "draft_attribution",
+    } <= forbidden
     assert f"{PID}.user_id" in pii
     assert policy.hash_key == "test-hash-key"
     assert policy.max_rows == settings.QUERY_MAX_ROWS
@@ -51,7 +60,8 @@ def test_lifecycle_rules_become_refusals_and_warnings(analyst, warehouse):
     products = products_by_id(query_policy(analyst, now=NOW)[0])
     assert products["marketing.legacy_attribution"].refusal is None
     assert products["marketing.legacy_attribution"].warning == (
-        "marketing.legacy_attribution is deprecated (sunset 2027-03-31), use marketing.campaign_attribution"
+        "marketing.legacy_attribution is deprecated (sunset 2027-03-31), "
+        "use marketing.campaign_attribution"
     )
     assert "sunset on 2026-01-31" in products["marketing.old_attribution"].refusal
     assert "retired" in products["marketing.gone_attribution"].refusal
@@ -118,7 +128,10 @@ def test_p95_counts_queries_made_through_the_api(api_as, analyst, warehouse):
 def test_recent_queries_are_the_users_own_newest_first(analyst, member, db):
     QueryLog.objects.create(user=analyst, submitted_sql="first", decision="allowed", created_at=NOW)
     QueryLog.objects.create(
-        user=analyst, submitted_sql="second", decision="refused", created_at=NOW + timedelta(minutes=1)
+        user=analyst,
+        submitted_sql="second",
+        decision="refused",
+        created_at=NOW + timedelta(minutes=1),
     )
     QueryLog.objects.create(user=member, submitted_sql="theirs", decision="allowed", created_at=NOW)
     assert [q.submitted_sql for q in recent_queries(analyst)] == ["second", "first"]
