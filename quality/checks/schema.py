@@ -84,8 +84,8 @@ def schema_outcomes(spec: ProductSpec, columns: Sequence[WarehouseColumn]) -> li
                 outcome(
                     check,
                     "failed",
-                    f"column {declared.name} is {found.type} in the warehouse, "
-                    f"not a {declared.type} type",
+                    f"column {declared.name} is {found.type} in the warehouse; "
+                    f"the contract says {declared.type}",
                 )
             )
     return outcomes
