@@ -775,13 +775,18 @@ def _parse_columns(v: _Validator, doc: Mapping[str, Any]) -> list[ColumnSpec] | 
         description = v.string(obj, "description", path)
         pii = v.boolean(obj, "pii", path, default=False)
         nullable = v.boolean(obj, "nullable", path, default=True)
+        if "mask" in obj and obj["mask"] is None:
+            # Unquoted ``mask: null`` in YAML is null, not the "null" mask: silently reading it as
+            # "no mask" would show last4 where the author asked for nothing at all.
+            v.add(
+                f"{path}.mask",
+                "null is not a mask; write mask: 'null' (quoted) to hide values, or omit mask",
+            )
         mask = v.choice(obj, "mask", path, MASKS, required=False)
         if mask is not None and pii is False:
             v.add(f"{path}.mask", "only allowed on pii columns (set pii: true or remove mask)")
             mask = None
-        if None in (name, col_type, description, pii, nullable) or (
-            "mask" in obj and obj["mask"] is not None and mask is None
-        ):
+        if None in (name, col_type, description, pii, nullable) or ("mask" in obj and mask is None):
             ok = False
             continue
         assert name is not None and col_type is not None and description is not None
@@ -1183,7 +1188,7 @@ def json_schema() -> dict[str, Any]:
                     "pii": {"type": "boolean", "default": False},
                     "nullable": {"type": "boolean", "default": True},
                     "mask": {
-                        "anyOf": [{"enum": list(MASKS)}, {"type": "null"}],
+                        "enum": list(MASKS),
                         "description": f"Only on pii columns; {DEFAULT_MASK} when omitted.",
                     },
                 },

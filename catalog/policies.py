@@ -694,11 +694,46 @@ def parse_rules(data: object) -> list[PolicyRule]:
             problems.append(f"[{i}].severity: must be one of {', '.join(SEVERITY_LEVELS)}")
         if not isinstance(params, Mapping):
             problems.append(f"[{i}].params: must be a mapping")
+        elif key in POLICIES:
+            problems += [f"[{i}].params.{p}" for p in _param_problems(POLICIES[key], params)]
         if not problems:
             out.append(PolicyRule(str(key), str(severity), dict(params)))
     if problems:
         raise ValueError("; ".join(problems))
     return out
+
+
+def _param_problems(definition: PolicyDefinition, params: Mapping[str, Any]) -> list[str]:
+    """Params must be known to the policy and shaped like its defaults (checked on input, so a
+    bad admin edit is refused there and never breaks a publish later)."""
+    problems = []
+    for name, value in params.items():
+        if name not in definition.default_params:
+            known = ", ".join(definition.default_params) or "none"
+            problems.append(f"{name}: unknown parameter (known: {known})")
+            continue
+        default = definition.default_params[name]
+        if isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(f"{name}: must be a list of strings")
+        elif isinstance(default, bool) or isinstance(value, bool):
+            problems.append(f"{name}: must be a {type(default).__name__}")
+        elif isinstance(default, int | float):
+            if not isinstance(value, int | float):
+                problems.append(f"{name}: must be a number")
+            elif isinstance(default, int) and not float(value).is_integer():
+                problems.append(f"{name}: must be an integer")
+            elif value < 0 or (name == "threshold" and not 0 < value <= 1):
+                problems.append(f"{name}: out of range")
+        elif isinstance(default, str):
+            if not isinstance(value, str):
+                problems.append(f"{name}: must be a string")
+            elif name == "pattern":
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    problems.append(f"{name}: not a valid regular expression ({exc})")
+    return problems
 
 
 def _definition(key: str) -> PolicyDefinition:

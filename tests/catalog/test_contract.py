@@ -207,7 +207,6 @@ ACCEPTED = [
     ("schema[0].pii", DELETE),
     ("schema[0].nullable", DELETE),
     ("schema[0].description", ""),
-    ("schema[1].mask", None),
     ("sla.availability", 99),
     ("sla.availability", 100),
     ("sla.availability", 99.99),
@@ -367,6 +366,7 @@ REFUSED = [
     ("schema[3].nullable", None, "schema[3].nullable: must be a boolean, not null"),
     ("schema[3].mask", "last4", "schema[3].mask: only allowed on pii columns"),
     ("schema[1].mask", "stars", "schema[1].mask: must be one of last4, email, hash, null, redact"),
+    ("schema[1].mask", None, "schema[1].mask: null is not a mask; write mask: 'null' (quoted)"),
     ("schema[1].masking", "hash", "schema[1].masking: unknown field (did you mean 'mask'?)"),
     # sla
     ("sla", DELETE, "sla: required"),

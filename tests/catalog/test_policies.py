@@ -468,6 +468,9 @@ def test_parse_rules_round_trips_and_refuses_garbage() -> None:
     assert parse_rules([{"key": "checks.not_null", "severity": "error"}]) == [
         PolicyRule("checks.not_null", "error")
     ]
+    assert parse_rules(
+        [{"key": "pii.sampled_values", "severity": "error", "params": {"threshold": 0.3}}]
+    ) == [PolicyRule("pii.sampled_values", "error", {"threshold": 0.3})]
     for bad in (
         "x",
         [1],
@@ -475,6 +478,13 @@ def test_parse_rules_round_trips_and_refuses_garbage() -> None:
         [{"key": "checks.not_null", "severity": "fatal"}],
         [{"key": "checks.not_null", "severity": "error", "params": []}],
         [{"key": "checks.not_null", "severity": "error", "extra": 1}],
+        [{"key": "checks.not_null", "severity": "error", "params": {"nope": 1}}],
+        [{"key": "checks.not_null", "severity": "error", "params": {"statuses": "published"}}],
+        [{"key": "pii.sampled_values", "severity": "error", "params": {"threshold": "high"}}],
+        [{"key": "pii.sampled_values", "severity": "error", "params": {"threshold": 2}}],
+        [{"key": "pii.sampled_values", "severity": "error", "params": {"min_samples": 1.5}}],
+        [{"key": "pii.sampled_values", "severity": "error", "params": {"min_samples": True}}],
+        [{"key": "naming.product_id", "severity": "error", "params": {"pattern": "("}}],
     ):
         with pytest.raises(ValueError):
             parse_rules(bad)
