@@ -462,7 +462,8 @@ def _check_from_rule(
     # A foreign rule: translate what has an exact meaning, refuse the rest.
     kind = rule.get("type", "library")
     metric = rule.get("rule", rule.get("metric"))
-    arguments = rule.get("arguments") if isinstance(rule.get("arguments"), Mapping) else {}
+    raw_arguments = rule.get("arguments")
+    arguments: Mapping[str, Any] = raw_arguments if isinstance(raw_arguments, Mapping) else {}
     if not isinstance(name, str) or not name:
         label = metric or kind
         name = f"{column}_{label}" if column else str(label)
@@ -521,6 +522,7 @@ def _sla(items: list[Any], issues: list[ContractIssue]) -> dict[str, Any]:
         elif prop == "availability":
             sla["availability"] = value
         elif prop == "latency" and unit in _UNIT_MS and _is_number(value):
+            assert isinstance(value, int | float)
             sla["queryLatencyP95Ms"] = value * _UNIT_MS[unit]
         elif prop == "latency":
             # ODCS's own "latency" is data latency: our freshness, when not given directly.
