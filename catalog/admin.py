@@ -377,3 +377,83 @@ class DomainAdmin(AdminOnly):
                     user=data["user"], domain=form.instance, is_owner=bool(data.get("is_owner"))
                 )
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+# --- Governance (issue 6) -------------------------------------------------------------------
+
+from .governance import global_rules  # noqa: E402 - governance imports services, like the above
+from .lifecycle import product_retire  # noqa: E402
+from .models import GovernancePolicy  # noqa: E402
+from .policies import POLICIES, parse_rules  # noqa: E402
+
+
+class GovernancePolicyForm(forms.ModelForm):
+    """Validates a rule the same way the publish gate reads it (known key, severity, params)."""
+
+    class Meta:
+        model = GovernancePolicy
+        fields = ["severity", "params"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        try:
+            parse_rules(
+                [{"key": self.instance.key, "severity": data.get("severity"), "params": data.get("params") or {}}]
+            )
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return data
+
+
+@admin.register(GovernancePolicy)
+class GovernancePolicyAdmin(AdminOnly):
+    """Platform admins set each global rule's severity and parameters."""
+
+    form = GovernancePolicyForm
+    list_display = ["key", "title", "severity", "updated_at", "updated_by"]
+    list_editable = ["severity"]
+    readonly_fields = ["key", "title", "description", "updated_at", "updated_by"]
+    fields = ["key", "title", "description", "severity", "params", "updated_at", "updated_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        global_rules()  # rows for every known policy exist before the list is shown
+        return super().get_queryset(request).filter(key__in=list(POLICIES))
+
+    @admin.display(description="title")
+    def title(self, obj: GovernancePolicy) -> str:
+        return POLICIES[obj.key].title if obj.key in POLICIES else obj.key
+
+    @admin.display(description="what it asks")
+    def description(self, obj: GovernancePolicy) -> str:
+        return POLICIES[obj.key].description if obj.key in POLICIES else ""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # rules are the ones the engine knows; they are seeded, not invented
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.action(description="Retire selected deprecated products")
+def retire_products(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    """Retire each selected product through the lifecycle service (gates and notices apply)."""
+    done, refused = [], []
+    for product in queryset.select_related("domain"):
+        try:
+            product_retire(actor=request.user, product=product)
+        except (PublishRefused, ContractError, PermissionDenied) as exc:
+            issues = getattr(exc, "issues", None)
+            refused.append(f"{product.product_id}: {issues[0] if issues else exc}")
+        else:
+            done.append(product.product_id)
+    if done:
+        modeladmin.message_user(request, f"retired: {', '.join(done)}")
+    for line in refused:
+        modeladmin.message_user(request, f"not retired: {line}", level="error")
+
+
+ProductAdmin.actions = [*ProductAdmin.actions, retire_products]

@@ -29,6 +29,7 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -309,3 +310,115 @@ def register_gates() -> None:
     for gate in GATES:
         if gate not in PUBLISH_GATES:
             PUBLISH_GATES.append(gate)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compliance scorecard
+# ---------------------------------------------------------------------------------------------
+
+SCORED_STATUSES = ("published", "deprecated")
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _sla_met(product: DataProduct, now: datetime) -> bool | None:
+    """Whether the product met its SLA over the last 30 days (None: not measured yet)."""
+    try:
+        from quality.selectors import sla_status
+    except ImportError:
+        return None
+    status = sla_status(product, now=now)
+    if status.availability_met is None and status.freshness_state == "unknown":
+        return None
+    return (
+        status.availability_met is not False
+        and status.freshness_state != "stale"
+        and status.latency_met is not False
+    )
+
+
+def _open_incidents(product: DataProduct) -> int:
+    try:
+        from quality.selectors import product_incidents
+    except ImportError:
+        return 0
+    return product_incidents(product).filter(status="open").count()
+
+
+def product_compliance(
+    product: DataProduct, rules: Sequence[PolicyRule], *, now: datetime
+) -> dict[str, Any]:
+    """One product's standing: policy violations, PII coverage, SLA, open incidents."""
+    from .policies import pii_category_for_name
+    from .services import product_contract
+
+    violations = evaluate_policies(product_contract(product), rules)
+    columns = list(product.columns.all())
+    personal = [c for c in columns if pii_category_for_name(c.name)]
+    return {
+        "id": product.product_id,
+        "name": product.name,
+        "status": product.status,
+        "compliant": not violations,
+        "errors": sum(v.severity == "error" for v in violations),
+        "warnings": sum(v.severity == "warning" for v in violations),
+        "violations": [v.to_dict() for v in violations],
+        "personalLookingColumns": len(personal),
+        "personalColumnsFlagged": sum(c.pii for c in personal),
+        "unflaggedPersonalColumns": [c.name for c in personal if not c.pii],
+        "slaMet": _sla_met(product, now),
+        "openIncidents": _open_incidents(product),
+    }
+
+
+def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, Any]:
+    """A domain's compliance: share of products passing every policy, PII coverage, SLA, incidents.
+
+    Counts the domain's live (published or deprecated) products ``user`` may read. PII coverage
+    is the share of columns whose *name* looks personal that are flagged pii (values are only
+    sampled at publish time, not on every page view).
+    """
+    from accounts.permissions import restrict
+
+    products = (
+        restrict(DataProduct.objects.filter(domain=domain), user, "view")
+        .filter(status__in=SCORED_STATUSES)
+        .select_related("domain")
+        .prefetch_related("columns", "checks")
+        .order_by("product_id")
+    )
+    try:
+        rules = rules_for(domain)
+        rules_error = None
+    except ValueError as exc:
+        rules, rules_error = global_rules(), str(exc)
+    rows = [product_compliance(p, rules, now=now) for p in products]
+    personal = sum(r["personalLookingColumns"] for r in rows)
+    flagged = sum(r["personalColumnsFlagged"] for r in rows)
+    measured = [r for r in rows if r["slaMet"] is not None]
+    met = sum(1 for r in measured if r["slaMet"])
+    passing = sum(1 for r in rows if r["compliant"])
+    return {
+        "domain": domain.slug,
+        "name": domain.name,
+        "products": len(rows),
+        "policyCompliance": {"passing": passing, "total": len(rows), "share": _share(passing, len(rows))},
+        "piiCoverage": {"flagged": flagged, "personalLooking": personal, "share": _share(flagged, personal)},
+        "slaMet": {"met": met, "measured": len(measured), "share": _share(met, len(measured)), "windowDays": 30},
+        "openIncidents": sum(r["openIncidents"] for r in rows),
+        "policyOverrides": domain.policy_overrides or [],
+        "policyOverridesError": rules_error,
+        "productDetails": rows,
+    }
+
+
+def scorecards(*, user: Any, now: datetime) -> list[dict[str, Any]]:
+    """Every domain's scorecard (without per-product details), by slug."""
+    out = []
+    for domain in Domain.objects.order_by("slug"):
+        card = domain_scorecard(domain, user=user, now=now)
+        card.pop("productDetails")
+        out.append(card)
+    return out
