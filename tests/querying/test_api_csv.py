@@ -77,3 +77,11 @@ def test_csv_cells_that_spreadsheets_would_run_get_a_quote(value, cell):
 def test_csv_lines_quote_commas_and_newlines():
     lines = list(csv_lines(["a", "b"], [["x,y", "line\nbreak"]]))
     assert list(csv.reader(io.StringIO("".join(lines)))) == [["a", "b"], ["x,y", "line\nbreak"]]
+
+
+def test_accept_header_selects_csv(api_as, analyst, warehouse, fixed_now):
+    response = api_as(analyst).post(
+        "/v1/query", {"sql": SQL}, format="json", HTTP_ACCEPT="text/csv"
+    )
+    assert response.status_code == 200
+    assert read_csv(response)[0] == ["attribution_id", "user_id", "revenue_cents"]
