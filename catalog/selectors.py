@@ -13,7 +13,7 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import TeamMembership
@@ -117,12 +117,20 @@ def domain_get(*, user: Any, slug: str) -> Domain | None:
 
 
 def domain_products(*, user: Any, domain: Domain) -> QuerySet[DataProduct]:
-    """The domain's products ``user`` may view (drafts only for its team), by status then id."""
+    """The domain's products ``user`` may view (drafts only for its team): current ones first."""
+    order = Case(
+        *(When(status=s, then=Value(i)) for i, s in enumerate(STATUS_ORDER)),
+        default=Value(len(STATUS_ORDER)),
+        output_field=IntegerField(),
+    )
     return (
         with_freshness(restrict(DataProduct.objects.filter(domain=domain), user, "view"))
         .select_related("domain")
-        .order_by("status", "product_id")
+        .order_by(order, "product_id")
     )
+
+
+STATUS_ORDER = ("published", "draft", "deprecated", "retired")
 
 
 def domain_owners(*, user: Any, domain: Domain) -> list[TeamMembership]:
@@ -138,8 +146,10 @@ def domain_owners(*, user: Any, domain: Domain) -> list[TeamMembership]:
 
 def recently_updated(*, user: Any, limit: int = 8) -> list[DataProduct]:
     """The products ``user`` may view that changed most recently (drafts excluded)."""
-    qs = restrict(DataProduct.objects.select_related("domain"), user, "view").exclude(
-        status__in=[ProductStatus.DRAFT, ProductStatus.RETIRED]
+    qs = with_freshness(
+        restrict(DataProduct.objects.select_related("domain"), user, "view").exclude(
+            status__in=[ProductStatus.DRAFT, ProductStatus.RETIRED]
+        )
     )
     return list(qs.order_by("-updated_at")[:limit])
 

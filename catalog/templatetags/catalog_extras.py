@@ -57,7 +57,9 @@ def hours(value: float | None) -> str:
 
 
 @register.simple_tag
-def score_chart(points: Sequence[tuple[datetime, float]], width: int = 640, height: int = 140) -> SafeString:
+def score_chart(
+    points: Sequence[tuple[datetime, float]], width: int = 900, height: int = 170
+) -> SafeString:
     """An inline SVG line chart of quality scores (0-100) with a text alternative."""
     if not points:
         return mark_safe('<p class="muted">No quality runs yet: no data yet.</p>')  # noqa: S308
@@ -83,6 +85,11 @@ def score_chart(points: Sequence[tuple[datetime, float]], width: int = 640, heig
             for label, y in ((100, pad / 2), (50, pad / 2 + (height - pad) / 2), (0, height - pad / 2))
         ),
     )
+    axis = format_html(
+        '<text x="{}" y="{}" class="axis">{}</text>'
+        '<text x="{}" y="{}" class="axis" text-anchor="end">{}</text>',
+        pad, height - 2, f"{first:%d %b}", width - pad, height - 2, f"{last:%d %b}",
+    )
     scores = [float(s) for _, s in points]
     summary = (
         f"Quality score over {len(points)} runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}: "
@@ -91,15 +98,22 @@ def score_chart(points: Sequence[tuple[datetime, float]], width: int = 640, heig
     return format_html(
         '<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="score-title score-desc" '
         '><title id="score-title">Quality score history</title>'
-        '<desc id="score-desc">{summary}</desc>{grid}<polyline points="{line}" class="line"/>{dots}</svg>'
+        '<desc id="score-desc">{summary}</desc>{grid}{axis}<polyline points="{line}" class="line"/>{dots}</svg>'
         "<figcaption>{summary}</figcaption></figure>",
         w=width,
         h=height,
         summary=summary,
         grid=grid,
+        axis=axis,
         line=line,
         dots=dots,
     )
+
+
+@register.filter
+def words(value: str) -> str:
+    """``stale_data`` → ``stale data``."""
+    return str(value or "").replace("_", " ")
 
 
 @register.filter

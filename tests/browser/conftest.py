@@ -1,0 +1,81 @@
+"""Browser fixtures: Debian's chromium driven by Playwright against pytest-django's live_server.
+
+``playwright install`` cannot download here, so the tests launch ``/usr/bin/chromium`` and are
+skipped only when it is missing. Screenshots go to ``test-artifacts/screenshots/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    # The live server thread and Playwright's sync API share the process; the ORM calls the
+    # tests make next to Playwright would otherwise trip Django's async-safety check.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(live_server: Any) -> Any:
+    """The demo world (23 products, people, consumers, one quality run) behind a live server."""
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return live_server
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def shoot() -> Any:
+    """``shoot(page, name)`` saves a full-page screenshot under test-artifacts/screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def save(tab: Any, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+def login(tab: Any, base_url: str, username: str, password: str) -> None:
+    """Log in through the real login form."""
+    tab.goto(f"{base_url}/accounts/login/")
+    tab.get_by_label("Username").fill(username)
+    tab.get_by_label("Password").fill(password)
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url(f"{base_url}/")
