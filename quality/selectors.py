@@ -25,6 +25,12 @@ SCORE_WINDOW_RUNS = 30
 WARNING_WEIGHT = 0.5
 AVAILABILITY_WINDOW_DAYS = 30
 LATENCY_WINDOW_DAYS = 7
+# Shown on the product page and in the API; keep in step with quality_score_compute.
+SCORE_FORMULA = (
+    "Share of passed check results over the product's last 30 finished runs, in percent; "
+    "error-severity results weigh 1, warning-severity results 0.5; an errored check counts "
+    "as failed."
+)
 
 
 def _finished_runs(product: DataProduct) -> QuerySet[CheckRun]:
@@ -282,6 +288,7 @@ def incidents_visible(user: Any) -> QuerySet[Incident]:
 
 
 __all__ = [
+    "SCORE_FORMULA",
     "SlaStatus",
     "incidents_per_month",
     "incidents_per_month_in",

@@ -20,11 +20,7 @@ from quality.models import RunTrigger
 
 from .serializers import CheckResultSerializer, CheckRunSerializer, IncidentSerializer
 
-SCORE_FORMULA = (
-    "Share of passed check results over the product's last 30 finished runs, in percent; "
-    "error-severity results weigh 1, warning-severity results 0.5; an errored check counts "
-    "as failed."
-)
+SCORE_FORMULA = selectors.SCORE_FORMULA
 
 
 class Pagination(PageNumberPagination):
