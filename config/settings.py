@@ -114,7 +114,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": database_from_url(os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"))
+    "default": database_from_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+    )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -141,7 +143,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
 
 # --- The warehouse ------------------------------------------------------------------------
-WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", f"duckdb:///{VAR_DIR / 'warehouse.duckdb'}")
+WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", f"duckdb://{VAR_DIR / 'warehouse.duckdb'}")
 QUERY_MAX_ROWS = env_int("QUERY_MAX_ROWS", 10000)
 QUERY_TIMEOUT_S = env_int("QUERY_TIMEOUT_S", 30)
 CHECK_TIMEOUT_S = env_int("CHECK_TIMEOUT_S", 120)
@@ -168,7 +170,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 
 # --- Notifications ------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Embedded default: notifications are written as files under var/mail (one per message).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "data-portal@localhost")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

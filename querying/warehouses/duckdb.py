@@ -42,6 +42,8 @@ class DuckDBWarehouse:
         """Build from ``duckdb:///abs/path.duckdb``."""
         parsed = urlparse(url)
         path = unquote(parsed.netloc + parsed.path)
+        if path.startswith("//"):  # duckdb:////abs/path: one leading slash is enough
+            path = "/" + path.lstrip("/")
         if not path:
             raise WarehouseError("duckdb URL needs a file path: duckdb:///abs/path.duckdb")
         return cls(path)

@@ -32,7 +32,8 @@ def duckdb_path(url: str) -> Path | None:
     parsed = urlparse(url)
     if parsed.scheme != "duckdb":
         return None
-    return Path(unquote(parsed.netloc + parsed.path))
+    path = unquote(parsed.netloc + parsed.path)
+    return Path("/" + path.lstrip("/")) if path.startswith("/") else Path(path)
 
 
 class Command(BaseCommand):
@@ -75,9 +76,15 @@ class Command(BaseCommand):
 
     def seed_products(self) -> int:
         """Publish every demo contract (unchanged ones are left alone)."""
-        contracts = load_demo_contracts()
+        contracts = load_demo_contracts()  # sorted by id: a replacement exists before its use
         for index, document in enumerate(contracts, start=1):
             try:
+                if document.get("status") == "deprecated" and not DataProduct.objects.filter(
+                    product_id=document["id"]
+                ).exists():
+                    # The lifecycle starts at published: publish it, then deprecate it.
+                    first = {k: v for k, v in document.items() if k != "deprecation"}
+                    product_publish(actor=None, document={**first, "status": "published"}, source="demo")
                 outcome = product_publish(actor=None, document=document, source="demo")
             except (ContractError, PublishRefused) as exc:
                 raise CommandError(f"demo contract {document.get('id')}: {exc}") from exc

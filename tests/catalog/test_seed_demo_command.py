@@ -1,0 +1,119 @@
+"""seed_demo: 23 products across 5 domains, deliberate problems, users, idempotent (issue 2.7)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from accounts import permissions
+from accounts.models import User
+from catalog.models import Consumer, ContractVersion, DataProduct
+from querying.warehouses import warehouse_from_url
+from tests.factories import seed_document
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def warehouse_file(tmp_path: Path, settings: Any) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    settings.WAREHOUSE_URL = f"duckdb://{path}"
+    return path
+
+
+def seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_seed_demo_builds_the_catalog_and_is_safe_to_run_twice(warehouse_file: Path) -> None:
+    """One seeded catalog, checked from every side (each seed takes seconds)."""
+    out = seed("--no-checks")
+    check_products_and_tables(warehouse_file, out)
+    check_write_up_product()
+    check_deprecated_finance_product()
+    check_users(out)
+    check_second_run_changes_nothing(warehouse_file)
+
+
+def check_products_and_tables(warehouse_file: Path, out: str) -> None:
+    products = DataProduct.objects.all()
+    assert products.count() == 23
+    assert set(products.values_list("domain__slug", flat=True)) == {
+        "marketing", "product", "finance", "ops", "engineering",
+    }
+    assert "23 products published" in out
+    # The warehouse holds every product's table with its declared columns.
+    warehouse = warehouse_from_url(f"duckdb://{warehouse_file}")
+    for product in products:
+        columns = warehouse.columns(product.table)
+        assert columns is not None, product.table
+        assert [c.name for c in columns] == [c.name for c in product.columns.all()]
+
+
+def check_write_up_product() -> None:
+    product = DataProduct.objects.get(product_id="marketing.campaign_attribution")
+    written = seed_document()
+    assert product.version == 3 and product.status == "published"
+    assert product.tags == written["tags"]
+    assert [(c.name, c.type, c.pii, c.nullable) for c in product.columns.all()] == [
+        (c["column"], c["type"], c["pii"], c["nullable"]) for c in written["schema"]
+    ]
+    assert [(q.name, q.type, q.params) for q in product.checks.all()] == [
+        (q["name"], q["type"], q.get("params", {})) for q in written["qualityChecks"]
+    ]
+    assert (product.sla_freshness, product.sla_availability, product.sla_query_latency_p95_ms) == (
+        "1h", 99.5, 2000,
+    )
+
+
+def check_deprecated_finance_product() -> None:
+    legacy = DataProduct.objects.get(domain__slug="finance", status="deprecated")
+    assert legacy.deprecation_replaced_by and legacy.deprecation_sunset_at
+    assert Consumer.objects.filter(product=legacy, team__icontains="CEO").exists()
+
+
+def check_users(out: str) -> None:
+    roles = set(User.objects.values_list("role", flat=True))
+    assert roles == {"analyst", "manager", "admin"}
+    maya = User.objects.get(username="maya.marketing")
+    assert "demo-maya.marketing" in out and maya.check_password("demo-maya.marketing")
+    marketing = DataProduct.objects.get(product_id="marketing.campaign_attribution")
+    finance = DataProduct.objects.filter(domain__slug="finance").first()
+    assert permissions.can(maya, "change", marketing)
+    assert not permissions.can(maya, "change", finance)
+
+
+def check_second_run_changes_nothing(warehouse_file: Path) -> None:
+    versions = ContractVersion.objects.count()
+    users = User.objects.count()
+    seed("--no-checks")
+    assert DataProduct.objects.count() == 23
+    assert ContractVersion.objects.count() == versions
+    assert User.objects.count() == users
+    assert not list(warehouse_file.parent.glob("*.tmp-*"))
+
+
+def test_seed_demo_runs_checks_and_shows_the_deliberate_problems(warehouse_file: Path) -> None:
+    seed()
+    from quality.models import CheckRun
+
+    failed = set(
+        CheckRun.objects.filter(status="failed").values_list("product__product_id", flat=True)
+    )
+    assert {"ops.inventory_levels", "marketing.email_engagement"} <= failed
+    assert "marketing.campaign_attribution" not in failed
+    assert DataProduct.objects.get(product_id="marketing.campaign_attribution").quality_score == 100
+
+
+def test_seed_demo_refuses_a_postgres_warehouse(settings: Any) -> None:
+    from django.core.management.base import CommandError
+
+    settings.WAREHOUSE_URL = "postgresql://x@localhost/y"
+    with pytest.raises(CommandError, match="DuckDB"):
+        seed()
