@@ -147,6 +147,8 @@ WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", f"duckdb://{VAR_DIR / 'warehouse
 QUERY_MAX_ROWS = env_int("QUERY_MAX_ROWS", 10000)
 QUERY_TIMEOUT_S = env_int("QUERY_TIMEOUT_S", 30)
 CHECK_TIMEOUT_S = env_int("CHECK_TIMEOUT_S", 120)
+# Check history is kept this many days (never fewer than 90).
+QUALITY_HISTORY_DAYS = env_int("QUALITY_HISTORY_DAYS", 90)
 # Key for the "hash" PII mask; defaults to a value derived from SECRET_KEY.
 PII_HASH_KEY = os.environ.get("PII_HASH_KEY", "") or f"pii:{SECRET_KEY}"
 
@@ -161,6 +163,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker = VAR_DIR / "broker"
+    for _folder in ("out", "control", "processed"):  # kombu does not create them
+        (_broker / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "out"),
         "data_folder_out": str(_broker / "out"),
