@@ -231,10 +231,22 @@ class _Governor:
             name = self._norm(cte.args["alias"].this if cte.args.get("alias") else None)
             if name in frame:
                 raise _refuse("DISALLOWED_SYNTAX", "a WITH clause names two queries the same")
-            # Non-recursive: a CTE sees only the ones before it (a self-reference means the
-            # table of that name). Recursive: it also sees itself; never the ones after it.
-            visible = {**frame, name: cte} if recursive else dict(frame)
-            self.visit(cte.this, (*env, visible))
+            # A CTE sees only the ones before it; a self-reference in a non-recursive WITH means
+            # the table of that name. Under RECURSIVE it sees itself only in the recursive arm
+            # of a top-level UNION (the anchor arm and a non-UNION body never do), which is
+            # where every engine binds it to the CTE; elsewhere it is resolved as a table name.
+            before = (*env, dict(frame))
+            body = cte.this
+            if recursive and isinstance(body, exp.Union) and body.args.get("with_") is None:
+                self.nodes += 1
+                self._check(body)
+                for key, value in body.args.items():
+                    scope = (*env, {**frame, name: cte}) if key == "expression" else before
+                    for item in value if isinstance(value, list) else [value]:
+                        if isinstance(item, exp.Expression):
+                            self.visit(item, scope)
+            else:
+                self.visit(body, before)
             self.visit(cte.args["alias"], env)
             frame[name] = cte
         return (*env, frame)

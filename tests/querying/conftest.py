@@ -1,0 +1,241 @@
+"""Shared fixtures for the governor tests: policies and real DuckDB / PostgreSQL warehouses.
+
+Both warehouses hold the same tables with known raw PII values; RAW_FRAGMENTS lists what must
+never show up in a cell or an error message for a masked caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from querying.governor import ColumnPolicy, Policy, ProductPolicy
+from querying.warehouses import Warehouse, warehouse_from_url
+
+HASH_KEY = "HASHKEY-s3cr3t-9d41"
+ROWS = 12
+EVENTS = 2000
+
+
+def user_id(i: int) -> str:
+    return f"UIDZQ-9371-{i:04d}"
+
+
+def email(i: int) -> str:
+    return f"zelda{i}.quix@privmail{i % 3}.test"
+
+
+def phone(i: int) -> str:
+    return f"+1-555-7{i:03d}-4242"
+
+
+def ssn(i: int) -> str:
+    return f"078-05-{1120 + i}"
+
+
+def note(i: int) -> str:
+    return f"diagnosis-confidential-{i}"
+
+
+# Substrings of raw values (and the hash key) that a masked caller must never see, in any case
+# and reversed too. The last four characters of user_id are shown by design (mask last4).
+RAW_FRAGMENTS: tuple[str, ...] = (
+    "UIDZQ",
+    "9371-",
+    "zelda",
+    "quix",
+    "555-7",
+    "-4242",
+    "078-05",
+    "confidential",
+    "TOPSECRET",
+    "SALARY-9999",
+    "LEDGERSECRET",
+    "RETIREDSECRET",
+    HASH_KEY,
+    "s3cr3t",
+)
+
+CAMPAIGN_COLUMNS = (
+    ("user_id", "last4"),
+    ("email", "email"),
+    ("phone", "hash"),
+    ("ssn", "null"),
+    ("notes", "redact"),
+    ("campaign", None),
+    ("revenue", None),
+    ("event_date", None),
+)
+ORDER_COLUMNS = (
+    ("order_id", None),
+    ("user_id", "last4"),
+    ("customer_phone", "hash"),
+    ("amount", None),
+)
+EVENT_COLUMNS = (("id", None), ("page", None))
+LEGACY_COLUMNS = (("click_id", None), ("user_id", "last4"))
+LEGACY_WARNING = "marketing.legacy_clicks is deprecated and will be retired on 2027-01-01"
+DRAFT_REFUSAL = "data product finance.ledger is a draft and cannot be queried yet"
+RETIRED_REFUSAL = "data product ops.retired was retired"
+FORBIDDEN = frozenset({"hr.salaries", "hr_salaries"})
+PII = frozenset(
+    {
+        "marketing.campaign_attribution.user_id",
+        "marketing.campaign_attribution.email",
+        "marketing.campaign_attribution.phone",
+        "marketing.campaign_attribution.ssn",
+        "marketing.campaign_attribution.notes",
+        "sales.orders.user_id",
+        "sales.orders.customer_phone",
+    }
+)
+
+
+def _product(
+    product_id: str,
+    table: str,
+    columns: tuple[tuple[str, str | None], ...],
+    *,
+    raw: bool,
+    **extra: object,
+) -> ProductPolicy:
+    cols = tuple(ColumnPolicy(name, None if raw else mask) for name, mask in columns)
+    return ProductPolicy(product_id=product_id, table=table, columns=cols, **extra)  # type: ignore[arg-type]
+
+
+def make_policy(*, raw: bool = False, max_rows: int | None = 10000) -> Policy:
+    """The masked caller's policy (raw=True: an admin who sees every column raw)."""
+    return Policy(
+        products=(
+            _product(
+                "marketing.campaign_attribution",
+                "marketing_campaign_attribution",
+                CAMPAIGN_COLUMNS,
+                raw=raw,
+                names=("campaign_attribution",),
+            ),
+            _product("sales.orders", "sales_orders", ORDER_COLUMNS, raw=raw, names=("orders",)),
+            _product("web.events", "web_events", EVENT_COLUMNS, raw=raw),
+            _product(
+                "marketing.legacy_clicks",
+                "marketing_legacy_clicks",
+                LEGACY_COLUMNS,
+                raw=raw,
+                warning=LEGACY_WARNING,
+            ),
+            _product(
+                "finance.ledger",
+                "finance_ledger",
+                (("entry", None),),
+                raw=raw,
+                refusal=DRAFT_REFUSAL,
+            ),
+            _product(
+                "ops.retired",
+                "ops_retired",
+                (("thing", None),),
+                raw=raw,
+                refusal=RETIRED_REFUSAL,
+                refusal_code="PRODUCT_RETIRED",
+            ),
+        ),
+        hash_key=HASH_KEY,
+        max_rows=max_rows,
+    )
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def setup_statements(dialect: str) -> list[str]:
+    """DDL + data, the same in DuckDB and PostgreSQL (apart from the row generator)."""
+    campaign_rows = ", ".join(
+        f"({_q(user_id(i))}, {_q(email(i))}, {_q(phone(i))}, {_q(ssn(i))}, {_q(note(i))}, "
+        f"{_q('spring' if i % 2 else 'autumn')}, {100 * i}, DATE '2025-01-{i + 1:02d}')"
+        for i in range(ROWS)
+    )
+    # Orders 0..4 belong to campaign users 0..4 (same phone, so hashed phones join).
+    order_rows = ", ".join(f"({i}, {_q(user_id(i))}, {_q(phone(i))}, {10 * i})" for i in range(5))
+    series = (
+        f"SELECT i, 'page' || CAST(i % 10 AS VARCHAR) FROM range({EVENTS}) AS t(i)"
+        if dialect == "duckdb"
+        else f"SELECT i, 'page' || (i % 10)::text FROM generate_series(0, {EVENTS - 1}) AS t(i)"
+    )
+    return [
+        "CREATE TABLE marketing_campaign_attribution (user_id VARCHAR, email VARCHAR, "
+        "phone VARCHAR, ssn VARCHAR, notes VARCHAR, campaign VARCHAR, revenue INTEGER, "
+        "event_date DATE)",
+        f"INSERT INTO marketing_campaign_attribution VALUES {campaign_rows}",
+        "INSERT INTO marketing_campaign_attribution VALUES "
+        "(NULL, NULL, NULL, NULL, NULL, 'spring', -1, DATE '2025-02-01')",
+        "CREATE TABLE sales_orders (order_id INTEGER, user_id VARCHAR, customer_phone VARCHAR, "
+        "amount INTEGER)",
+        f"INSERT INTO sales_orders VALUES {order_rows}",
+        "CREATE TABLE web_events (id INTEGER, page VARCHAR)",
+        f"INSERT INTO web_events {series}",
+        "CREATE TABLE marketing_legacy_clicks (click_id INTEGER, user_id VARCHAR)",
+        f"INSERT INTO marketing_legacy_clicks VALUES (1, {_q(user_id(1))})",
+        "CREATE TABLE finance_ledger (entry VARCHAR)",
+        "INSERT INTO finance_ledger VALUES ('LEDGERSECRET-1')",
+        "CREATE TABLE ops_retired (thing VARCHAR)",
+        "INSERT INTO ops_retired VALUES ('RETIREDSECRET-1')",
+        "CREATE TABLE hr_salaries (name VARCHAR, salary VARCHAR)",
+        "INSERT INTO hr_salaries VALUES ('bob', 'SALARY-9999')",
+        "CREATE TABLE secrets (secret VARCHAR)",
+        "INSERT INTO secrets VALUES ('TOPSECRET-7f3a')",
+    ]
+
+
+TOTAL_CAMPAIGN_ROWS = ROWS + 1  # plus one all-NULL row
+
+
+@pytest.fixture(scope="session")
+def gov_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """A DuckDB file holding the test tables, opened read-only through the real adapter."""
+    import duckdb
+
+    path = Path(tmp_path_factory.mktemp("governor")) / "warehouse.duckdb"
+    conn = duckdb.connect(str(path))
+    try:
+        for statement in setup_statements("duckdb"):
+            conn.execute(statement)
+    finally:
+        conn.close()
+    return warehouse_from_url(f"duckdb://{path}")
+
+
+@pytest.fixture(scope="session")
+def gov_postgres() -> Iterator[Warehouse]:
+    """A fresh PostgreSQL database with the same tables, read by a SELECT-only role."""
+    from tests.support.pg import pg_warehouse
+
+    with pg_warehouse(";\n".join(setup_statements("postgres"))) as dsn:
+        yield warehouse_from_url(dsn)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+def gov_warehouse(request: pytest.FixtureRequest) -> Warehouse:
+    """Each engine in turn; PostgreSQL skips cleanly when PORTAL_TEST_PG_URL is unset."""
+    name = "gov_duckdb" if request.param == "duckdb" else "gov_postgres"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+def snapshot(warehouse: Warehouse) -> list[tuple[str, int]]:
+    """Table names and row counts: must be identical before and after every case."""
+    tables = warehouse.tables()
+    counts = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM \"{t}\"" for t in tables)
+    result = warehouse.execute(f"SELECT * FROM ({counts}) s ORDER BY t", timeout_s=10)
+    return [(str(t), int(str(n))) for t, n in result.rows]
+
+
+def leaked(text: str) -> list[str]:
+    """RAW_FRAGMENTS found in ``text`` (case-insensitive, forwards or reversed)."""
+    low = text.lower()
+    return [
+        fragment
+        for fragment in RAW_FRAGMENTS
+        if fragment.lower() in low or fragment.lower()[::-1] in low
+    ]
