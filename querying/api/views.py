@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponseBase
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -64,6 +69,7 @@ class QueryRunApi(APIView):
 
     renderer_classes = [JSONRenderer, CSVRenderer]
 
+    @extend_schema_serializer(component_name="QueryInput")
     class InputSerializer(serializers.Serializer):
         sql = StrictCharField(
             max_length=MAX_SQL_CHARS,
