@@ -280,7 +280,9 @@ class _Governor:
         elif kind is exp.Var:
             parent = node.parent
             is_unit = node.arg_key == "unit" or isinstance(parent, _UNIT_PARENTS)
-            is_all = isinstance(parent, exp.Limit) and str(node.this).upper() == "ALL"
+            is_all = isinstance(parent, (exp.Limit, exp.Ordered)) and (
+                str(node.this).upper() == "ALL"
+            )
             if not (is_unit or is_all):
                 raise _refuse("DISALLOWED_SYNTAX", f"keyword {str(node.this)!r} is not allowed")
         elif kind is exp.Dot:
@@ -292,6 +294,12 @@ class _Governor:
         elif kind is exp.Column:
             if not isinstance(node.this, (exp.Identifier, exp.Star)):
                 raise _refuse("DISALLOWED_SYNTAX", "unexpected column reference")
+            db = node.args.get("db")
+            if not self.verifying and db is not None and node.args.get("catalog") is None:
+                # "marketing.campaign_attribution.user_id": the product is now a derived table
+                # aliased "campaign_attribution", so the schema part must go.
+                if f"{db.name}.{node.table}".lower() in self.names:
+                    node.set("db", None)
             if (
                 self.dialect == "postgres"
                 and not node.table

@@ -156,6 +156,15 @@ CASES: dict[str, Case] = {
     "alias_column_list": ok(
         "SELECT a, b FROM campaign_attribution AS c(a, b)", check=all_cells(is_masked_id)
     ),
+    "schema_qualified_column": ok(
+        "SELECT marketing.campaign_attribution.user_id FROM marketing.campaign_attribution",
+        check=all_cells(is_masked_id),
+    ),
+    "order_by_all": ok(
+        "SELECT campaign, count(*) FROM campaign_attribution GROUP BY ALL ORDER BY ALL",
+        only="duckdb",
+        rows=2,
+    ),
     "from_first": ok("FROM campaign_attribution", only="duckdb", rows=13),
     "table_statement": ok("TABLE campaign_attribution", only="postgres", rows=13),
     "only_keyword": ok("SELECT * FROM ONLY campaign_attribution", only="postgres", rows=13),
