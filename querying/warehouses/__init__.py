@@ -1,6 +1,13 @@
 """Warehouse adapters behind one protocol (see base.py). Pure Python, no Django."""
 
-from .base import QueryTimeout, Result, Warehouse, WarehouseColumn, WarehouseError
+from .base import (
+    QueryTimeout,
+    Result,
+    Warehouse,
+    WarehouseColumn,
+    WarehouseError,
+    WarehouseUnavailable,
+)
 from .registry import warehouse_from_url
 
 __all__ = [
@@ -9,5 +16,6 @@ __all__ = [
     "Warehouse",
     "WarehouseColumn",
     "WarehouseError",
+    "WarehouseUnavailable",
     "warehouse_from_url",
 ]

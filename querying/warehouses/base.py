@@ -15,6 +15,10 @@ class WarehouseError(Exception):
     """The warehouse could not answer (unreachable, locked, engine error)."""
 
 
+class WarehouseUnavailable(WarehouseError):
+    """The warehouse cannot be reached at all (file missing or locked, server down)."""
+
+
 class QueryTimeout(WarehouseError):
     """The statement ran longer than its timeout and was cancelled."""
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 
 import duckdb
 
-from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError
+from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError, WarehouseUnavailable
 
 # Applied at connect time, then frozen by lock_configuration so SQL cannot undo them.
 HARDENED_CONFIG: dict[str, object] = {
@@ -51,17 +51,19 @@ class DuckDBWarehouse:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """Open a hardened read-only connection, retrying briefly while a writer holds the lock."""
         if not Path(self.path).exists():
-            raise WarehouseError(f"warehouse file {self.path} does not exist (run seed_demo?)")
+            raise WarehouseUnavailable(
+                f"warehouse file {self.path} does not exist (run seed_demo?)"
+            )
         deadline = time.monotonic() + LOCK_RETRY_S
         while True:
             try:
                 return duckdb.connect(self.path, read_only=True, config=dict(HARDENED_CONFIG))
             except duckdb.IOException as exc:  # "Could not set lock on file"
                 if time.monotonic() >= deadline:
-                    raise WarehouseError(f"warehouse is locked: {exc}") from exc
+                    raise WarehouseUnavailable(f"warehouse is locked: {exc}") from exc
                 time.sleep(0.05)
             except duckdb.Error as exc:
-                raise WarehouseError(str(exc)) from exc
+                raise WarehouseUnavailable(str(exc)) from exc
 
     def execute(
         self,

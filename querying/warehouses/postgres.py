@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import errors as pg_errors
 
-from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError
+from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError, WarehouseUnavailable
 
 CONNECT_TIMEOUT_S = 5
 
@@ -36,8 +36,10 @@ class PostgresWarehouse:
     ) -> Result:
         """Run one statement (``%s`` parameters) in a READ ONLY transaction with a timeout."""
         started = time.perf_counter()
+        conn_opened = False
         try:
             with psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+                conn_opened = True
                 conn.read_only = True
                 with conn.transaction(), conn.cursor() as cur:
                     # SET LOCAL takes no bind parameters; set_config(..., true) is the same, bound.
@@ -56,6 +58,10 @@ class PostgresWarehouse:
                         rows = rows[:max_rows]
         except pg_errors.QueryCanceled as exc:
             raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from exc
+        except psycopg.OperationalError as exc:
+            if conn_opened:
+                raise WarehouseError(str(exc).strip()) from exc
+            raise WarehouseUnavailable(f"cannot reach the warehouse: {str(exc).strip()}") from exc
         except psycopg.Error as exc:
             raise WarehouseError(str(exc).strip()) from exc
         return Result(
