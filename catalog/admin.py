@@ -396,10 +396,9 @@ class GovernancePolicyForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        rule = {"key": self.instance.key, "severity": data.get("severity")}
         try:
-            parse_rules(
-                [{"key": self.instance.key, "severity": data.get("severity"), "params": data.get("params") or {}}]
-            )
+            parse_rules([{**rule, "params": data.get("params") or {}}])
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         return data

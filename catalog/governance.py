@@ -152,7 +152,9 @@ def _is_lifecycle_only(contract: Contract, previous: Contract | None) -> bool:
     return bool(changes) and all(c.kind in LIFECYCLE_KINDS for c in changes)
 
 
-def lifecycle_gate(contract: Contract, previous: Contract | None, domain: Domain | None) -> GateResult:
+def lifecycle_gate(
+    contract: Contract, previous: Contract | None, domain: Domain | None
+) -> GateResult:
     """Refuse status moves the lifecycle does not allow and incomplete deprecations."""
     result = GateResult(code="LIFECYCLE")
     before = previous.status if previous is not None else None
@@ -169,7 +171,9 @@ def lifecycle_gate(contract: Contract, previous: Contract | None, domain: Domain
         else:
             why = f"allowed from {before}: {', '.join(sorted(allowed))}"
         result.errors.append(
-            ContractIssue("status", f"cannot move from {before or 'new'} to {contract.status}: {why}")
+            ContractIssue(
+                "status", f"cannot move from {before or 'new'} to {contract.status}: {why}"
+            )
         )
     if contract.status == "deprecated":
         dep = contract.deprecation
@@ -231,7 +235,9 @@ def breaking_change_gate(
     return result
 
 
-def policies_gate(contract: Contract, previous: Contract | None, domain: Domain | None) -> GateResult:
+def policies_gate(
+    contract: Contract, previous: Contract | None, domain: Domain | None
+) -> GateResult:
     """Apply the domain's rules; policy errors refuse, warnings are passed on."""
     result = GateResult(code="POLICY")
     try:
@@ -249,7 +255,9 @@ def policies_gate(contract: Contract, previous: Contract | None, domain: Domain 
             result.errors.append(ContractIssue(violation.path, _policy_message(violation)))
         else:
             result.warnings.append(f"{violation.path}: {_policy_message(violation)}")
-    if samples is None and any(r.key == "pii.sampled_values" and r.severity != "off" for r in rules):
+    if samples is None and any(
+        r.key == "pii.sampled_values" and r.severity != "off" for r in rules
+    ):
         if contract.status != "retired":
             result.warnings.append(
                 "pii.sampled_values: column values could not be sampled from the warehouse; "
@@ -302,7 +310,12 @@ def conformance_gate(
     return result
 
 
-GATES: Sequence[PublishGate] = (lifecycle_gate, breaking_change_gate, policies_gate, conformance_gate)
+GATES: Sequence[PublishGate] = (
+    lifecycle_gate,
+    breaking_change_gate,
+    policies_gate,
+    conformance_gate,
+)
 
 
 def register_gates() -> None:
@@ -404,9 +417,22 @@ def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, A
         "domain": domain.slug,
         "name": domain.name,
         "products": len(rows),
-        "policyCompliance": {"passing": passing, "total": len(rows), "share": _share(passing, len(rows))},
-        "piiCoverage": {"flagged": flagged, "personalLooking": personal, "share": _share(flagged, personal)},
-        "slaMet": {"met": met, "measured": len(measured), "share": _share(met, len(measured)), "windowDays": 30},
+        "policyCompliance": {
+            "passing": passing,
+            "total": len(rows),
+            "share": _share(passing, len(rows)),
+        },
+        "piiCoverage": {
+            "flagged": flagged,
+            "personalLooking": personal,
+            "share": _share(flagged, personal),
+        },
+        "slaMet": {
+            "met": met,
+            "measured": len(measured),
+            "share": _share(met, len(measured)),
+            "windowDays": 30,
+        },
         "openIncidents": sum(r["openIncidents"] for r in rows),
         "policyOverrides": domain.policy_overrides or [],
         "policyOverridesError": rules_error,

@@ -167,7 +167,9 @@ class PolicyDetailApi(APIView):
         severity = serializers.ChoiceField(choices=["error", "warning", "off"])
         params = serializers.DictField(required=False, default=dict)
 
-    @extend_schema(request=InputSerializer, responses={200: {"type": "object"}}, summary="Set a rule")
+    @extend_schema(
+        request=InputSerializer, responses={200: {"type": "object"}}, summary="Set a rule"
+    )
     def put(self, request: Request, key: str) -> Response:
         if not permissions.is_admin(request.user):
             return error_response(

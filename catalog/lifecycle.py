@@ -66,7 +66,9 @@ def product_warnings(product: DataProduct, *, now: datetime) -> list[str]:
     if product.status not in (ProductStatus.DEPRECATED, ProductStatus.RETIRED):
         return []
     replacement = (
-        f" Use {product.deprecation_replaced_by} instead." if product.deprecation_replaced_by else ""
+        f" Use {product.deprecation_replaced_by} instead."
+        if product.deprecation_replaced_by
+        else ""
     )
     reason = f" Reason: {product.deprecation_reason}." if product.deprecation_reason else ""
     sunset = product.deprecation_sunset_at
@@ -104,7 +106,7 @@ def product_deprecate(
     """Deprecate a product: a new contract version with status deprecated and the notice."""
     _check_allowed(actor, product)
     document = product_document(product)
-    document["status"] = ProductStatus.DEPRECATED.value
+    document["status"] = "deprecated"
     notice: dict[str, Any] = {"sunsetAt": format_datetime(sunset_at), "reason": reason}
     if replaced_by:
         notice["replacedBy"] = replaced_by
@@ -118,7 +120,7 @@ def product_retire(*, actor: User | None, product: DataProduct) -> PublishOutcom
     """Retire a deprecated product (or an unused draft): it can no longer be queried."""
     _check_allowed(actor, product)
     document = product_document(product)
-    document["status"] = ProductStatus.RETIRED.value
+    document["status"] = "retired"
     return product_publish(
         actor=actor, document=document, source="retire", expected_id=product.product_id
     )
@@ -153,7 +155,9 @@ def retire_sunset_products_task() -> list[str]:
 _SCHEMA_PATH = re.compile(r"^schema\[(\d+)\]")
 
 
-def changed_columns(changes: list[dict[str, Any]], old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def changed_columns(
+    changes: list[dict[str, Any]], old: dict[str, Any], new: dict[str, Any]
+) -> list[str]:
     """Names of the columns a list of changes touches (removed ones from the old document)."""
     names: list[str] = []
     for change in changes:
@@ -178,7 +182,9 @@ def consumer_notice(version: ContractVersion, previous: ContractVersion) -> tupl
     url = f"{getattr(settings, 'PORTAL_BASE_URL', '').rstrip('/')}/products/{product.product_id}"
     parts: list[str] = []
     subject = ""
-    if status == "deprecated" and (before != "deprecated" or new.get("deprecation") != old.get("deprecation")):
+    if status == "deprecated" and (
+        before != "deprecated" or new.get("deprecation") != old.get("deprecation")
+    ):
         dep = new.get("deprecation") or {}
         subject = f"[data mesh] {product.product_id} is deprecated"
         parts.append(
@@ -193,7 +199,9 @@ def consumer_notice(version: ContractVersion, previous: ContractVersion) -> tupl
             parts.append(f"Move to: {dep['replacedBy']}")
     elif status == "retired" and before != "retired":
         subject = f"[data mesh] {product.product_id} is retired"
-        parts.append(f"{product.product_id} ({product.name}) is retired and can no longer be queried.")
+        parts.append(
+            f"{product.product_id} ({product.name}) is retired and can no longer be queried."
+        )
     if version.is_breaking:
         breaking = [c for c in version.changes if c.get("breaking")]
         columns = changed_columns(breaking, old, new)
@@ -220,11 +228,15 @@ def consumer_notice(version: ContractVersion, previous: ContractVersion) -> tupl
     return subject, "\n".join(parts) + "\n"
 
 
-def consumers_notify_after_publish(version_id: int) -> int:
-    """AFTER_PUBLISH hook: e-mail each consumer about deprecation, retirement, breaking changes.
+def consumers_notify_after_publish(version_id: int) -> None:
+    """AFTER_PUBLISH hook: tell consumers what a newly committed version changes for them."""
+    consumers_notify(version_id=version_id)
 
-    One message per consumer, so consumers never see each other's addresses. Returns how many
-    messages were sent.
+
+def consumers_notify(*, version_id: int) -> int:
+    """E-mail each consumer about deprecation, retirement or breaking changes; return the count.
+
+    One message per consumer, so consumers never see each other's addresses.
     """
     version = ContractVersion.objects.select_related("product").filter(pk=version_id).first()
     if version is None:

@@ -73,7 +73,10 @@ def test_missing_columns_and_other_type_families_are_issues_with_paths(tmp_path:
     url = build_warehouse(tmp_path / "w.duckdb", {"marketing_campaign_attribution": table})
     found = check_conformance(warehouse_from_url(url), CONTRACT)
     assert [(i.path, i.message) for i in found.issues] == [
-        ("schema[3].column", "column channel does not exist in table marketing_campaign_attribution"),
+        (
+            "schema[3].column",
+            "column channel does not exist in table marketing_campaign_attribution",
+        ),
         (
             "schema[4].type",
             "column touchpoint_at is VARCHAR in the warehouse, which is not a timestamp type",

@@ -141,7 +141,9 @@ def test_only_admins_change_a_global_policy(api_as: Any, owner: Any, admin_user:
 
 
 def test_changing_an_unknown_policy_or_severity_is_a_400(api_as: Any, admin_user: Any) -> None:
-    bad_key = api_as(admin_user).put("/v1/governance/policies/nope", {"severity": "error"}, format="json")
+    bad_key = api_as(admin_user).put(
+        "/v1/governance/policies/nope", {"severity": "error"}, format="json"
+    )
     assert bad_key.status_code == 400
     assert "unknown policy" in bad_key.json()["error"]["fields"]["key"][0]
     bad_severity = api_as(admin_user).put(
@@ -161,7 +163,12 @@ def catalog(marketing: Domain, finance: Domain) -> None:
     clean["qualityChecks"] = [
         *clean["qualityChecks"],
         *(
-            {"name": f"{c['column']}_present", "type": "not_null", "column": c["column"], "severity": "error"}
+            {
+                "name": f"{c['column']}_present",
+                "type": "not_null",
+                "column": c["column"],
+                "severity": "error",
+            }
             for c in clean["schema"]
             if not c.get("nullable", True) and c["column"] != "campaign_id"
         ),
@@ -191,7 +198,9 @@ def test_domain_scorecard_counts_compliance_and_pii_coverage(
     assert card["openIncidents"] == 0
     details = {p["id"]: p for p in card["productDetails"]}
     assert details["marketing.sessions"]["compliant"] is True
-    assert details["marketing.campaign_attribution"]["unflaggedPersonalColumns"] == ["customer_email"]
+    assert details["marketing.campaign_attribution"]["unflaggedPersonalColumns"] == [
+        "customer_email"
+    ]
     assert details["marketing.campaign_attribution"]["errors"] == 1
 
 
@@ -221,7 +230,9 @@ def test_drafts_are_not_counted_for_readers_outside_the_team(
 ) -> None:
     product_publish(
         actor=None,
-        document=contract_document("marketing.sessions", table="marketing_sessions", status="draft"),
+        document=contract_document(
+            "marketing.sessions", table="marketing_sessions", status="draft"
+        ),
         source="test",
     )
     card = api_as(analyst).get("/v1/governance/domains/marketing/scorecard").json()
@@ -231,7 +242,9 @@ def test_drafts_are_not_counted_for_readers_outside_the_team(
 # --- pages ----------------------------------------------------------------------------------
 
 
-def test_governance_page_shows_scorecards_and_policies(client: Any, analyst: Any, catalog: None) -> None:
+def test_governance_page_shows_scorecards_and_policies(
+    client: Any, analyst: Any, catalog: None
+) -> None:
     client.force_login(analyst)
     response = client.get("/governance/")
     assert response.status_code == 200

@@ -160,7 +160,9 @@ def test_deprecating_publishes_a_new_version_and_emails_consumers(
 
 def test_outsiders_may_not_deprecate(product: DataProduct, outsider: Any) -> None:
     with pytest.raises(PermissionDenied):
-        product_deprecate(actor=outsider, product=product, sunset_at=SUNSET, replaced_by=None, reason="x")
+        product_deprecate(
+            actor=outsider, product=product, sunset_at=SUNSET, replaced_by=None, reason="x"
+        )
     product.refresh_from_db()
     assert product.status == "published"
 
@@ -175,7 +177,9 @@ def test_deprecation_is_not_blocked_by_a_rule_tightened_after_publication(
     GovernancePolicy.objects.filter(key="checks.not_null").update(
         severity="error", params={"statuses": ["published", "deprecated"]}
     )
-    outcome = product_deprecate(actor=None, product=product, sunset_at=SUNSET, replaced_by=None, reason="old")
+    outcome = product_deprecate(
+        actor=None, product=product, sunset_at=SUNSET, replaced_by=None, reason="old"
+    )
     assert outcome.product.status == "deprecated"
     assert any("has no not_null check (policy checks.not_null)" in w for w in outcome.warnings)
     with pytest.raises(PublishRefused):  # any other change is still held to the rule
@@ -210,7 +214,11 @@ def test_a_deprecated_product_stays_queryable_until_its_sunset_with_a_warning(
     product: DataProduct, successor: DataProduct
 ) -> None:
     product_deprecate(
-        actor=None, product=product, sunset_at=SUNSET, replaced_by=successor.product_id, reason="v2 is better"
+        actor=None,
+        product=product,
+        sunset_at=SUNSET,
+        replaced_by=successor.product_id,
+        reason="v2 is better",
     )
     product.refresh_from_db()
     assert is_queryable(product, now=NOW)

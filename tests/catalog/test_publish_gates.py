@@ -36,7 +36,9 @@ SEED_TABLE = {
 
 
 def build_warehouse(
-    path: Path, tables: dict[str, dict[str, str]], rows: dict[str, list[tuple[Any, ...]]] | None = None
+    path: Path,
+    tables: dict[str, dict[str, str]],
+    rows: dict[str, list[tuple[Any, ...]]] | None = None,
 ) -> str:
     """Write a DuckDB file with ``tables`` (name → column → type) and return its URL."""
     conn = duckdb.connect(str(path))
@@ -44,9 +46,7 @@ def build_warehouse(
         cols = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
         conn.execute(f'CREATE TABLE "{table}" ({cols})')
         for row in (rows or {}).get(table, []):
-            conn.execute(
-                f'INSERT INTO "{table}" VALUES ({", ".join("?" for _ in row)})', list(row)
-            )
+            conn.execute(f'INSERT INTO "{table}" VALUES ({", ".join("?" for _ in row)})', list(row))
     conn.close()
     return f"duckdb:///{path}"
 
@@ -75,7 +75,9 @@ def published(doc: dict[str, Any]) -> DataProduct:
 # --- the seed and the policies -------------------------------------------------------------
 
 
-def test_seed_contract_publishes_unchanged_with_warnings_only(warehouse: str, tmp_path: Path) -> None:
+def test_seed_contract_publishes_unchanged_with_warnings_only(
+    warehouse: str, tmp_path: Path
+) -> None:
     path = tmp_path / "seed.yaml"
     path.write_text(yaml.safe_dump(seed_document()))
     out, err = StringIO(), StringIO()
@@ -137,12 +139,15 @@ def test_personal_looking_sampled_values_must_be_flagged_pii(tmp_path: Path, set
         for i in range(5)
     ]
     settings.WAREHOUSE_URL = build_warehouse(
-        tmp_path / "w.duckdb", {"marketing_campaign_attribution": table},
+        tmp_path / "w.duckdb",
+        {"marketing_campaign_attribution": table},
         {"marketing_campaign_attribution": rows},
     )
     settings.PUBLISH_REQUIRE_WAREHOUSE = True
     doc = contract_document()
-    doc["schema"].append({"column": "contact_info", "type": "string", "description": "How to reach"})
+    doc["schema"].append(
+        {"column": "contact_info", "type": "string", "description": "How to reach"}
+    )
     with pytest.raises(PublishRefused) as refused:
         published(doc)
     assert refused.value.code == "POLICY"
@@ -293,7 +298,9 @@ def test_publish_is_refused_when_a_column_type_differs(tmp_path: Path, settings:
     assert "revenue_cents is VARCHAR in the warehouse, which is not a integer type" in issue.message
 
 
-def test_publish_is_refused_when_a_declared_column_is_missing(tmp_path: Path, settings: Any) -> None:
+def test_publish_is_refused_when_a_declared_column_is_missing(
+    tmp_path: Path, settings: Any
+) -> None:
     table = {k: v for k, v in SEED_TABLE.items() if k != "channel"}
     settings.WAREHOUSE_URL = build_warehouse(
         tmp_path / "w.duckdb", {"marketing_campaign_attribution": table}

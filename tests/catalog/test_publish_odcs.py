@@ -73,9 +73,7 @@ def test_odcs_round_trip_through_export_and_publish_keeps_every_field(
     )
     after = json.loads(run("export_contract", doc["id"], "--format", "json"))
     assert after == before
-    assert parse_contract(before) == parse_contract(
-        {**doc, "publishedAt": before["publishedAt"]}
-    )
+    assert parse_contract(before) == parse_contract({**doc, "publishedAt": before["publishedAt"]})
     assert DataProduct.objects.get(product_id=doc["id"]).versions.count() == 1
 
 

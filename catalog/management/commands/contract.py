@@ -125,7 +125,9 @@ class Command(BaseCommand):
     def lint_one(self, name: str, rules: list[PolicyRule]) -> dict[str, Any]:
         """One file's verdict: contract errors, policy errors and warnings."""
         contract, issues = _parse(name)
-        errors = [{"path": i.path, "message": i.message, "policy": None} for i in issues]
+        errors: list[dict[str, Any]] = [
+            {"path": i.path, "message": i.message, "policy": None} for i in issues
+        ]
         warnings: list[dict[str, Any]] = []
         if contract is not None:
             for v in evaluate_policies(contract, rules):
