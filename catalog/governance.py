@@ -17,9 +17,9 @@ nothing is written:
 
 Decisions:
 
-- A change that only moves the lifecycle (status / deprecation) is never blocked by policies:
-  a rule tightened after publication must not stop an owner from deprecating or retiring.
-  Policy errors are reported as warnings then.
+- A change that only moves the lifecycle (status / deprecation) is never blocked by policies
+  or by the warehouse: a rule tightened after publication, or a table that vanished, must not
+  stop an owner from deprecating or retiring. Those errors are reported as warnings then.
 - Drafts may be published before their table exists: for a draft, conformance problems are
   warnings. Retired products are not checked against the warehouse (the table may be gone).
 - ``settings.PUBLISH_REQUIRE_WAREHOUSE = False`` turns conformance problems into warnings
@@ -300,7 +300,11 @@ def conformance_gate(
     except WarehouseError as exc:  # bad WAREHOUSE_URL
         found = Conformance(False, False, [ContractIssue("table", f"no warehouse: {exc}")])
     required = bool(getattr(settings, "PUBLISH_REQUIRE_WAREHOUSE", True))
-    blocking = required and contract.status != "draft"
+    # A lifecycle-only change (deprecating a product whose table vanished) is the remedy, so
+    # it is never blocked by the warehouse; every other change to a live product is.
+    blocking = (
+        required and contract.status != "draft" and not _is_lifecycle_only(contract, previous)
+    )
     for issue in found.issues:
         if blocking:
             result.errors.append(issue)

@@ -118,6 +118,13 @@ def test_a_published_product_cannot_go_back_to_draft(product: DataProduct) -> No
     assert "cannot move from published to draft" in str(refused.value.issues[0])
 
 
+def test_a_deprecation_can_be_withdrawn(product: DataProduct) -> None:
+    product_deprecate(actor=None, product=product, sunset_at=SUNSET, replaced_by=None, reason="x")
+    assert publish(contract_document()).status == "published"
+    product.refresh_from_db()
+    assert product.deprecation_sunset_at is None
+
+
 def test_an_unused_draft_may_be_retired_directly() -> None:
     draft = publish(contract_document(status="draft"))
     assert product_retire(actor=None, product=draft).product.status == "retired"
@@ -190,6 +197,17 @@ def test_deprecation_is_not_blocked_by_a_rule_tightened_after_publication(
                 description="Edited while deprecated.",
             )
         )
+
+
+def test_deprecation_is_not_blocked_by_a_vanished_table(
+    product: DataProduct, tmp_path: Path, settings: Any
+) -> None:
+    settings.WAREHOUSE_URL = build_warehouse(tmp_path / "empty.duckdb", {"other": {"x": "INT"}})
+    outcome = product_deprecate(
+        actor=None, product=product, sunset_at=SUNSET, replaced_by=None, reason="table dropped"
+    )
+    assert outcome.product.status == "deprecated"
+    assert any("does not exist in the warehouse" in w for w in outcome.warnings)
 
 
 def test_retire_sunset_products_retires_only_those_past_their_sunset(
