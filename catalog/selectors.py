@@ -39,16 +39,16 @@ def product_search(
 
     Raises SearchInvalid naming the bad parameter.
     """
-    base = with_freshness(
-        restrict(DataProduct.objects.select_related("domain"), user, "view"), now
-    )
+    base = with_freshness(restrict(DataProduct.objects.select_related("domain"), user, "view"), now)
     filterset = ProductFilterSet(params, queryset=base)
     if not filterset.is_valid():
         raise SearchInvalid({k: [str(m) for m in v] for k, v in filterset.errors.items()})
     return filterset.qs
 
 
-def search_facets(qs: QuerySet[DataProduct], *, tag_limit: int = 15) -> dict[str, list[tuple[str, int]]]:
+def search_facets(
+    qs: QuerySet[DataProduct], *, tag_limit: int = 15
+) -> dict[str, list[tuple[str, int]]]:
     """Counts per domain, tag, status and freshness over the matching products."""
     plain = qs.order_by()
     domains = plain.values_list("domain__slug").annotate(n=Count("pk")).order_by("domain__slug")

@@ -100,7 +100,9 @@ def _status_counts(products: list[DataProduct]) -> dict[str, int]:
     return counts
 
 
-def _product_context(request: HttpRequest, product: DataProduct, form: ConsumerForm) -> dict[str, Any]:
+def _product_context(
+    request: HttpRequest, product: DataProduct, form: ConsumerForm
+) -> dict[str, Any]:
     panel = selectors.quality_panel(user=request.user, product=product, now=timezone.now())
     latest = {r.check_name: r for r in panel.latest}
     return {

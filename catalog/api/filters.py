@@ -6,7 +6,17 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -22,7 +32,9 @@ def freshness_state_expression(now=None) -> Case:  # type: ignore[no-untyped-def
     """SQL for fresh | stale | unknown: ``newest_data_at`` against the SLA's freshness hours."""
     now = now or timezone.now()
     fresh = [
-        When(sla_freshness=key, newest_data_at__gte=now - timedelta(hours=hours), then=Value("fresh"))
+        When(
+            sla_freshness=key, newest_data_at__gte=now - timedelta(hours=hours), then=Value("fresh")
+        )
         for key, hours in FRESHNESS_HOURS.items()
     ]
     return Case(

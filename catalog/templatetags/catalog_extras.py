@@ -68,7 +68,9 @@ def score_chart(
     span = max((last - first).total_seconds(), 1.0)
     coords = []
     for at, score in points:
-        x = pad + (width - 2 * pad) * ((at - first).total_seconds() / span if len(points) > 1 else 0.5)
+        x = pad + (width - 2 * pad) * (
+            (at - first).total_seconds() / span if len(points) > 1 else 0.5
+        )
         y = pad / 2 + (height - pad) * (1 - max(0.0, min(100.0, float(score))) / 100)
         coords.append((round(x, 1), round(y, 1), at, score))
     line = " ".join(f"{x},{y}" for x, y, _, _ in coords)
@@ -82,13 +84,22 @@ def score_chart(
         '<line x1="{}" x2="{}" y1="{}" y2="{}" class="grid"/><text x="2" y="{}" class="axis">{}</text>',
         (
             (pad, width - pad, y, y, y + 4, label)
-            for label, y in ((100, pad / 2), (50, pad / 2 + (height - pad) / 2), (0, height - pad / 2))
+            for label, y in (
+                (100, pad / 2),
+                (50, pad / 2 + (height - pad) / 2),
+                (0, height - pad / 2),
+            )
         ),
     )
     axis = format_html(
         '<text x="{}" y="{}" class="axis">{}</text>'
         '<text x="{}" y="{}" class="axis" text-anchor="end">{}</text>',
-        pad, height - 2, f"{first:%d %b}", width - pad, height - 2, f"{last:%d %b}",
+        pad,
+        height - 2,
+        f"{first:%d %b}",
+        width - pad,
+        height - 2,
+        f"{last:%d %b}",
     )
     scores = [float(s) for _, s in points]
     summary = (

@@ -45,7 +45,9 @@ def test_analyst_registers_as_a_consumer_from_the_product_page(
     page.wait_for_url("**/products/marketing.campaign_attribution/#consumers")
     assert page.get_by_text("Pricing registered as a consumer").is_visible()
     assert page.locator("#consumers").get_by_text("Price elasticity model").is_visible()
-    assert Consumer.objects.filter(team="Pricing", product__product_id="marketing.campaign_attribution").exists()
+    assert Consumer.objects.filter(
+        team="Pricing", product__product_id="marketing.campaign_attribution"
+    ).exists()
 
 
 def test_deprecated_product_shows_its_banner_and_domain_page_links_the_scorecard(
@@ -64,7 +66,9 @@ def test_deprecated_product_shows_its_banner_and_domain_page_links_the_scorecard
     shoot(page, "product-mobile")
 
 
-def test_query_this_product_runs_a_query_and_shows_results(demo: Any, page: Any, shoot: Any) -> None:
+def test_query_this_product_runs_a_query_and_shows_results(
+    demo: Any, page: Any, shoot: Any
+) -> None:
     login(page, demo.url, "ana.analyst", "demo-ana.analyst")
     page.goto(f"{demo.url}/products/marketing.campaign_attribution/")
     page.get_by_role("link", name="Query this product").click()

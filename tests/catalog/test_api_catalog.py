@@ -14,8 +14,17 @@ from catalog.services import product_publish
 from tests.factories import contract_document, seed_document
 
 SEARCH_KEYS = {
-    "id", "domain", "name", "description", "owner", "sla", "tags", "version", "status",
-    "lastValidated", "qualityScore",
+    "id",
+    "domain",
+    "name",
+    "description",
+    "owner",
+    "sla",
+    "tags",
+    "version",
+    "status",
+    "lastValidated",
+    "qualityScore",
 }
 
 
@@ -48,7 +57,8 @@ def test_anonymous_requests_get_401(db: Any, api_as: Any, path: str) -> None:
 def test_anonymous_cannot_register_a_consumer(seed_product: DataProduct, api_as: Any) -> None:
     response = api_as(None).post(
         "/v1/catalog/products/marketing.campaign_attribution/consumers",
-        {"team": "x", "useCase": "y", "contact": "a@b.io"}, format="json",
+        {"team": "x", "useCase": "y", "contact": "a@b.io"},
+        format="json",
     )
     assert response.status_code == 401
     assert Consumer.objects.count() == 0
@@ -63,7 +73,9 @@ def test_token_authentication_works(seed_product: DataProduct, analyst: Any) -> 
     assert client.get("/v1/catalog/search").status_code == 200
 
 
-def test_search_returns_the_write_up_shape(seed_product: DataProduct, api_as: Any, analyst: Any) -> None:
+def test_search_returns_the_write_up_shape(
+    seed_product: DataProduct, api_as: Any, analyst: Any
+) -> None:
     body = api_as(analyst).get("/v1/catalog/search", {"q": "attribution"}).json()
     assert body["count"] == 1
     hit = body["products"][0]
@@ -87,9 +99,9 @@ def test_search_filters_by_domain_and_tag_like_the_write_up(
 ) -> None:
     publish("finance.invoices", tags=["finance", "billing"])
     client = api_as(analyst)
-    assert [p["id"] for p in client.get("/v1/catalog/search?domain=finance").json()["products"]] == [
-        "finance.invoices"
-    ]
+    assert [
+        p["id"] for p in client.get("/v1/catalog/search?domain=finance").json()["products"]
+    ] == ["finance.invoices"]
     assert [p["id"] for p in client.get("/v1/catalog/search?tag=campaigns").json()["products"]] == [
         "marketing.campaign_attribution"
     ]
@@ -105,8 +117,11 @@ def test_search_paginates_and_keeps_the_total_count(db: Any, api_as: Any, analys
     assert first["previous"] is None and "page=2" in first["next"]
     last = client.get("/v1/catalog/search", {"pageSize": 2, "page": 3}).json()
     assert len(last["products"]) == 1 and last["next"] is None
-    seen = {p["id"] for page in (1, 2, 3)
-            for p in client.get("/v1/catalog/search", {"pageSize": 2, "page": page}).json()["products"]}
+    seen = {
+        p["id"]
+        for page in (1, 2, 3)
+        for p in client.get("/v1/catalog/search", {"pageSize": 2, "page": page}).json()["products"]
+    }
     assert len(seen) == 5
     beyond = client.get("/v1/catalog/search", {"pageSize": 2, "page": 9}).json()
     assert beyond["count"] == 5 and beyond["products"] == []
@@ -141,8 +156,10 @@ def test_search_labels_deprecated_products(db: Any, api_as: Any, analyst: Any) -
     old = publish("marketing.old_one")
     sunset = timezone.now() + timedelta(days=30)
     DataProduct.objects.filter(pk=old.pk).update(
-        status="deprecated", deprecation_replaced_by=new.product_id,
-        deprecation_sunset_at=sunset, deprecation_reason="superseded",
+        status="deprecated",
+        deprecation_replaced_by=new.product_id,
+        deprecation_sunset_at=sunset,
+        deprecation_reason="superseded",
     )
     body = api_as(analyst).get("/v1/catalog/search", {"status": "any", "q": "one"}).json()
     assert [p["id"] for p in body["products"]] == ["marketing.new_one", "marketing.old_one"]
@@ -159,12 +176,20 @@ def test_product_detail_has_contract_quality_consumers_and_changelog(
     assert [c["column"] for c in body["schema"]][:2] == ["attribution_id", "user_id"]
     assert body["schema"][1]["pii"] is True
     assert [c["name"] for c in body["qualityChecks"]] == [
-        "no_null_campaign_ids", "hourly_freshness", "daily_row_count",
+        "no_null_campaign_ids",
+        "hourly_freshness",
+        "daily_row_count",
     ]
     assert body["consumers"] == [{"team": "Growth", "useCase": "LTV"}]
     assert isinstance(body["qualityHistory"], list)
     assert body["changelog"][0]["version"] == 3
-    assert set(body["changelog"][0]) == {"version", "publishedAt", "changes", "isBreaking", "source"}
+    assert set(body["changelog"][0]) == {
+        "version",
+        "publishedAt",
+        "changes",
+        "isBreaking",
+        "source",
+    }
     assert body["warnings"] == []
     assert "lastValidated" in body and "qualityScore" in body and "slaStatus" in body
     assert "incidents" in body
@@ -183,8 +208,10 @@ def test_deprecated_product_detail_carries_deprecation_and_a_warning(
     publish("marketing.new_one")
     old = publish("marketing.old_one")
     DataProduct.objects.filter(pk=old.pk).update(
-        status="deprecated", deprecation_replaced_by="marketing.new_one",
-        deprecation_sunset_at=timezone.now() + timedelta(days=30), deprecation_reason="superseded",
+        status="deprecated",
+        deprecation_replaced_by="marketing.new_one",
+        deprecation_sunset_at=timezone.now() + timedelta(days=30),
+        deprecation_reason="superseded",
     )
     body = api_as(analyst).get("/v1/catalog/products/marketing.old_one").json()
     assert body["deprecation"]["replacedBy"] == "marketing.new_one"
@@ -229,7 +256,9 @@ def test_registering_a_consumer_returns_registered_true(
     assert response.json()["registered"] is True
     consumer = Consumer.objects.get(product=seed_product)
     assert (consumer.team, consumer.use_case, consumer.contact) == (
-        "Growth", "LTV model", "growth@company.com",
+        "Growth",
+        "LTV model",
+        "growth@company.com",
     )
 
 
@@ -279,13 +308,16 @@ def test_non_object_consumer_body_is_a_400_not_a_500(
 def test_registering_on_an_unknown_product_is_404(db: Any, api_as: Any, analyst: Any) -> None:
     response = api_as(analyst).post(
         "/v1/catalog/products/marketing.nope/consumers",
-        {"team": "T", "useCase": "x", "contact": "a@b.io"}, format="json",
+        {"team": "T", "useCase": "x", "contact": "a@b.io"},
+        format="json",
     )
     assert response.status_code == 404
     assert response.json() == {"error": "Not found"}
 
 
-def test_openapi_schema_documents_every_catalog_endpoint(db: Any, api_as: Any, analyst: Any) -> None:
+def test_openapi_schema_documents_every_catalog_endpoint(
+    db: Any, api_as: Any, analyst: Any
+) -> None:
     response = api_as(analyst).get("/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     paths = response.json()["paths"]

@@ -73,11 +73,14 @@ def test_search_page_shows_deprecated_products_labelled_with_their_replacement(
     publish("marketing.new_report")
     old = publish("marketing.old_report")
     DataProduct.objects.filter(pk=old.pk).update(
-        status="deprecated", deprecation_replaced_by="marketing.new_report",
+        status="deprecated",
+        deprecation_replaced_by="marketing.new_report",
         deprecation_sunset_at=timezone.now() + timedelta(days=10),
     )
     html = browser(analyst).get("/search/", {"q": "report"}).content.decode()
-    assert html.index("/products/marketing.new_report/") < html.index("/products/marketing.old_report/")
+    assert html.index("/products/marketing.new_report/") < html.index(
+        "/products/marketing.old_report/"
+    )
     assert "Deprecated — use" in html
 
 
@@ -102,7 +105,9 @@ def test_unknown_domain_and_product_are_404(db: Any, analyst: Any) -> None:
     assert client.get("/products/marketing.nope/").status_code == 404
 
 
-def test_product_page_shows_owner_sla_schema_and_actions(product: DataProduct, analyst: Any) -> None:
+def test_product_page_shows_owner_sla_schema_and_actions(
+    product: DataProduct, analyst: Any
+) -> None:
     html = browser(analyst).get("/products/marketing.campaign_attribution/").content.decode()
     assert 'href="mailto:marketing-data@company.com"' in html
     assert "#marketing-data" in html
@@ -114,12 +119,16 @@ def test_product_page_shows_owner_sla_schema_and_actions(product: DataProduct, a
     assert "Register as consumer" in html
 
 
-def test_product_page_shows_raw_pii_note_to_the_domain_team(product: DataProduct, member: Any) -> None:
+def test_product_page_shows_raw_pii_note_to_the_domain_team(
+    product: DataProduct, member: Any
+) -> None:
     html = browser(member).get("/products/marketing.campaign_attribution/").content.decode()
     assert "raw for your team" in html
 
 
-def test_draft_product_page_is_404_for_outsiders(marketing: Any, outsider: Any, member: Any) -> None:
+def test_draft_product_page_is_404_for_outsiders(
+    marketing: Any, outsider: Any, member: Any
+) -> None:
     publish("marketing.wip", status="draft")
     assert browser(outsider).get("/products/marketing.wip/").status_code == 404
     assert browser(member).get("/products/marketing.wip/").status_code == 200
@@ -131,8 +140,10 @@ def test_deprecated_product_page_has_a_banner_with_replacement_and_sunset(
     publish("marketing.new_report")
     old = publish("marketing.old_report")
     DataProduct.objects.filter(pk=old.pk).update(
-        status="deprecated", deprecation_replaced_by="marketing.new_report",
-        deprecation_sunset_at=datetime(2031, 3, 31, tzinfo=UTC), deprecation_reason="moved",
+        status="deprecated",
+        deprecation_replaced_by="marketing.new_report",
+        deprecation_sunset_at=datetime(2031, 3, 31, tzinfo=UTC),
+        deprecation_reason="moved",
     )
     html = browser(analyst).get("/products/marketing.old_report/").content.decode()
     assert "This product is deprecated." in html
@@ -140,20 +151,26 @@ def test_deprecated_product_page_has_a_banner_with_replacement_and_sunset(
     assert "31 Mar 2031" in html
 
 
-def test_consumer_form_registers_and_redirects_with_a_message(product: DataProduct, analyst: Any) -> None:
+def test_consumer_form_registers_and_redirects_with_a_message(
+    product: DataProduct, analyst: Any
+) -> None:
     client = browser(analyst)
     response = client.post(
         "/products/marketing.campaign_attribution/consumers/",
         {"team": "Growth", "use_case": "LTV model", "contact": "growth@company.com"},
         follow=True,
     )
-    assert response.redirect_chain[-1][0].endswith("/products/marketing.campaign_attribution/#consumers")
+    assert response.redirect_chain[-1][0].endswith(
+        "/products/marketing.campaign_attribution/#consumers"
+    )
     html = response.content.decode()
     assert "Growth registered as a consumer of marketing.campaign_attribution." in html
     assert Consumer.objects.filter(product=product, team="Growth").exists()
 
 
-def test_consumer_form_shows_field_errors_and_saves_nothing(product: DataProduct, analyst: Any) -> None:
+def test_consumer_form_shows_field_errors_and_saves_nothing(
+    product: DataProduct, analyst: Any
+) -> None:
     response = browser(analyst).post(
         "/products/marketing.campaign_attribution/consumers/",
         {"team": "", "use_case": "x", "contact": "nope"},
@@ -167,12 +184,17 @@ def test_consumer_form_shows_field_errors_and_saves_nothing(product: DataProduct
 
 
 def test_consumer_form_rejects_get(product: DataProduct, analyst: Any) -> None:
-    assert browser(analyst).get("/products/marketing.campaign_attribution/consumers/").status_code == 405
+    assert (
+        browser(analyst).get("/products/marketing.campaign_attribution/consumers/").status_code
+        == 405
+    )
 
 
 def test_score_chart_is_an_svg_with_a_text_alternative() -> None:
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
-    html = str(score_chart([(t0, 80.0), (t0 + timedelta(days=1), 100.0), (t0 + timedelta(days=2), 60.0)]))
+    html = str(
+        score_chart([(t0, 80.0), (t0 + timedelta(days=1), 100.0), (t0 + timedelta(days=2), 60.0)])
+    )
     assert html.startswith('<figure class="chart"><svg')
     assert 'role="img"' in html and "<desc" in html
     assert "latest 60, lowest 60, highest 100" in html

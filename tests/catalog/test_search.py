@@ -41,39 +41,71 @@ def ids(qs: Any) -> list[str]:
 @pytest.fixture
 def ranked_products(db: Any) -> None:
     # Each product mentions "orbit" in exactly one field.
-    publish("marketing.in_description", name="Plain", tags=["x"], description="Orbit data",
-            schema=[col("a")])
-    publish("marketing.in_columns", name="Plain", tags=["x"], description="Nothing",
-            schema=[col("orbit_id")])
-    publish("marketing.in_tags", name="Plain", tags=["orbit"], description="Nothing",
-            schema=[col("a")])
-    publish("marketing.in_name", name="Orbit Facts", tags=["x"], description="Nothing",
-            schema=[col("a")])
-    publish("marketing.unrelated", name="Plain", tags=["x"], description="Nothing",
-            schema=[col("a")])
+    publish(
+        "marketing.in_description",
+        name="Plain",
+        tags=["x"],
+        description="Orbit data",
+        schema=[col("a")],
+    )
+    publish(
+        "marketing.in_columns",
+        name="Plain",
+        tags=["x"],
+        description="Nothing",
+        schema=[col("orbit_id")],
+    )
+    publish(
+        "marketing.in_tags", name="Plain", tags=["orbit"], description="Nothing", schema=[col("a")]
+    )
+    publish(
+        "marketing.in_name",
+        name="Orbit Facts",
+        tags=["x"],
+        description="Nothing",
+        schema=[col("a")],
+    )
+    publish(
+        "marketing.unrelated", name="Plain", tags=["x"], description="Nothing", schema=[col("a")]
+    )
 
 
 def test_terms_are_lowercase_words_without_punctuation_and_capped() -> None:
     assert terms_of("  Campaign-Attribution; DROP TABLE x  ") == [
-        "campaign", "attribution", "drop", "table", "x",
+        "campaign",
+        "attribution",
+        "drop",
+        "table",
+        "x",
     ]
     assert terms_of("a b c d e f g h i j") == ["a", "b", "c", "d", "e", "f", "g", "h"]
     assert terms_of("campaign_id") == ["campaign", "id"]
     assert terms_of("") == []
 
 
-def test_name_beats_tags_beats_columns_beats_description(ranked_products: None, analyst: Any) -> None:
+def test_name_beats_tags_beats_columns_beats_description(
+    ranked_products: None, analyst: Any
+) -> None:
     found = ids(product_search(user=analyst, params={"q": "orbit"}))
     assert found == [
-        "marketing.in_name", "marketing.in_tags", "marketing.in_columns", "marketing.in_description",
+        "marketing.in_name",
+        "marketing.in_tags",
+        "marketing.in_columns",
+        "marketing.in_description",
     ]
 
 
 def test_a_name_match_outranks_a_product_matching_every_other_field(db: Any, analyst: Any) -> None:
-    publish("marketing.everywhere_else", name="Plain", tags=["comet"], description="comet facts",
-            schema=[col("comet_id")])
-    publish("marketing.name_only", name="Comet", tags=["x"], description="Nothing",
-            schema=[col("a")])
+    publish(
+        "marketing.everywhere_else",
+        name="Plain",
+        tags=["comet"],
+        description="comet facts",
+        schema=[col("comet_id")],
+    )
+    publish(
+        "marketing.name_only", name="Comet", tags=["x"], description="Nothing", schema=[col("a")]
+    )
     assert ids(product_search(user=analyst, params={"q": "comet"}))[0] == "marketing.name_only"
 
 
@@ -90,7 +122,9 @@ def test_deprecated_products_are_demoted_below_current_ones(db: Any, analyst: An
     old = publish("finance.old_ledger", name="Ledger", schema=[col("a")])
     publish("finance.ledger_description", name="Books", description="the ledger", schema=[col("a")])
     deprecate(old, "finance.ledger_description")
-    found = ids(product_search(user=analyst, params={"q": "ledger", "status": "published,deprecated"}))
+    found = ids(
+        product_search(user=analyst, params={"q": "ledger", "status": "published,deprecated"})
+    )
     assert found == ["finance.ledger_description", "finance.old_ledger"]
 
 
@@ -99,7 +133,8 @@ def test_search_lists_published_products_only_by_default(db: Any, analyst: Any) 
     deprecate(publish("marketing.gone", name="Gone"))
     assert ids(product_search(user=analyst, params={})) == ["marketing.live"]
     assert set(ids(product_search(user=analyst, params={"status": "any"}))) == {
-        "marketing.live", "marketing.gone",
+        "marketing.live",
+        "marketing.gone",
     }
 
 
@@ -125,8 +160,11 @@ def test_tag_filter_matches_whole_tags_only(db: Any, analyst: Any) -> None:
 
 def test_filters_by_domain_owner_pii_and_score(db: Any, analyst: Any) -> None:
     a = publish("marketing.with_pii", schema=[{**col("user_ref"), "pii": True}])
-    publish("finance.no_pii", owner={"team": "Finance Data", "contact": "f@x.io",
-                                     "slackChannel": "#f"}, schema=[col("a")])
+    publish(
+        "finance.no_pii",
+        owner={"team": "Finance Data", "contact": "f@x.io", "slackChannel": "#f"},
+        schema=[col("a")],
+    )
     DataProduct.objects.filter(pk=a.pk).update(quality_score=95.0)
     assert ids(product_search(user=analyst, params={"domain": "finance"})) == ["finance.no_pii"]
     assert ids(product_search(user=analyst, params={"owner": "finance data"})) == ["finance.no_pii"]
