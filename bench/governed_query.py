@@ -149,8 +149,8 @@ def build_postgres(dsn: str, rows: int) -> None:
             "'+1-555-' || (i % 9973)::text AS phone, "
             "(ARRAY['DE', 'FR', 'US', 'NL', 'SE', 'JP'])[1 + i % 6] AS country, "
             "((i * 7919) % 1000)::double precision AS amount, "
-            "DATE '2024-01-01' + (i % 730) AS created_at "
-            f"FROM generate_series(0, {rows - 1}) AS t(i)"
+            "DATE '2024-01-01' + (i % 730)::int AS created_at "
+            f"FROM generate_series(0::bigint, {rows - 1}) AS t(i)"
         )
         conn.execute(f"ANALYZE {TABLE}")
 
