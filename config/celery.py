@@ -32,4 +32,10 @@ app.conf.beat_schedule = {
         "task": "quality.tasks.history_prune_task",
         "schedule": 24 * 60 * 60.0,
     },
+    # Every hour: retire deprecated products whose sunset has passed (they stop being queryable
+    # at sunset anyway; this makes the catalog say so).
+    "catalog-retire-sunset-products": {
+        "task": "catalog.retire_sunset_products",
+        "schedule": 60 * 60.0,
+    },
 }
