@@ -18,11 +18,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage, get_connection
-from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
@@ -140,12 +138,6 @@ def retire_sunset_products(*, now: datetime) -> list[str]:
             continue
         retired.append(product.product_id)
     return retired
-
-
-@shared_task(name="catalog.retire_sunset_products")
-def retire_sunset_products_task() -> list[str]:
-    """Beat task: retire deprecated products past their sunset."""
-    return retire_sunset_products(now=timezone.now())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 
 from catalog.governance import global_rules
-from catalog.lifecycle import product_deprecate, retire_sunset_products_task
+from catalog.lifecycle import product_deprecate
 from catalog.models import DataProduct, GovernancePolicy
 from catalog.services import product_publish
+from catalog.tasks import retire_sunset_products_task
 from tests.catalog.test_publish_gates import SEED_TABLE, build_warehouse
 from tests.factories import contract_document
 
