@@ -67,3 +67,48 @@ class Warehouse(Protocol):
     def tables(self) -> list[str]:
         """Names of the base tables and views the warehouse holds."""
         ...
+
+
+class InformationSchemaMixin:
+    """``columns()`` and ``tables()`` from the SQL-standard information_schema, bound params."""
+
+    schema: str  # the schema our tables live in (DuckDB: main, PostgreSQL: public)
+    placeholder: str  # the driver's parameter marker
+    type_expression = "data_type"
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        *,
+        timeout_s: float,
+        max_rows: int | None = None,
+    ) -> Result:
+        raise NotImplementedError
+
+    def columns(self, table: str) -> list[WarehouseColumn] | None:
+        """Columns of ``table`` in order, or None when the table does not exist."""
+        p = self.placeholder
+        result = self.execute(
+            f"SELECT column_name, {self.type_expression}, is_nullable "
+            "FROM information_schema.columns "
+            f"WHERE table_schema = {p} AND table_name = {p} ORDER BY ordinal_position",
+            [self.schema, table],
+            timeout_s=10,
+        )
+        if not result.rows:
+            return None
+        return [
+            WarehouseColumn(name=str(n), type=str(t).upper(), nullable=(str(nl) == "YES"))
+            for n, t, nl in result.rows
+        ]
+
+    def tables(self) -> list[str]:
+        """Base tables and views in our schema."""
+        result = self.execute(
+            "SELECT table_name FROM information_schema.tables "
+            f"WHERE table_schema = {self.placeholder} ORDER BY table_name",
+            [self.schema],
+            timeout_s=10,
+        )
+        return [str(r[0]) for r in result.rows]

@@ -16,7 +16,13 @@ from urllib.parse import unquote, urlparse
 
 import duckdb
 
-from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError, WarehouseUnavailable
+from .base import (
+    InformationSchemaMixin,
+    QueryTimeout,
+    Result,
+    WarehouseError,
+    WarehouseUnavailable,
+)
 
 # Applied at connect time, then frozen by lock_configuration so SQL cannot undo them.
 HARDENED_CONFIG: dict[str, object] = {
@@ -28,11 +34,13 @@ HARDENED_CONFIG: dict[str, object] = {
 LOCK_RETRY_S = 2.0
 
 
-class DuckDBWarehouse:
+class DuckDBWarehouse(InformationSchemaMixin):
     """Read-only access to a DuckDB file."""
 
     kind = "duckdb"
     dialect = "duckdb"
+    schema = "main"
+    placeholder = "?"
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -108,27 +116,3 @@ class DuckDBWarehouse:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             types=[str(d[1]) for d in description],
         )
-
-    def columns(self, table: str) -> list[WarehouseColumn] | None:
-        """Columns of ``table`` (main schema) from information_schema, or None if missing."""
-        result = self.execute(
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-            [table],
-            timeout_s=10,
-        )
-        if not result.rows:
-            return None
-        return [
-            WarehouseColumn(name=str(n), type=str(t).upper(), nullable=(str(nl) == "YES"))
-            for n, t, nl in result.rows
-        ]
-
-    def tables(self) -> list[str]:
-        """Base tables and views in the main schema."""
-        result = self.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "ORDER BY table_name",
-            timeout_s=10,
-        )
-        return [str(r[0]) for r in result.rows]

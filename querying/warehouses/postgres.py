@@ -12,16 +12,26 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import errors as pg_errors
 
-from .base import QueryTimeout, Result, WarehouseColumn, WarehouseError, WarehouseUnavailable
+from .base import (
+    InformationSchemaMixin,
+    QueryTimeout,
+    Result,
+    WarehouseError,
+    WarehouseUnavailable,
+)
 
 CONNECT_TIMEOUT_S = 5
 
 
-class PostgresWarehouse:
+class PostgresWarehouse(InformationSchemaMixin):
     """Read-only access to a PostgreSQL database (``public`` schema)."""
 
     kind = "postgres"
     dialect = "postgres"
+    schema = "public"
+    placeholder = "%s"
+    # citext, enums and domains report USER-DEFINED; their own type name is what we compare.
+    type_expression = "CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END"
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -71,27 +81,3 @@ class PostgresWarehouse:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             types=[str(d.type_code) for d in description],
         )
-
-    def columns(self, table: str) -> list[WarehouseColumn] | None:
-        """Columns of ``public.table`` from information_schema, or None if missing."""
-        result = self.execute(
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
-            [table],
-            timeout_s=10,
-        )
-        if not result.rows:
-            return None
-        return [
-            WarehouseColumn(name=str(n), type=str(t).upper(), nullable=(str(nl) == "YES"))
-            for n, t, nl in result.rows
-        ]
-
-    def tables(self) -> list[str]:
-        """Base tables and views in the public schema."""
-        result = self.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-            "ORDER BY table_name",
-            timeout_s=10,
-        )
-        return [str(r[0]) for r in result.rows]

@@ -18,4 +18,6 @@ def warehouse_from_url(url: str) -> Warehouse:
         from .postgres import PostgresWarehouse
 
         return PostgresWarehouse(url)
-    raise WarehouseError(f"unsupported warehouse URL scheme {scheme!r} (use duckdb:// or postgresql://)")
+    raise WarehouseError(
+        f"unsupported warehouse URL scheme {scheme!r} (use duckdb:// or postgresql://)"
+    )
