@@ -1096,7 +1096,8 @@ def json_schema() -> dict[str, Any]:
     """
     text = {"type": "string"}
     non_empty = {"type": "string", "minLength": 1, "pattern": r"\S"}
-    datetime_ = {"type": "string", "format": "date-time"}
+    # The pattern repeats what the parser accepts, so validators without format support agree.
+    datetime_ = {"type": "string", "format": "date-time", "pattern": _DATETIME.pattern}
     number = {"type": "number"}
     count = {"type": "integer", "minimum": 0}
 

@@ -162,6 +162,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport, with atomic message writes (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     _broker = VAR_DIR / "broker"
     for _folder in ("out", "control", "processed"):  # kombu does not create them
         (_broker / _folder).mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -109,7 +110,7 @@ def _start_worker(tmp_path: Path, broker: str, warehouse_url: str) -> subprocess
         "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [CELERY or "celery", "-A", "config", "worker", "-B", "--pool=solo", "--loglevel=INFO",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool=solo", "--loglevel=INFO",
          "-s", str(var / "beat-schedule"), "--without-gossip", "--without-mingle",
          "--without-heartbeat"],
         cwd=REPO,
