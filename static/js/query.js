@@ -39,14 +39,20 @@
     return td;
   }
 
+  // Empty the results but keep the (hidden) heading the section is labelled by.
+  function clearResults() {
+    results.textContent = "";
+    results.appendChild(el("h2", { id: "results-heading", "class": "visually-hidden" }, "Results"));
+  }
+
   function showResults(body) {
     results.textContent = "";
     results.appendChild(el("h2", { id: "results-heading" }, "Results"));
     var summary = body.rowCount + (body.rowCount === 1 ? " row" : " rows") + " in " + body.queryTimeMs + " ms";
     if (body.truncated) { summary += " · truncated at the row cap"; }
     results.appendChild(el("p", { "class": "summary" }, summary));
-    body.warnings.forEach(function (w) { results.appendChild(el("p", { "class": "note warn" }, w)); });
-    if (body.maskedColumns.length) {
+    (body.warnings || []).forEach(function (w) { results.appendChild(el("p", { "class": "note warn" }, w)); });
+    if (body.maskedColumns && body.maskedColumns.length) {
       results.appendChild(el("p", { "class": "note" }, "Masked: " + body.maskedColumns.join(", ")));
     }
     var wrap = el("div", { "class": "table-wrap", tabindex: "0", role: "region", "aria-label": "Query results" });
@@ -101,7 +107,7 @@
           addRecent(sql, "Allowed · " + body.rowCount + " rows");
         } else {
           var error = (body && body.error) || { code: "HTTP_" + response.status, message: "the server answered " + response.status };
-          results.textContent = "";
+          clearResults();
           showError(error.code, error.message);
           statusBox.textContent = "Query failed.";
           addRecent(sql, error.code);
