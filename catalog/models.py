@@ -7,7 +7,10 @@ keeps every published document, never overwritten. Writes go through ``catalog.s
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Index
 
 
 class Domain(models.Model):
@@ -56,6 +59,18 @@ class ProductStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class SearchVectorIndex(GinIndex):
+    """GIN on PostgreSQL; a plain index elsewhere, so SQLite can create and rebuild the table.
+
+    (SQLite has no ``USING gin``; its ``search_vector`` column is unused and stays NULL.)
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        return Index.create_sql(self, model, schema_editor, using=using, **kwargs)
+
+
 class DataProductQuerySet(models.QuerySet["DataProduct"]):
     def published(self) -> DataProductQuerySet:
         """Products in the catalog's default listing."""
@@ -92,11 +107,15 @@ class DataProduct(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Weighted name/tags/column names/description, kept by catalog.search.search_index_refresh
+    # (PostgreSQL only; NULL and unused on SQLite).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = DataProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["product_id"]
+        indexes = [SearchVectorIndex(fields=["search_vector"], name="catalog_product_search_gin")]
 
     def __str__(self) -> str:
         return self.product_id

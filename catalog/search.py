@@ -10,20 +10,29 @@ The ranking rule, the same on every database (tests/catalog/test_search.py pins 
 - deprecated products are demoted: they come after every current product that matches, and
   the API and pages label them with their replacement.
 
-PostgreSQL uses full-text search (``SearchVector`` weighted A name, B tags, C column names,
-D description; ``SearchRank`` with weights 1/8, 1/4, 1/2, 1 so the four classes keep the same
-order; prefix matching with ``term:*`` so "attrib" finds "attribution"). Other databases
-(SQLite, the embedded default) score with ``Case``/``When`` over ``icontains``. Both are one
-SQL query, so pagination and ``count`` stay in the database.
+PostgreSQL uses full-text search over the stored ``DataProduct.search_vector`` (GIN-indexed;
+weighted A name, B tags, C column names, D description; ``simple`` configuration, so no
+stemming or stop words, like the substring match elsewhere). ``search_index_refresh`` rebuilds it
+in one UPDATE; ``catalog.services`` calls it whenever a contract is applied, so every write path
+keeps it current. Queries are ``term:* & term:*`` (prefix matching, so "attrib" finds
+"attribution") and ``SearchRank`` uses weights 1/8, 1/4, 1/2, 1 so the four classes keep the
+same order. Other databases (SQLite, the embedded default) score with ``Case``/``When`` over
+``icontains`` and never read the vector. Both are one SQL query, so pagination and ``count``
+stay in the database.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.contrib.postgres.aggregates import StringAgg
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    CombinedSearchVector,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+)
 from django.db import connection
 from django.db.models import (
     Case,
@@ -39,7 +48,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -50,7 +59,7 @@ MAX_TERM_LENGTH = 64
 WEIGHTS = {"name": 8, "tags": 4, "columns": 2, "description": 1}
 # SearchRank weights are listed D, C, B, A; keep the 1:2:4:8 ratio of WEIGHTS.
 PG_RANK_WEIGHTS = [0.125, 0.25, 0.5, 1.0]
-TS_CONFIG = "english"
+TS_CONFIG = "simple"
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -102,24 +111,38 @@ def _column_names() -> Subquery:
     )
 
 
-def _rank_postgres(qs: QuerySet[DataProduct], terms: Sequence[str]) -> QuerySet[DataProduct]:
-    vector = (
+def search_vector_expression() -> CombinedSearchVector:
+    """The weighted document of a product: A name, B tags, C column names, D description."""
+    # SearchVector coalesces NULL to ''; column names are snake_case and the parser splits
+    # "campaign_id" into its words. Tags are the jsonb text ('["orbit", "x"]'): the parser
+    # drops the brackets, quotes and commas.
+    return (
         SearchVector("name", weight="A", config=TS_CONFIG)
         + SearchVector(Cast("tags", TextField()), weight="B", config=TS_CONFIG)
-        # Column names are snake_case; the parser splits "campaign_id" into its words.
-        + SearchVector(
-            Coalesce(_column_names(), Value(""), output_field=TextField()),
-            weight="C",
-            config=TS_CONFIG,
-        )
+        + SearchVector(_column_names(), weight="C", config=TS_CONFIG)
         + SearchVector("description", weight="D", config=TS_CONFIG)
     )
-    # Terms are letters and digits only (terms_of), so the raw tsquery cannot be malformed.
+
+
+def search_index_refresh(product_ids: Iterable[int] | None = None) -> int:
+    """Rebuild ``search_vector`` of the given products (all when None) in one UPDATE.
+
+    PostgreSQL only; elsewhere nothing is stored and 0 is returned. Returns the rows updated.
+    """
+    if not uses_postgres():
+        return 0
+    qs = DataProduct.objects.all()
+    if product_ids is not None:
+        qs = qs.filter(pk__in=list(product_ids))
+    return qs.update(search_vector=search_vector_expression())
+
+
+def _rank_postgres(qs: QuerySet[DataProduct], terms: Sequence[str]) -> QuerySet[DataProduct]:
+    # terms_of keeps letters and digits only ([^\W_]+), so the raw tsquery cannot be malformed
+    # and no operator (&, |, !, :, parentheses, quotes) typed by a user reaches to_tsquery.
     query = SearchQuery(" & ".join(f"{t}:*" for t in terms), search_type="raw", config=TS_CONFIG)
-    return (
-        qs.annotate(search=vector)
-        .filter(search=query)
-        .annotate(relevance=SearchRank(F("search"), query, weights=PG_RANK_WEIGHTS))
+    return qs.filter(search_vector=query).annotate(
+        relevance=SearchRank(F("search_vector"), query, weights=PG_RANK_WEIGHTS)
     )
 
 

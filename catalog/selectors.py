@@ -39,7 +39,9 @@ def product_search(
 
     Raises SearchInvalid naming the bad parameter.
     """
-    base = with_freshness(restrict(DataProduct.objects.select_related("domain"), user, "view"), now)
+    # search_vector is only for the database to match and rank on; never load it.
+    products = DataProduct.objects.select_related("domain").defer("search_vector")
+    base = with_freshness(restrict(products, user, "view"), now)
     filterset = ProductFilterSet(params, queryset=base)
     if not filterset.is_valid():
         raise SearchInvalid({k: [str(m) for m in v] for k, v in filterset.errors.items()})

@@ -286,6 +286,9 @@ def _apply(product: DataProduct, contract: Contract) -> None:
         )
         for i, q in enumerate(contract.quality_checks)
     )
+    from .search import search_index_refresh
+
+    search_index_refresh([product.pk])
 
 
 def consumer_register(

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from catalog.models import DataProduct
@@ -214,3 +215,31 @@ def test_highlight_escapes_before_marking_matches() -> None:
 
 def test_highlight_without_query_only_escapes() -> None:
     assert highlight("<script>", "") == "&lt;script&gt;"
+
+
+def lexemes(product: DataProduct) -> dict[str, str]:
+    """``search_vector`` as {lexeme: weight letters}; PostgreSQL prints weight D as no letter."""
+    text = str(DataProduct.objects.values_list("search_vector", flat=True).get(pk=product.pk))
+    out: dict[str, str] = {}
+    for item in text.split():
+        word, _, positions = item.rpartition(":")
+        out[word.strip("'")] = "".join(
+            p[-1] if p[-1].isalpha() else "D" for p in positions.split(",")
+        )
+    return out
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="search_vector is maintained on PostgreSQL only (set DATABASE_URL=postgresql://...)",
+)
+def test_publish_maintains_the_stored_search_vector_on_postgres(db: Any, analyst: Any) -> None:
+    fields = {"name": "Nebula Facts", "tags": ["quasar"], "description": "pulsar data"}
+    product = publish("marketing.vector", **fields, schema=[col("comet_id")])
+    vector = lexemes(product)
+    assert vector["nebula"] == "A" and vector["quasar"] == "B"
+    assert vector["comet"] == "C" and vector["pulsar"] == "D"
+    # Republishing rewrites it with the new columns.
+    publish("marketing.vector", **fields, schema=[col("comet_id"), col("meteor_id")], version=4)
+    assert lexemes(product)["meteor"] == "C"
+    assert ids(product_search(user=analyst, params={"q": "meteo nebul"})) == ["marketing.vector"]
