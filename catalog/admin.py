@@ -396,6 +396,8 @@ class GovernancePolicyForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if "params" in data and data["params"] is None:
+            data["params"] = {}  # a blank field (or "null") means no params; the column is not null
         rule = {"key": self.instance.key, "severity": data.get("severity")}
         try:
             parse_rules([{**rule, "params": data.get("params") or {}}])

@@ -50,6 +50,8 @@ EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # PostgreSQL silently truncates longer identifiers, which would make a table impossible to find.
 TABLE_MAX_LENGTH = 63
 COLUMN_MAX_LENGTH = 128
+# The largest version the database stores (a 32-bit PositiveIntegerField on every backend).
+VERSION_MAX = 2_147_483_647
 
 # Which checks need a column, and which params each check type understands. Anything else in
 # ``params`` is an error: the engine would ignore it and the author would believe it applies.
@@ -670,6 +672,8 @@ def _parse(v: _Validator, data: object) -> Contract | None:
         v.add("version", f"must be an integer, not {_type_name(raw_version)}")
     elif raw_version < 1:
         v.add("version", "must be a positive integer")
+    elif raw_version > VERSION_MAX:
+        v.add("version", f"must be at most {VERSION_MAX}")
     else:
         version = int(raw_version)
 
@@ -1152,7 +1156,7 @@ def json_schema() -> dict[str, Any]:
             "sla": {"$ref": "#/$defs/sla"},
             "qualityChecks": {"type": "array", "items": {"$ref": "#/$defs/qualityCheck"}},
             "tags": {"type": "array", "uniqueItems": True, "items": non_empty},
-            "version": {"type": "integer", "minimum": 1},
+            "version": {"type": "integer", "minimum": 1, "maximum": VERSION_MAX},
             "publishedAt": {
                 "anyOf": [datetime_, {"type": "null"}],
                 "description": "Filled in on publish when absent.",

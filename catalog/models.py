@@ -46,6 +46,9 @@ class Domain(models.Model):
 
         from .policies import parse_rules
 
+        if self.policy_overrides is None:
+            # A blank admin field (or "null") means no overrides; the column is not nullable.
+            self.policy_overrides = []
         try:
             parse_rules(self.policy_overrides or [])
         except ValueError as exc:

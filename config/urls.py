@@ -15,7 +15,12 @@ api_patterns = [
     path("", include("querying.api.urls")),
     path("governance/", include((governance_urls.api_urlpatterns, "governance-api"))),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # No OPTIONS metadata: the Swagger page renders with a template OPTIONS cannot use (500).
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", metadata_class=None),
+        name="docs",
+    ),
 ]
 
 urlpatterns = [
@@ -28,3 +33,8 @@ urlpatterns = [
     path("governance/", include("catalog.governance_urls")),
     path("", include("catalog.urls")),
 ]
+
+# JSON errors under /v1/ even when no view ran (unknown path, error outside a DRF view).
+handler400 = "config.api.bad_request"
+handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"

@@ -197,9 +197,13 @@ def recent_queries(user: Any, limit: int = 20) -> QuerySet[QueryLog]:
 
 def own_query(user: Any, log_id: object) -> QueryLog | None:
     """One of the user's own logged queries (to reload it), or None."""
-    if not getattr(user, "is_authenticated", False) or not str(log_id).isdigit():
+    text = str(log_id)
+    # isdigit() alone lets "²" through (int() then fails); 18 digits always fit a bigint.
+    if not getattr(user, "is_authenticated", False) or not (
+        text.isascii() and text.isdigit() and len(text) <= 18
+    ):
         return None
-    return QueryLog.objects.filter(user=user, pk=int(str(log_id))).first()
+    return QueryLog.objects.filter(user=user, pk=int(text)).first()
 
 
 def product_latency_p95_ms(
