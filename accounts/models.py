@@ -27,14 +27,14 @@ class TeamMembership(models.Model):
     """A user's membership of a domain team; owners publish that domain's products."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    domain = models.ForeignKey("catalog.Domain", on_delete=models.CASCADE, related_name="memberships")
+    domain = models.ForeignKey(
+        "catalog.Domain", on_delete=models.CASCADE, related_name="memberships"
+    )
     is_owner = models.BooleanField(default=False)
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "domain"], name="unique_membership")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "domain"], name="unique_membership")]
         ordering = ["domain__slug", "user__username"]
 
     def __str__(self) -> str:

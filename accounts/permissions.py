@@ -134,7 +134,7 @@ def can_create_in(user: Any, domain_slug: str) -> bool:
 
 
 def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[Any]:
-    """Narrow ``qs`` (products, domains, or models hanging off a product) to what ``user`` may do."""
+    """Narrow ``qs`` (products, domains, or a product's children) to what ``user`` may do."""
     if not _active(user):
         return qs.none()
     if is_admin(user):

@@ -117,8 +117,8 @@ def generate(n: int, seed: int) -> None:
                 product_id=f"{domain.slug}.{words[0]}_{words[1]}_{i}",
                 domain=domain,
                 name=f"{words[0].title()} {words[1].title()} {i}",
-                description=f"Daily {words[2]} and {words[3]} by {words[4]} for the {words[5]} team. "
-                + " ".join(rnd.sample(WORDS, 12)),
+                description=f"Daily {words[2]} and {words[3]} by {words[4]} "
+                f"for the {words[5]} team. " + " ".join(rnd.sample(WORDS, 12)),
                 owner_team=f"{domain.slug.title()} Data",
                 owner_contact=f"{domain.slug}@company.com",
                 owner_slack_channel=f"#{domain.slug}",

@@ -23,7 +23,7 @@ from .models import Column, Consumer, ContractVersion, DataProduct, Domain, Qual
 
 
 class PublishRefused(Exception):
-    """A valid contract that may not be published as it stands (policy, breaking change, warehouse)."""
+    """A valid contract that may not be published as it stands (policy, breaking change, table)."""
 
     def __init__(self, code: str, issues: list[ContractIssue]) -> None:
         self.code = code

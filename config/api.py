@@ -39,7 +39,9 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            path = key if not prefix else (f"{prefix}.{key}" if key != "non_field_errors" else prefix)
+            path = (
+                key if not prefix else (f"{prefix}.{key}" if key != "non_field_errors" else prefix)
+            )
             for k, v in _flatten(value, path).items():
                 out.setdefault(k, []).extend(v)
     elif isinstance(detail, list):
@@ -90,7 +92,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         detail = getattr(exc, "detail", str(exc))
         message = str(detail) if not isinstance(detail, (dict, list)) else str(_flatten(detail))
-        new = error_response(CODES.get(response.status_code, "ERROR"), message, response.status_code)
+        new = error_response(
+            CODES.get(response.status_code, "ERROR"), message, response.status_code
+        )
     for header in ("WWW-Authenticate", "Retry-After", "Allow"):
         if header in response:
             new[header] = response[header]

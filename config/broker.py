@@ -19,7 +19,7 @@ from kombu.utils.json import dumps
 class Channel(filesystem.Channel):
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         """Write the message under a ``.tmp`` name, then rename it to ``….<queue>.msg``."""
-        name = "{}_{}.{}.msg".format(int(round(filesystem.monotonic() * 1000)), uuid.uuid4(), queue)
+        name = f"{int(round(filesystem.monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         partial = final + ".tmp"  # "<queue>.msg.tmp" never matches the consumer's "<queue>.msg"
         try:

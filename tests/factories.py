@@ -40,7 +40,9 @@ def seed_document() -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load((FIXTURES / "campaign_attribution.yaml").read_text()))
 
 
-def contract_document(product_id: str = "marketing.campaign_attribution", **overrides: Any) -> dict[str, Any]:
+def contract_document(
+    product_id: str = "marketing.campaign_attribution", **overrides: Any
+) -> dict[str, Any]:
     """A valid contract for ``product_id`` (the seed's shape), with top-level overrides."""
     doc = seed_document()
     domain, name = product_id.split(".", 1)

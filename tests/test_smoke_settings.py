@@ -21,7 +21,11 @@ def test_database_url_parses_postgres_and_sqlite() -> None:
     pg = database_from_url("postgresql://u:p%40ss@db.example:6543/portal")
     assert pg["ENGINE"] == "django.db.backends.postgresql"
     assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
-        "u", "p@ss", "db.example", "6543", "portal",
+        "u",
+        "p@ss",
+        "db.example",
+        "6543",
+        "portal",
     )
     lite = database_from_url("sqlite:////tmp/x.sqlite3")
     assert lite == {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3"}

@@ -63,7 +63,8 @@ class StatusListField(forms.CharField):
         bad = [s for s in items if s not in STATUSES]
         if bad:
             raise forms.ValidationError(
-                f"unknown status {bad[0]!r}; use any of {', '.join(STATUSES)} (comma-separated) or any"
+                f"unknown status {bad[0]!r}; use any of {', '.join(STATUSES)} "
+                "(comma-separated) or any"
             )
         return items
 
@@ -125,7 +126,7 @@ class ProductFilterSet(django_filters.FilterSet):
         if search.uses_postgres():
             return qs.filter(tags__contains=[value])
         has_tag = RawSQL(
-            'EXISTS (SELECT 1 FROM json_each("catalog_dataproduct"."tags") AS t WHERE t.value = %s)',
+            'EXISTS (SELECT 1 FROM json_each("catalog_dataproduct"."tags") AS t WHERE t.value = %s)',  # noqa: E501 (SQL/SVG text reads best on one line)
             (value,),
             output_field=BooleanField(),
         )

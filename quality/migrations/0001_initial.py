@@ -6,83 +6,172 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_governance_policy'),
+        ("catalog", "0002_governance_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckRun',
+            name="CheckRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Manual'), ('publish', 'Publish'), ('api', 'API')], max_length=16)),
-                ('run_key', models.CharField(max_length=200, unique=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('passed', 'Passed'), ('failed', 'Failed'), ('error', 'Error')], db_index=True, default='queued', max_length=16)),
-                ('contract_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('claim_token', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('duration_ms', models.FloatField(blank=True, null=True)),
-                ('table_reachable', models.BooleanField(blank=True, null=True)),
-                ('statements_sent', models.PositiveIntegerField(default=0)),
-                ('newest_data_at', models.DateTimeField(blank=True, null=True)),
-                ('message', models.TextField(blank=True)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_runs', to='catalog.dataproduct')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Schedule"),
+                            ("manual", "Manual"),
+                            ("publish", "Publish"),
+                            ("api", "API"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("run_key", models.CharField(max_length=200, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                            ("error", "Error"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("contract_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("claim_token", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("duration_ms", models.FloatField(blank=True, null=True)),
+                ("table_reachable", models.BooleanField(blank=True, null=True)),
+                ("statements_sent", models.PositiveIntegerField(default=0)),
+                ("newest_data_at", models.DateTimeField(blank=True, null=True)),
+                ("message", models.TextField(blank=True)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_runs",
+                        to="catalog.dataproduct",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('check_name', models.CharField(max_length=200)),
-                ('check_type', models.CharField(max_length=32)),
-                ('status', models.CharField(max_length=16)),
-                ('passed', models.BooleanField()),
-                ('severity', models.CharField(max_length=16)),
-                ('message', models.TextField(blank=True)),
-                ('value', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='quality.checkrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("check_name", models.CharField(max_length=200)),
+                ("check_type", models.CharField(max_length=32)),
+                ("status", models.CharField(max_length=16)),
+                ("passed", models.BooleanField()),
+                ("severity", models.CharField(max_length=16)),
+                ("message", models.TextField(blank=True)),
+                ("value", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="quality.checkrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'position'],
+                "ordering": ["-created_at", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(default='stale_data', max_length=32)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved')], db_index=True, default='open', max_length=16)),
-                ('opened_at', models.DateTimeField(db_index=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('message', models.TextField(blank=True)),
-                ('resolution', models.TextField(blank=True)),
-                ('notified_open_at', models.DateTimeField(blank=True, null=True)),
-                ('notified_resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('opened_by_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='quality.checkrun')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incidents', to='catalog.dataproduct')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(default="stale_data", max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("resolved", "Resolved")],
+                        db_index=True,
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(db_index=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("message", models.TextField(blank=True)),
+                ("resolution", models.TextField(blank=True)),
+                ("notified_open_at", models.DateTimeField(blank=True, null=True)),
+                ("notified_resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "opened_by_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="quality.checkrun",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incidents",
+                        to="catalog.dataproduct",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-id'],
+                "ordering": ["-opened_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='checkrun',
-            index=models.Index(fields=['product', '-created_at'], name='checkrun_product_recent'),
+            model_name="checkrun",
+            index=models.Index(fields=["product", "-created_at"], name="checkrun_product_recent"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('product', 'kind'), name='one_open_incident_per_product_kind'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("product", "kind"),
+                name="one_open_incident_per_product_kind",
+            ),
         ),
     ]

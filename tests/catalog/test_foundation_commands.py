@@ -36,7 +36,9 @@ def run(*args: str, stdin: str = "") -> tuple[str, str]:
 
 def write(tmp_path: Path, name: str, doc: Any) -> str:
     path = tmp_path / name
-    path.write_text(yaml.safe_dump(doc, sort_keys=False) if name.endswith(".yaml") else json.dumps(doc))
+    path.write_text(
+        yaml.safe_dump(doc, sort_keys=False) if name.endswith(".yaml") else json.dumps(doc)
+    )
     return str(path)
 
 
@@ -45,7 +47,11 @@ def test_publish_the_write_ups_contract_from_yaml_creates_it() -> None:
     assert "marketing.campaign_attribution v3 (published): created" in out
     product = DataProduct.objects.get(product_id="marketing.campaign_attribution")
     assert product.table == "marketing_campaign_attribution"
-    assert [c.name for c in product.columns.all()][:3] == ["attribution_id", "user_id", "campaign_id"]
+    assert [c.name for c in product.columns.all()][:3] == [
+        "attribution_id",
+        "user_id",
+        "campaign_id",
+    ]
     assert product.columns.get(name="user_id").pii is True
     assert product.checks.count() == 4
 
@@ -113,7 +119,9 @@ def test_export_unknown_product_is_an_error() -> None:
         run("export_contract", "marketing.nope")
 
 
-def test_publish_as_a_user_checks_their_ownership(tmp_path: Path, owner: User, outsider: User) -> None:
+def test_publish_as_a_user_checks_their_ownership(
+    tmp_path: Path, owner: User, outsider: User
+) -> None:
     path = write(tmp_path, "c.yaml", contract_document("marketing.owned"))
     out, _ = run("publish", path, "--as", owner.username)
     assert "created" in out
@@ -164,8 +172,11 @@ def test_commands_exit_non_zero_with_one_line_in_a_real_process(tmp_path: Path) 
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "config.settings_test",
-             "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"},
+        env={
+            **__import__("os").environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        },
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr

@@ -69,16 +69,22 @@ def test_create_new_marketing_product_by_role(
     user = request.getfixturevalue(who)
     response = put(api_as, user, "marketing.new_thing", contract_document("marketing.new_thing"))
     assert response.status_code == expected, response.content
-    assert DataProduct.objects.filter(product_id="marketing.new_thing").exists() is (expected == 201)
+    assert DataProduct.objects.filter(product_id="marketing.new_thing").exists() is (
+        expected == 201
+    )
 
 
-def test_owner_cannot_create_product_in_another_domain(api_as: Any, owner: Any, finance: Any) -> None:
+def test_owner_cannot_create_product_in_another_domain(
+    api_as: Any, owner: Any, finance: Any
+) -> None:
     response = put(api_as, owner, "finance.sneaky", contract_document("finance.sneaky"))
     assert response.status_code == 403
     assert not DataProduct.objects.filter(product_id="finance.sneaky").exists()
 
 
-def test_owner_cannot_create_a_new_domain_but_admin_can(api_as: Any, owner: Any, admin_user: Any) -> None:
+def test_owner_cannot_create_a_new_domain_but_admin_can(
+    api_as: Any, owner: Any, admin_user: Any
+) -> None:
     doc = contract_document("sales.pipeline")
     assert put(api_as, owner, "sales.pipeline", doc).status_code == 403
     assert put(api_as, admin_user, "sales.pipeline", doc).status_code == 201
@@ -176,7 +182,9 @@ def test_admin_sees_every_domains_products(
     assert MARKETING_ID in body and FINANCE_ID in body
 
 
-@pytest.mark.parametrize(("who", "expected"), [("owner", 200), ("outsider", 302), ("admin_user", 200)])
+@pytest.mark.parametrize(
+    ("who", "expected"), [("owner", 200), ("outsider", 302), ("admin_user", 200)]
+)
 def test_change_page_access_by_role(
     request: Any, marketing_product: DataProduct, who: str, expected: int
 ) -> None:
@@ -186,7 +194,9 @@ def test_change_page_access_by_role(
 
 
 @pytest.mark.parametrize("who", ["analyst", "manager", "member"])
-def test_non_staff_users_cannot_open_admin(request: Any, who: str, marketing_product: DataProduct) -> None:
+def test_non_staff_users_cannot_open_admin(
+    request: Any, who: str, marketing_product: DataProduct
+) -> None:
     response = admin_client(request.getfixturevalue(who)).get("/admin/catalog/dataproduct/")
     assert response.status_code == 302  # to the admin login
 
@@ -200,7 +210,11 @@ def _change_form_data(client: Client, product: DataProduct) -> dict[str, Any]:
         value = form.initial.get(name, field.initial)
         if value is None:
             continue
-        data[name] = field.widget.format_value(value) if hasattr(field.widget, "format_value") and name in ("tags",) else value
+        data[name] = (
+            field.widget.format_value(value)
+            if hasattr(field.widget, "format_value") and name in ("tags",)
+            else value
+        )
     data["tags"] = form["tags"].value()
     data.pop("product_id", None)
     data.pop("domain", None)
@@ -223,7 +237,9 @@ def test_owner_edits_columns_inline_and_gets_contract_errors_on_the_form(
     url = f"/admin/catalog/dataproduct/{marketing_product.pk}/change/"
     data = _change_form_data(client, marketing_product)
     # A not_null check on a column that does not exist: the contract refuses it.
-    checks_prefix = next(k.split("-")[0] for k in data if k.endswith("-TOTAL_FORMS") and "checks" in k)
+    checks_prefix = next(
+        k.split("-")[0] for k in data if k.endswith("-TOTAL_FORMS") and "checks" in k
+    )
     data[f"{checks_prefix}-0-column"] = "no_such_column"
     response = client.post(url, data)
     assert response.status_code == 200  # re-rendered with errors, nothing saved
@@ -232,7 +248,9 @@ def test_owner_edits_columns_inline_and_gets_contract_errors_on_the_form(
     assert marketing_product.checks.get(position=0).column == "campaign_id"
 
     data = _change_form_data(client, marketing_product)
-    columns_prefix = next(k.split("-")[0] for k in data if k.endswith("-TOTAL_FORMS") and "columns" in k)
+    columns_prefix = next(
+        k.split("-")[0] for k in data if k.endswith("-TOTAL_FORMS") and "columns" in k
+    )
     data[f"{columns_prefix}-0-description"] = "Edited inline in admin"
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -45,7 +45,11 @@ def check_products_and_tables(warehouse_file: Path, out: str) -> None:
     products = DataProduct.objects.all()
     assert products.count() == 23
     assert set(products.values_list("domain__slug", flat=True)) == {
-        "marketing", "product", "finance", "ops", "engineering",
+        "marketing",
+        "product",
+        "finance",
+        "ops",
+        "engineering",
     }
     assert "23 products published" in out
     # The warehouse holds every product's table with its declared columns.
@@ -68,7 +72,9 @@ def check_write_up_product() -> None:
         (q["name"], q["type"], q.get("params", {})) for q in written["qualityChecks"]
     ]
     assert (product.sla_freshness, product.sla_availability, product.sla_query_latency_p95_ms) == (
-        "1h", 99.5, 2000,
+        "1h",
+        99.5,
+        2000,
     )
 
 

@@ -110,9 +110,11 @@ def _start_worker(tmp_path: Path, broker: str, warehouse_url: str) -> subprocess
         "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool=solo", "--loglevel=INFO",
-         "-s", str(var / "beat-schedule"), "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
+        [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool=solo"),
+            *("--loglevel=INFO", "-s", str(var / "beat-schedule")),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ],
         cwd=REPO,
         env=env,
         stdout=open(tmp_path / "worker.log", "wb"),  # noqa: SIM115 - closed with the process

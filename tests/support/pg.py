@@ -26,7 +26,9 @@ def pg_admin_url() -> str:
     return url
 
 
-def _with(url: str, *, dbname: str | None = None, user: str | None = None, password: str | None = None) -> str:
+def _with(
+    url: str, *, dbname: str | None = None, user: str | None = None, password: str | None = None
+) -> str:
     parts = urlparse(url)
     host = parts.hostname or "127.0.0.1"
     port = f":{parts.port}" if parts.port else ""
@@ -53,7 +55,7 @@ def pg_warehouse(setup_sql: str = "") -> Iterator[str]:
         with psycopg.connect(_with(admin, dbname=name), autocommit=True) as conn:
             if setup_sql:
                 conn.execute(setup_sql)
-            conn.execute(f'REVOKE ALL ON SCHEMA public FROM PUBLIC')
+            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
             conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
             conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
         yield _with(admin, dbname=name, user=role, password=password)

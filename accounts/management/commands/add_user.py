@@ -40,4 +40,6 @@ class Command(BaseCommand):
             email=options["email"],
         )
         team = f", {'owner' if options['owner'] else 'member'} of {domain.slug}" if domain else ""
-        self.stdout.write(f"{'created' if created else 'updated'} {user.username} ({user.role}{team})")
+        self.stdout.write(
+            f"{'created' if created else 'updated'} {user.username} ({user.role}{team})"
+        )

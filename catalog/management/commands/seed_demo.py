@@ -37,7 +37,9 @@ def duckdb_path(url: str) -> Path | None:
 
 
 class Command(BaseCommand):
-    help = "Build the demo DuckDB warehouse and publish the demo data products, users and consumers."
+    help = (
+        "Build the demo DuckDB warehouse and publish the demo data products, users and consumers."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-checks", action="store_true", help="don't run the quality checks")
@@ -79,17 +81,22 @@ class Command(BaseCommand):
         contracts = load_demo_contracts()  # sorted by id: a replacement exists before its use
         for index, document in enumerate(contracts, start=1):
             try:
-                if document.get("status") == "deprecated" and not DataProduct.objects.filter(
-                    product_id=document["id"]
-                ).exists():
+                if (
+                    document.get("status") == "deprecated"
+                    and not DataProduct.objects.filter(product_id=document["id"]).exists()
+                ):
                     # The lifecycle starts at published: publish it, then deprecate it.
                     first = {k: v for k, v in document.items() if k != "deprecation"}
-                    product_publish(actor=None, document={**first, "status": "published"}, source="demo")
+                    product_publish(
+                        actor=None, document={**first, "status": "published"}, source="demo"
+                    )
                 outcome = product_publish(actor=None, document=document, source="demo")
             except (ContractError, PublishRefused) as exc:
                 raise CommandError(f"demo contract {document.get('id')}: {exc}") from exc
             verb = "created" if outcome.created else ("updated" if outcome.changed else "unchanged")
-            self.stderr.write(f"  [{index:>2}/{len(contracts)}] {outcome.product.product_id}: {verb}")
+            self.stderr.write(
+                f"  [{index:>2}/{len(contracts)}] {outcome.product.product_id}: {verb}"
+            )
         return len(contracts)
 
     @transaction.atomic
@@ -124,7 +131,9 @@ class Command(BaseCommand):
         products = list(DataProduct.objects.exclude(status="retired").order_by("product_id"))
         for index, product in enumerate(products, start=1):
             run = check_run(product=product, trigger="manual")
-            self.stderr.write(f"  checks [{index:>2}/{len(products)}] {product.product_id}: {run.status}")
+            self.stderr.write(
+                f"  checks [{index:>2}/{len(products)}] {product.product_id}: {run.status}"
+            )
 
     def print_users(self) -> None:
         self.stdout.write("\nDemo users (username / password / role / team):")
