@@ -102,7 +102,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def _json_problem(data: Any) -> str | None:
-    """Why a parsed JSON value cannot be used safely (too deep, lone surrogates), or None."""
+    """Why a parsed JSON value cannot be used safely (too deep, NUL, surrogates), or None."""
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         value, depth = stack.pop()
@@ -115,6 +115,8 @@ def _json_problem(data: Any) -> str | None:
             else:
                 stack.extend((v, depth + 1) for v in value)
         elif isinstance(value, str):
+            if "\x00" in value:  # PostgreSQL cannot store NUL in text or JSON
+                return "strings must not contain the NUL character (\\u0000)"
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:

@@ -1224,3 +1224,55 @@ def test_regression_admin_blank_json_fields_are_form_errors_not_500(
     assert response.status_code in (200, 302), response.content[:500]
     policy.refresh_from_db()
     assert policy.params is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        (
+            "PUT",
+            "/v1/governance/policies/naming.product_id",
+            {"severity": "error", "params": {"pattern": "\x00"}},
+        ),
+        ("POST", "/v1/query", {"sql": "SELECT 1\x00"}),
+        (
+            "POST",
+            f"/v1/catalog/products/{PUBLISHED}/consumers",
+            {"team": "t\x00", "useCase": "u", "contact": "a@b.co"},
+        ),
+    ],
+)
+def test_regression_nul_in_json_strings_is_a_400_on_every_database(
+    demo: Any, admin_user: Any, method: str, url: str, body: Any
+) -> None:
+    """PostgreSQL cannot store NUL in text or JSON: it raised DataError (a 500) there only."""
+    response = send(api_client(admin_user), method, url, body)
+    assert response.status_code == 400, response.content
+    assert "NUL" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/catalog/products/{PUBLISHED}%00",
+        "/v1/catalog/search?q=a%00b",
+        "/v1/catalog/search?domain=%00",
+        "/search/?q=%00",
+        "/products/x%00/",
+    ],
+)
+def test_regression_nul_in_paths_and_query_strings_is_a_400(
+    demo: Any, admin_user: Any, path: str
+) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    response = client.get(path)
+    assert response.status_code == 400
+    assert b"NUL" in response.content and b"Traceback" not in response.content
+
+
+def test_regression_nul_in_form_fields_is_a_400(demo: Any, admin_user: Any) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post("/query/", {"sql": "SELECT 1\x00"})
+    assert response.status_code == 400
