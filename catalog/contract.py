@@ -50,6 +50,15 @@ EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # PostgreSQL silently truncates longer identifiers, which would make a table impossible to find.
 TABLE_MAX_LENGTH = 63
 COLUMN_MAX_LENGTH = 128
+# Longest values the catalog stores for these keys (its column sizes; PostgreSQL enforces them).
+FIELD_MAX_LENGTH = {
+    "id": 200,
+    "name": 200,
+    "team": 200,
+    "contact": 254,
+    "slackChannel": 100,
+    "replacedBy": 200,
+}
 # The largest version the database stores (a 32-bit PositiveIntegerField on every backend).
 VERSION_MAX = 2_147_483_647
 
@@ -487,6 +496,10 @@ class _Validator:
             return None
         if not isinstance(value, str):
             self.add(p, f"must be a string, not {_type_name(value)}")
+            return None
+        limit = FIELD_MAX_LENGTH.get(key)
+        if limit is not None and len(value) > limit:
+            self.add(p, f"must be at most {limit} characters")
             return None
         return value
 

@@ -1147,6 +1147,7 @@ ADMIN_GARBAGE = [
 ]
 
 
+@pytest.mark.slow  # ~3-4 minutes: CI runs it once, on PostgreSQL (.ci/run)
 def test_admin_forms_with_every_field_wrong_never_500(
     demo: Any, owner: Any, admin_user: Any
 ) -> None:
