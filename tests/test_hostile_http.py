@@ -22,7 +22,9 @@ from catalog.services import product_publish
 from tests.factories import contract_document
 from tests.querying.fixtures_django import warehouse  # noqa: F401 - a real DuckDB warehouse
 
-pytestmark = pytest.mark.django_db
+# The whole module is "slow" (~6 minutes): CI runs it once, on PostgreSQL, which is the stricter
+# database (NUL, column sizes); `bin/test` runs it everywhere by default.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 PUBLISHED = "marketing.campaign_attribution"
 DRAFT = "marketing.wip"
