@@ -619,6 +619,7 @@ _TOP_KEYS = (
     "table",
     "deprecation",
 )
+_OPTIONAL_TOP_KEYS = ("publishedAt", "table", "deprecation")
 _OWNER_KEYS = ("team", "contact", "slackChannel")
 _COLUMN_KEYS = ("column", "type", "description", "pii", "nullable", "mask")
 _SLA_KEYS = ("freshness", "availability", "queryLatencyP95Ms")
@@ -1146,19 +1147,7 @@ def json_schema() -> dict[str, Any]:
         "description": "A data product's contract: owner, schema, SLA, quality checks.",
         "type": "object",
         "additionalProperties": False,
-        "required": [
-            "id",
-            "domain",
-            "name",
-            "description",
-            "owner",
-            "schema",
-            "sla",
-            "qualityChecks",
-            "tags",
-            "version",
-            "status",
-        ],
+        "required": [k for k in _TOP_KEYS if k not in _OPTIONAL_TOP_KEYS],
         "properties": {
             "id": {"type": "string", "pattern": ID_RE, "description": "domain.product_name"},
             "domain": {**non_empty, "description": "Owning domain; equals the id's prefix."},
