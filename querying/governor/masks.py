@@ -58,13 +58,20 @@ def mask_expression(
             column, exp.DPipe(this=exp.Literal.string("***@"), expression=domain, safe=True)
         )
     if mask == "hash":
-        # Keyed and nested (md5(key || md5(key || value))): equal inputs give equal outputs, so
-        # joins and distinct counts still work, and nobody without the key can build a
-        # dictionary of hashes of guessed values.
+        # Keyed: md5(key || value). Equal inputs give equal outputs, so joins and distinct counts
+        # still work, and nobody without the key can build a dictionary of hashes of guessed
+        # values (MD5's known weaknesses are collisions and length extension, neither of which
+        # recovers the key or a value). One md5 per row is the whole cost of this mask.
         key = exp.Literal.string(hash_key)
-        inner = _fn("md5", exp.DPipe(this=key.copy(), expression=_text(column), safe=True))
-        outer = _fn("md5", exp.DPipe(this=key, expression=inner, safe=True))
-        return _keep_null(column, outer)
+        digest: exp.Expression = _fn(
+            "md5", exp.DPipe(this=key, expression=_text(column), safe=True)
+        )
+        if dialect == "postgres":
+            # Hex digests have no linguistic order: the "C" collation sorts and groups them
+            # with memcmp instead of strcoll (the same order for [0-9a-f]), which is most of
+            # the cost of DISTINCT / GROUP BY / ORDER BY over a hashed column.
+            digest = exp.Collate(this=digest, expression=exp.to_identifier("C", quoted=True))
+        return _keep_null(column, digest)
     if mask == "null":
         target = exp.DataType.build(null_type or "text", dialect=dialect)
         return exp.Cast(this=exp.Null(), to=target)
