@@ -16,11 +16,14 @@ lists; neither ever raises for an anonymous user, they just deny.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 if TYPE_CHECKING:
@@ -80,6 +83,29 @@ def member_domains(user: Any) -> QuerySet[Domain]:
     return get_objects_for_user(
         user, [MEMBER_PERM, OWNER_PERM], klass=Domain, any_perm=True, accept_global_perms=False
     )
+
+
+def domain_ids_with(user: Any, perms: Sequence[str]) -> list[int]:
+    """Ids of the domains on which active non-admin ``user`` holds any of ``perms``.
+
+    The answer of ``get_objects_for_user(any_perm=True, accept_global_perms=False)``, read as one
+    flat UNION over guardian's user and group permission tables. ``restrict`` embeds the (few)
+    ids in the scoped query, which is much cheaper to build, compile and plan than guardian's
+    nested permission subqueries on every list request.
+    """
+    from catalog.models import Domain
+
+    if not _active(user):
+        return []
+    where = {
+        "content_type": ContentType.objects.get_for_model(Domain),
+        "permission__codename__in": [perm.split(".", 1)[1] for perm in perms],
+    }
+    direct = UserObjectPermission.objects.filter(user=user, **where).values_list("object_pk")
+    grouped = GroupObjectPermission.objects.filter(group__user=user, **where).values_list(
+        "object_pk"
+    )
+    return sorted({int(pk) for (pk,) in direct.union(grouped)})
 
 
 def _domain_of(obj: Model) -> Domain | None:
@@ -142,15 +168,15 @@ def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[
     model_name = qs.model._meta.model_name
     if model_name == "domain":
         if action in OWNER_ACTIONS:
-            return qs.filter(pk__in=owned_domains(user).values("pk"))
+            return qs.filter(pk__in=domain_ids_with(user, [OWNER_PERM]))
         return qs
     path = PRODUCT_PATHS.get(model_name or "")
     if path is None:
         raise ValueError(f"restrict() does not know how to scope {model_name}")
     prefix = f"{path}__" if path else ""
     if action in OWNER_ACTIONS:
-        return qs.filter(**{f"{prefix}domain__in": owned_domains(user).values("pk")})
-    members = member_domains(user).values("pk")
+        return qs.filter(**{f"{prefix}domain__in": domain_ids_with(user, [OWNER_PERM])})
+    members = domain_ids_with(user, [MEMBER_PERM, OWNER_PERM])
     if action == "view":
         return qs.filter(~Q(**{f"{prefix}status": "draft"}) | Q(**{f"{prefix}domain__in": members}))
     if action == "query":
@@ -210,6 +236,7 @@ __all__ = [
     "can_create_in",
     "grant_domain",
     "is_admin",
+    "domain_ids_with",
     "member_domains",
     "membership_remove",
     "membership_set",

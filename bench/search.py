@@ -35,6 +35,7 @@ COLUMNS = (
     "id user_id order_id campaign_id amount_cents currency country created_at updated_at "
     "status channel region sku quantity price_cents email device score"
 ).split()
+PII_COLUMNS = {"email", "user_id"}
 DOMAINS = ("marketing", "finance", "product", "ops", "engineering")
 QUERIES = [
     ("empty", {}),
@@ -108,10 +109,12 @@ def generate(n: int, seed: int) -> None:
         permissions.grant_domain(domain)
         domains.append(domain)
     products = []
+    column_names: dict[int, list[str]] = {}
     for i in range(n):
         domain = domains[i % len(domains)]
         words = rnd.sample(WORDS, 6)
         status = "deprecated" if i % 25 == 0 else ("draft" if i % 40 == 0 else "published")
+        column_names[i] = rnd.sample(COLUMNS, 8)
         products.append(
             DataProduct(
                 product_id=f"{domain.slug}.{words[0]}_{words[1]}_{i}",
@@ -132,13 +135,14 @@ def generate(n: int, seed: int) -> None:
                 table=f"{domain.slug}_{words[0]}_{words[1]}_{i}",
                 newest_data_at=None if i % 7 == 0 else now - timedelta(hours=rnd.random() * 48),
                 quality_score=None if i % 9 == 0 else round(rnd.uniform(40, 100), 1),
+                has_pii=bool(PII_COLUMNS.intersection(column_names[i])),
             )
         )
     DataProduct.objects.bulk_create(products, batch_size=2000)
     ids = dict(DataProduct.objects.values_list("product_id", "pk"))
     columns = []
-    for p in products:
-        for pos, name in enumerate(rnd.sample(COLUMNS, 8)):
+    for i, p in enumerate(products):
+        for pos, name in enumerate(column_names[i]):
             columns.append(
                 Column(
                     product_id=ids[p.product_id],
@@ -146,7 +150,7 @@ def generate(n: int, seed: int) -> None:
                     name=name,
                     type="string",
                     description=f"The {name.replace('_', ' ')}",
-                    pii=name in ("email", "user_id"),
+                    pii=name in PII_COLUMNS,
                 )
             )
     Column.objects.bulk_create(columns, batch_size=5000)

@@ -107,6 +107,9 @@ class DataProduct(models.Model):
     last_validated_at = models.DateTimeField(null=True, blank=True)
     quality_score = models.FloatField(null=True, blank=True)
     newest_data_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised from the columns by catalog.services (the only writer of columns), so the
+    # hasPii filter is a column test instead of a subquery per product.
+    has_pii = models.BooleanField(default=False, editable=False)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -127,11 +130,6 @@ class DataProduct(models.Model):
     def product_name(self) -> str:
         """The part of the id after the domain: ``campaign_attribution``."""
         return self.product_id.split(".", 1)[-1]
-
-    @property
-    def has_pii(self) -> bool:
-        """Whether any column is flagged PII (uses prefetched columns when present)."""
-        return any(c.pii for c in self.columns.all())
 
 
 class Column(models.Model):

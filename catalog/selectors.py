@@ -13,7 +13,15 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from accounts.models import TeamMembership
@@ -46,6 +54,28 @@ def product_search(
     if not filterset.is_valid():
         raise SearchInvalid({k: [str(m) for m in v] for k, v in filterset.errors.items()})
     return filterset.qs
+
+
+def product_search_page(
+    qs: QuerySet[DataProduct], *, offset: int, limit: int
+) -> tuple[int, list[DataProduct]]:
+    """The total and one page (``offset``, ``limit``) of a ``product_search`` result, in order.
+
+    The ordered query selects primary keys only, so the database sorts narrow rows instead of
+    whole products (descriptions, tags, the search vector); the page's products are then read by
+    primary key through the same queryset, so they keep every annotation (relevance, freshness)
+    and every filter and permission still applies to them. The total costs a COUNT only when the
+    page is full: a short page already says how many there are.
+    """
+    keys = list(qs.values_list("pk", flat=True)[offset : offset + limit])
+    if len(keys) == limit or (offset and not keys):
+        total = qs.count()
+    else:
+        total = offset + len(keys)
+    if not keys:
+        return total, []
+    loaded = {p.pk: p for p in qs.filter(pk__in=keys).order_by()}
+    return total, [loaded[pk] for pk in keys if pk in loaded]
 
 
 def search_facets(

@@ -256,6 +256,7 @@ def _apply(product: DataProduct, contract: Contract) -> None:
     product.deprecation_sunset_at = dep.sunset_at if dep else None
     product.deprecation_replaced_by = (dep.replaced_by or "") if dep else ""
     product.deprecation_reason = dep.reason if dep else ""
+    product.has_pii = any(c.pii for c in contract.schema)
     if product.next_check_at is None:
         product.next_check_at = timezone.now()
     product.save()

@@ -10,9 +10,6 @@ from django.db.models import (
     BooleanField,
     Case,
     CharField,
-    Exists,
-    OuterRef,
-    Q,
     QuerySet,
     Value,
     When,
@@ -22,7 +19,7 @@ from django.utils import timezone
 
 from catalog import search
 from catalog.contract import FRESHNESS_HOURS, STATUSES
-from catalog.models import Column, DataProduct
+from catalog.models import DataProduct
 
 FRESHNESS_STATES = ("fresh", "stale", "unknown")
 DEFAULT_STATUSES = ("published",)
@@ -140,5 +137,4 @@ class ProductFilterSet(django_filters.FilterSet):
     def filter_has_pii(
         self, qs: QuerySet[DataProduct], name: str, value: str
     ) -> QuerySet[DataProduct]:
-        pii = Exists(Column.objects.filter(product=OuterRef("pk"), pii=True))
-        return qs.filter(pii) if value == "true" else qs.filter(~Q(pii))
+        return qs.filter(has_pii=value == "true")

@@ -141,9 +141,8 @@ class ProductSearchApi(APIView):
             qs = selectors.product_search(user=request.user, params=request.query_params)
         except selectors.SearchInvalid as exc:
             return error_response("INVALID", str(exc), status.HTTP_400_BAD_REQUEST, exc.errors)
-        count = qs.count()
         offset = (page - 1) * size
-        products = list(qs[offset : offset + size]) if offset < count else []
+        count, products = selectors.product_search_page(qs, offset=offset, limit=size)
         return Response(
             {
                 "count": count,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog.models import DataProduct
 from catalog.search import highlight, terms_of
-from catalog.selectors import SearchInvalid, product_search
+from catalog.selectors import SearchInvalid, product_search, product_search_page
 from catalog.services import product_publish
 from tests.factories import contract_document
 
@@ -243,3 +243,56 @@ def test_publish_maintains_the_stored_search_vector_on_postgres(db: Any, analyst
     publish("marketing.vector", **fields, schema=[col("comet_id"), col("meteor_id")], version=4)
     assert lexemes(product)["meteor"] == "C"
     assert ids(product_search(user=analyst, params={"q": "meteo nebul"})) == ["marketing.vector"]
+
+
+def test_pages_concatenate_to_the_ranked_list_with_their_annotations(
+    ranked_products: None, analyst: Any
+) -> None:
+    # product_search_page sorts primary keys only and reads each page by key: the pages must
+    # still come out in ranking order, with totals right on full, short and empty pages.
+    for extra in range(3):
+        publish(f"finance.orbit_{extra}", name=f"Orbit {extra}", schema=[col("a")])
+    qs = product_search(user=analyst, params={"q": "orbit"})
+    ranked = list(qs)
+    pages = [product_search_page(qs, offset=o, limit=3) for o in (0, 3, 6, 9)]
+    assert [total for total, _ in pages] == [len(ranked)] * 4 == [7] * 4
+    flat = [p for _, page in pages for p in page]
+    assert ids(flat) == ids(ranked)
+    assert [p.relevance for p in flat] == [p.relevance for p in ranked]
+    assert all(p.freshness_state == "unknown" for p in flat)
+    assert pages[-1][1] == []
+
+
+def test_a_page_keeps_permissions_on_drafts(marketing: Any, member: Any, outsider: Any) -> None:
+    publish("marketing.visible")
+    publish("marketing.secret_draft", status="draft", publishedAt=None)
+    params = {"status": "any"}
+    total, page = product_search_page(
+        product_search(user=member, params=params), offset=0, limit=10
+    )
+    assert (total, sorted(ids(page))) == (2, ["marketing.secret_draft", "marketing.visible"])
+    total, page = product_search_page(
+        product_search(user=outsider, params=params), offset=0, limit=10
+    )
+    assert (total, ids(page)) == (1, ["marketing.visible"])
+
+
+def test_publishing_keeps_has_pii_in_step_with_the_columns(db: Any) -> None:
+    product = publish("marketing.flip", schema=[{**col("user_ref"), "pii": True}])
+    assert DataProduct.objects.get(pk=product.pk).has_pii is True
+    publish("marketing.flip", version=4, schema=[col("user_ref")])
+    assert DataProduct.objects.get(pk=product.pk).has_pii is False
+
+
+def test_the_migration_fills_has_pii_from_the_columns(db: Any) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    with_pii = publish("marketing.with", schema=[{**col("email"), "pii": True}])
+    without = publish("marketing.without", schema=[col("a")])
+    DataProduct.objects.update(has_pii=False)
+    DataProduct.objects.filter(pk=without.pk).update(has_pii=True)
+    import_module("catalog.migrations.0004_dataproduct_has_pii").fill_has_pii(apps, None)
+    assert DataProduct.objects.get(pk=with_pii.pk).has_pii is True
+    assert DataProduct.objects.get(pk=without.pk).has_pii is False
