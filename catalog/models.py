@@ -65,13 +65,46 @@ class ProductStatus(models.TextChoices):
 class SearchVectorIndex(GinIndex):
     """GIN on PostgreSQL; a plain index elsewhere, so SQLite can create and rebuild the table.
 
-    (SQLite has no ``USING gin``; its ``search_vector`` column is unused and stays NULL.)
+    (SQLite has no ``USING gin``; its ``search_vector`` column is unused and stays NULL, and its
+    tag filter does not use an index.) Named for its first use; the tags index uses it too.
     """
 
     def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
         if schema_editor.connection.vendor == "postgresql":
             return super().create_sql(model, schema_editor, using=using, **kwargs)
         return Index.create_sql(self, model, schema_editor, using=using, **kwargs)
+
+
+class PortableOrderIndex(Index):
+    """An expression index whose NULLS FIRST/LAST is spelled on PostgreSQL only.
+
+    SQLite refuses NULLS LAST in an index, and needs none: it sorts NULL lowest, so DESC already
+    puts NULLs last (the order ``NULLS LAST`` asks PostgreSQL for).
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = []
+        for expression in self.expressions:
+            if isinstance(expression, models.OrderBy):
+                expression = expression.copy()
+                expression.nulls_first = expression.nulls_last = None
+            plain.append(expression)
+        return Index(*plain, name=self.name).create_sql(model, schema_editor, using=using, **kwargs)
+
+
+def demoted() -> models.Case:
+    """1 for deprecated products, else 0: the first key of every catalog listing's order.
+
+    The listing index below is built on this exact expression, so PostgreSQL can walk it in
+    order and stop after one page instead of sorting every match.
+    """
+    return models.Case(
+        models.When(status="deprecated", then=models.Value(1)),
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
 
 
 class DataProductQuerySet(models.QuerySet["DataProduct"]):
@@ -121,7 +154,21 @@ class DataProduct(models.Model):
 
     class Meta:
         ordering = ["product_id"]
-        indexes = [SearchVectorIndex(fields=["search_vector"], name="catalog_product_search_gin")]
+        indexes = [
+            SearchVectorIndex(fields=["search_vector"], name="catalog_product_search_gin"),
+            # The catalog's listing order when nothing is searched for (catalog.search.rank):
+            # current products first, newest first, then by id.
+            PortableOrderIndex(
+                demoted(),
+                models.F("published_at").desc(nulls_last=True),
+                models.F("product_id"),
+                name="catalog_product_listing",
+            ),
+            # The exact-tag filter (jsonb containment).
+            SearchVectorIndex(
+                fields=["tags"], opclasses=["jsonb_path_ops"], name="catalog_product_tags_gin"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.product_id

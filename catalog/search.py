@@ -39,7 +39,6 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -52,7 +51,7 @@ from django.db.models.functions import Cast
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Column, DataProduct
+from .models import Column, DataProduct, demoted
 
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 64
@@ -86,10 +85,7 @@ def rank(qs: QuerySet[DataProduct], query: str) -> QuerySet[DataProduct]:
     An empty query keeps everything (relevance 0), newest first.
     """
     terms = terms_of(query)
-    demoted = Case(
-        When(status="deprecated", then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
-    qs = qs.annotate(is_demoted=demoted)
+    qs = qs.annotate(is_demoted=demoted())
     if not terms:
         return qs.annotate(relevance=Value(0.0, output_field=FloatField())).order_by(
             "is_demoted", F("published_at").desc(nulls_last=True), "product_id"

@@ -49,8 +49,9 @@ def product_search(
     """
     # search_vector is only for the database to match and rank on; never load it.
     products = DataProduct.objects.select_related("domain").defer("search_vector")
+    now = now or timezone.now()
     base = with_freshness(restrict(products, user, "view"), now)
-    filterset = ProductFilterSet(params, queryset=base)
+    filterset = ProductFilterSet(params, queryset=base, now=now)
     if not filterset.is_valid():
         raise SearchInvalid({k: [str(m) for m in v] for k, v in filterset.errors.items()})
     return filterset.qs

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from catalog.contract import FRESHNESS_HOURS
 from catalog.models import DataProduct
 from catalog.search import highlight, terms_of
 from catalog.selectors import SearchInvalid, product_search, product_search_page
@@ -190,6 +191,33 @@ def test_freshness_filter_compares_newest_data_with_the_sla(db: Any, analyst: An
     ]
 
 
+def test_freshness_filter_agrees_with_the_freshness_shown_at_every_boundary(
+    db: Any, analyst: Any
+) -> None:
+    # The filter is written as column predicates (so it can use indexes), the label as a CASE:
+    # they must never disagree. Every SLA, ages either side of its limit, and never checked.
+    now = timezone.now()
+    ages = [None, 0.0, 0.2, 0.3, 0.9, 1.1, 3.9, 4.1, 23.9, 24.1, 500.0]
+    for sla in FRESHNESS_HOURS:
+        for i, age in enumerate(ages):
+            slug = sla.replace("realtime", "rt")
+            product = publish(
+                f"marketing.p_{slug}_{i}",
+                sla={"freshness": sla, "availability": 99.0, "queryLatencyP95Ms": 1000},
+            )
+            seen = None if age is None else now - timedelta(hours=age)
+            DataProduct.objects.filter(pk=product.pk).update(newest_data_at=seen)
+    shown = {
+        p.product_id: p.freshness_state for p in product_search(user=analyst, params={}, now=now)
+    }
+    assert len(shown) == len(FRESHNESS_HOURS) * len(ages)
+    for state in ("fresh", "stale", "unknown"):
+        found = product_search(user=analyst, params={"freshness": state}, now=now)
+        expected = sorted(pid for pid, label in shown.items() if label == state)
+        assert sorted(ids(found)) == expected, state
+        assert expected, state  # every state occurs, so no comparison is vacuous
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -296,3 +324,37 @@ def test_the_migration_fills_has_pii_from_the_columns(db: Any) -> None:
     import_module("catalog.migrations.0004_dataproduct_has_pii").fill_has_pii(apps, None)
     assert DataProduct.objects.get(pk=with_pii.pk).has_pii is True
     assert DataProduct.objects.get(pk=without.pk).has_pii is False
+
+
+def plan_of(qs: Any) -> str:
+    """The plan PostgreSQL picks when scanning or sorting the table costs extra: whether an
+    index *can* serve the query, independent of how few rows a test database holds."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        return str(qs.explain())
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the listing indexes are PostgreSQL plans"
+)
+@pytest.mark.parametrize(
+    "params", [{}, {"status": "any"}, {"domain": "marketing"}, {"tag": "orbit"}]
+)
+def test_listings_walk_the_listing_index_instead_of_sorting_every_product(
+    ranked_products: None, analyst: Any, params: dict[str, str]
+) -> None:
+    # The index is built on catalog.models.demoted() and rank()'s order: if either changes
+    # without the other, PostgreSQL silently goes back to sorting the whole catalog per page.
+    keys = product_search(user=analyst, params=params).values_list("pk")[:50]
+    plan = plan_of(keys)
+    assert "catalog_product_listing" in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL GIN index")
+def test_the_tag_filter_can_use_the_tags_index(ranked_products: None, analyst: Any) -> None:
+    # The filter's own SQL (jsonb containment) must be one the jsonb_path_ops index serves.
+    tagged = product_search(user=analyst, params={"tag": "orbit"})
+    assert ids(tagged) == ["marketing.in_tags"]
+    plan = plan_of(DataProduct.objects.filter(tags__contains=["orbit"]).order_by().values("pk"))
+    assert "catalog_product_tags_gin" in plan, plan
