@@ -57,26 +57,41 @@ def product_search(
     return filterset.qs
 
 
+# The annotations product_search computes that a page of results shows.
+PAGE_ANNOTATIONS = ("relevance", "freshness_state")
+
+
 def product_search_page(
     qs: QuerySet[DataProduct], *, offset: int, limit: int
 ) -> tuple[int, list[DataProduct]]:
     """The total and one page (``offset``, ``limit``) of a ``product_search`` result, in order.
 
-    The ordered query selects primary keys only, so the database sorts narrow rows instead of
-    whole products (descriptions, tags, the search vector); the page's products are then read by
-    primary key through the same queryset, so they keep every annotation (relevance, freshness)
-    and every filter and permission still applies to them. The total costs a COUNT only when the
-    page is full: a short page already says how many there are.
+    The ordered query selects only primary keys and the page's annotations, so the database
+    sorts narrow rows (or walks the listing index) instead of sorting whole products; the page's
+    products are then read by primary key alone, and given the annotations of the ranked query.
+    (Re-running the search's filters on that read would send PostgreSQL back through the text
+    index for every match.) The total costs a COUNT only when the page is full: a short page
+    already says how many there are.
     """
-    keys = list(qs.values_list("pk", flat=True)[offset : offset + limit])
-    if len(keys) == limit or (offset and not keys):
+    rows = list(qs.values_list("pk", *PAGE_ANNOTATIONS)[offset : offset + limit])
+    if len(rows) == limit or (offset and not rows):
         total = qs.count()
     else:
-        total = offset + len(keys)
-    if not keys:
-        return total, []
-    loaded = {p.pk: p for p in qs.filter(pk__in=keys).order_by()}
-    return total, [loaded[pk] for pk in keys if pk in loaded]
+        total = offset + len(rows)
+    loaded = (
+        DataProduct.objects.select_related("domain")
+        .defer("search_vector")
+        .in_bulk([row[0] for row in rows])
+    )
+    page = []
+    for pk, *values in rows:
+        product = loaded.get(pk)
+        if product is None:  # deleted between the two reads
+            continue
+        for name, value in zip(PAGE_ANNOTATIONS, values, strict=True):
+            setattr(product, name, value)
+        page.append(product)
+    return total, page
 
 
 def search_facets(
