@@ -62,7 +62,7 @@ PAGE_ANNOTATIONS = ("relevance", "freshness_state")
 
 
 def product_search_page(
-    qs: QuerySet[DataProduct], *, offset: int, limit: int
+    qs: QuerySet[DataProduct], *, offset: int, limit: int, total: int | None = None
 ) -> tuple[int, list[DataProduct]]:
     """The total and one page (``offset``, ``limit``) of a ``product_search`` result, in order.
 
@@ -70,14 +70,13 @@ def product_search_page(
     sorts narrow rows (or walks the listing index) instead of sorting whole products; the page's
     products are then read by primary key alone, and given the annotations of the ranked query.
     (Re-running the search's filters on that read would send PostgreSQL back through the text
-    index for every match.) The total costs a COUNT only when the page is full: a short page
-    already says how many there are.
+    index for every match.) The total costs a COUNT only when the page is full and the caller
+    does not know it yet: a short page already says how many there are.
     """
     rows = list(qs.values_list("pk", *PAGE_ANNOTATIONS)[offset : offset + limit])
-    if len(rows) == limit or (offset and not rows):
-        total = qs.count()
-    else:
-        total = offset + len(rows)
+    if total is None:
+        full_or_past_the_end = len(rows) == limit or (offset and not rows)
+        total = qs.count() if full_or_past_the_end else offset + len(rows)
     loaded = (
         DataProduct.objects.select_related("domain")
         .defer("search_vector")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -41,6 +41,18 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+class SearchPaginator(Paginator):
+    """Pages of a ``product_search`` queryset read the way the search API reads them."""
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        offset = (number - 1) * self.per_page
+        _, products = selectors.product_search_page(
+            self.object_list, offset=offset, limit=self.per_page, total=self.count
+        )
+        return self._get_page(products, number, self)
+
+
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
@@ -57,7 +69,7 @@ def search(request: HttpRequest) -> HttpResponse:
             {"q": query, "errors": exc.errors, "page": None, "facets": None},
             status=400,
         )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SearchPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "catalog/search.html",

@@ -207,3 +207,27 @@ def test_score_chart_without_runs_says_no_data_yet() -> None:
 
 def test_hours_are_human() -> None:
     assert (hours(0.4), hours(5.25), hours(50), hours(None)) == ("24 min", "5.2 h", "2.1 days", "—")
+
+
+def test_search_page_pages_through_every_product_once(marketing: Any, analyst: Any) -> None:
+    from catalog.views import PAGE_SIZE
+
+    for i in range(PAGE_SIZE + 3):
+        publish(f"marketing.paged_{i:02d}", name=f"Paged {i:02d}")
+    client = browser(analyst)
+    first = client.get("/search/", {"q": "paged"})
+    second = client.get("/search/", {"q": "paged", "page": "2"})
+    beyond = client.get("/search/", {"q": "paged", "page": "99"})  # Django: the last page
+    html = [r.content.decode() for r in (first, second, beyond)]
+    assert all(r.status_code == 200 for r in (first, second, beyond))
+    assert f"{PAGE_SIZE + 3} products" in html[0] and "Page 1 of 2" in html[0]
+    listed = [
+        {
+            f"marketing.paged_{i:02d}"
+            for i in range(PAGE_SIZE + 3)
+            if f"/products/marketing.paged_{i:02d}/" in h
+        }
+        for h in html
+    ]
+    assert len(listed[0]) == PAGE_SIZE and len(listed[1]) == 3
+    assert not listed[0] & listed[1] and listed[1] == listed[2]
