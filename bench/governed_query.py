@@ -63,6 +63,7 @@ AGGREGATES = [
     ("filtered avg", "SELECT avg(amount) FROM {t} WHERE amount > 500 AND country = 'DE'"),
     ("monthly count", "SELECT date_trunc('month', created_at), count(*) FROM {t} GROUP BY 1"),
     ("distinct last4 id", "SELECT count(DISTINCT user_id) FROM {t}"),
+    ("email domains", "SELECT email, count(*) FROM {t} GROUP BY 1 ORDER BY 2 DESC LIMIT 10"),
     ("distinct hashed phone", "SELECT count(DISTINCT phone) FROM {t}"),
     ("top hashed phones", "SELECT phone, count(*) FROM {t} GROUP BY 1 ORDER BY 2 DESC LIMIT 10"),
 ]
