@@ -5,9 +5,9 @@
     python bench/search.py --postgres postgresql://portal:portal@127.0.0.1:5432/portal
 
 Requests go through Django's test client (full stack: auth, permissions, filters, ranking,
-serialization), so the figures are server time without network. With ``--postgres`` a
-throwaway database is created next to the DSN's one and dropped at the end. Target: p95 ≤ 50 ms
-on PostgreSQL.
+serialization) with DEBUG off, so the figures are server time without network; the shapes are
+requested round-robin. With ``--postgres`` a throwaway database is created next to the DSN's one
+and dropped at the end. Target: p95 ≤ 50 ms on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ def setup_django(database_url: str, var_dir: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ["PORTAL_VAR_DIR"] = var_dir
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # Production settings: with DEBUG on, Django also records and formats every SQL statement.
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", f"bench-only-{os.getpid()}-{random.random()}")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
     import django
