@@ -72,19 +72,6 @@ def owned_domains(user: Any) -> QuerySet[Domain]:
     return get_objects_for_user(user, OWNER_PERM, klass=Domain, accept_global_perms=False)
 
 
-def member_domains(user: Any) -> QuerySet[Domain]:
-    """Domains whose drafts and raw PII ``user`` may read (members, owners included)."""
-    from catalog.models import Domain
-
-    if not _active(user):
-        return Domain.objects.none()
-    if is_admin(user):
-        return Domain.objects.all()
-    return get_objects_for_user(
-        user, [MEMBER_PERM, OWNER_PERM], klass=Domain, any_perm=True, accept_global_perms=False
-    )
-
-
 def domain_ids_with(user: Any, perms: Sequence[str]) -> list[int]:
     """Ids of the domains on which active non-admin ``user`` holds any of ``perms``.
 
@@ -237,7 +224,6 @@ __all__ = [
     "grant_domain",
     "is_admin",
     "domain_ids_with",
-    "member_domains",
     "membership_remove",
     "membership_set",
     "owned_domains",
