@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, URLField
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
@@ -361,6 +361,8 @@ class DomainAdmin(AdminOnly):
     list_display = ["slug", "name"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
+    # A webhook typed without a scheme is https (Django 6's default; 5.x warns until asked).
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Memberships go through accounts.permissions so guardian's groups stay in step.

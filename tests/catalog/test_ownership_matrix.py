@@ -256,3 +256,20 @@ def test_owner_edits_columns_inline_and_gets_contract_errors_on_the_form(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert marketing_product.columns.get(position=0).description == "Edited inline in admin"
     assert marketing_product.versions.count() == 2
+
+
+def test_domain_admin_reads_a_webhook_without_scheme_as_https(db: Any) -> None:
+    import warnings
+
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    from catalog.models import Domain
+
+    form_class = site._registry[Domain].get_form(RequestFactory().get("/"), None)
+    data = {"slug": "ops", "name": "Ops", "policy_overrides": "[]"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Django 5.x warns when the scheme is left to default
+        form = form_class(data={**data, "slack_webhook_url": "hooks.slack.com/services/T/B/x"})
+        assert form.is_valid(), form.errors
+    assert form.cleaned_data["slack_webhook_url"] == "https://hooks.slack.com/services/T/B/x"
