@@ -13,6 +13,7 @@ and dropped at the end. Target: p95 ≤ 50 ms on PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -186,6 +187,7 @@ def run(requests: int) -> list[tuple[str, float, float, int]]:
                 cursor.execute("CHECKPOINT")
             except Exception as exc:  # noqa: BLE001 - needs superuser or pg_checkpoint
                 print(f"(no CHECKPOINT before timing: {str(exc).splitlines()[0]})")
+    gc.freeze()  # as the server process does once loaded (config/wsgi.py)
     for _label, params in QUERIES:
         for _ in range(5):  # warm-up: connection, caches, plans
             client.get("/v1/catalog/search", params)
@@ -210,6 +212,22 @@ def run(requests: int) -> list[tuple[str, float, float, int]]:
     return rows
 
 
+def cpu_probe_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop (best of 3): how fast this machine is right now.
+
+    Shared machines change speed from minute to minute; runs are comparable only when the probe
+    is.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
+
+
 def main() -> int:
     args = parse_args()
     var_dir = tempfile.mkdtemp(prefix="bench-search-")
@@ -230,7 +248,9 @@ def main() -> int:
             f"{'PostgreSQL' if pg_name else 'SQLite'}: {args.products:,} products generated "
             f"in {time.perf_counter() - started:.1f}s; {args.requests} requests per shape"
         )
+        probe = cpu_probe_ms()
         rows = run(args.requests)
+        print(f"machine speed probe: {probe:.0f} ms before, {cpu_probe_ms():.0f} ms after")
         print(f"{'query':<14} {'p50 ms':>8} {'p95 ms':>8} {'matches':>8}")
         for label, p50, p95, count in rows:
             print(f"{label:<14} {p50:8.1f} {p95:8.1f} {count:8d}")
