@@ -13,7 +13,6 @@ and dropped at the end. Target: p95 ≤ 50 ms on PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import random
 import statistics
@@ -168,7 +167,7 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def run(requests: int) -> list[tuple[str, float, float, int]]:
+def run(requests: int, seed: int) -> list[tuple[str, float, float, int]]:
     from django.db import connection
     from django.test import Client
 
@@ -187,16 +186,17 @@ def run(requests: int) -> list[tuple[str, float, float, int]]:
                 cursor.execute("CHECKPOINT")
             except Exception as exc:  # noqa: BLE001 - needs superuser or pg_checkpoint
                 print(f"(no CHECKPOINT before timing: {str(exc).splitlines()[0]})")
-    gc.freeze()  # as the server process does once loaded (config/wsgi.py)
     for _label, params in QUERIES:
         for _ in range(5):  # warm-up: connection, caches, plans
             client.get("/v1/catalog/search", params)
-    # Round-robin over the shapes, as mixed traffic arrives: a pause of the (shared) machine
-    # lands on whichever request is running instead of on one shape's whole tail.
+    # Every shape once per round, in a shuffled order, as mixed traffic arrives: a pause of the
+    # (shared) machine, or a garbage collection that comes every so many allocations, lands on
+    # whichever request is running instead of on one shape's whole tail.
     timings: dict[str, list[float]] = {label: [] for label, _ in QUERIES}
     counts: dict[str, int] = {}
+    order = random.Random(seed)
     for _ in range(requests):
-        for label, params in QUERIES:
+        for label, params in order.sample(QUERIES, len(QUERIES)):
             started = time.perf_counter()
             response = client.get("/v1/catalog/search", params)
             timings[label].append((time.perf_counter() - started) * 1000)
@@ -249,7 +249,7 @@ def main() -> int:
             f"in {time.perf_counter() - started:.1f}s; {args.requests} requests per shape"
         )
         probe = cpu_probe_ms()
-        rows = run(args.requests)
+        rows = run(args.requests, args.seed)
         print(f"machine speed probe: {probe:.0f} ms before, {cpu_probe_ms():.0f} ms after")
         print(f"{'query':<14} {'p50 ms':>8} {'p95 ms':>8} {'matches':>8}")
         for label, p50, p95, count in rows:
