@@ -212,22 +212,6 @@ def run(requests: int, seed: int) -> list[tuple[str, float, float, int]]:
     return rows
 
 
-def cpu_probe_ms() -> float:
-    """Milliseconds for a fixed pure-Python loop (best of 3): how fast this machine is right now.
-
-    Shared machines change speed from minute to minute; runs are comparable only when the probe
-    is.
-    """
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        total = 0
-        for i in range(3_000_000):
-            total += i
-        best = min(best, (time.perf_counter() - started) * 1000)
-    return best
-
-
 def main() -> int:
     args = parse_args()
     var_dir = tempfile.mkdtemp(prefix="bench-search-")
@@ -248,9 +232,7 @@ def main() -> int:
             f"{'PostgreSQL' if pg_name else 'SQLite'}: {args.products:,} products generated "
             f"in {time.perf_counter() - started:.1f}s; {args.requests} requests per shape"
         )
-        probe = cpu_probe_ms()
         rows = run(args.requests, args.seed)
-        print(f"machine speed probe: {probe:.0f} ms before, {cpu_probe_ms():.0f} ms after")
         print(f"{'query':<14} {'p50 ms':>8} {'p95 ms':>8} {'matches':>8}")
         for label, p50, p95, count in rows:
             print(f"{label:<14} {p50:8.1f} {p95:8.1f} {count:8d}")
