@@ -13,15 +13,7 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from django.db.models import (
-    Case,
-    Count,
-    IntegerField,
-    Prefetch,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import TeamMembership
