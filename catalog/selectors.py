@@ -32,6 +32,12 @@ class SearchInvalid(ValueError):
         super().__init__(f"{first[0]}: {first[1][0]}")
 
 
+def _search_hits() -> QuerySet[DataProduct]:
+    """Products as search results load them: with their domain, without the search vector
+    (which is only for the database to match and rank on)."""
+    return DataProduct.objects.select_related("domain").defer("search_vector")
+
+
 def product_search(
     *, user: Any, params: Mapping[str, Any], now: datetime | None = None
 ) -> QuerySet[DataProduct]:
@@ -39,10 +45,8 @@ def product_search(
 
     Raises SearchInvalid naming the bad parameter.
     """
-    # search_vector is only for the database to match and rank on; never load it.
-    products = DataProduct.objects.select_related("domain").defer("search_vector")
     now = now or timezone.now()
-    base = with_freshness(restrict(products, user, "view"), now)
+    base = with_freshness(restrict(_search_hits(), user, "view"), now)
     filterset = ProductFilterSet(params, queryset=base, now=now)
     if not filterset.is_valid():
         raise SearchInvalid({k: [str(m) for m in v] for k, v in filterset.errors.items()})
@@ -69,11 +73,7 @@ def product_search_page(
     if total is None:
         full_or_past_the_end = len(rows) == limit or (offset and not rows)
         total = qs.count() if full_or_past_the_end else offset + len(rows)
-    loaded = (
-        DataProduct.objects.select_related("domain")
-        .defer("search_vector")
-        .in_bulk([row[0] for row in rows])
-    )
+    loaded = _search_hits().in_bulk([row[0] for row in rows])
     page = []
     for pk, *values in rows:
         product = loaded.get(pk)
