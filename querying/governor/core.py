@@ -24,6 +24,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 
+from . import pseudonyms
 from .allowlist import (
     ALLOWED_ANONYMOUS,
     ALLOWED_FUNCS,
@@ -180,6 +181,8 @@ class _Governor:
         self.verifying = False
         self.nonce = secrets.token_hex(8)
         self.placeholders: dict[str, str] = {}  # placeholder table name -> projection SQL
+        # placeholder table name -> (product, hash columns projected as pre-hash text)
+        self.late: dict[str, tuple[ProductPolicy, frozenset[str]]] = {}
 
     # -- names --------------------------------------------------------------------------------
 
@@ -347,6 +350,19 @@ class _Governor:
             if name not in self.placeholders or name in self.verified:
                 raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
             self.verified.add(name)
+            if name in self.late:
+                product, late = self.late[name]
+                select = node.parent.parent if isinstance(node.parent, exp.From) else None
+                if node.args.get("alias") is None or not pseudonyms.check(
+                    select,
+                    node.args["alias"],
+                    product,
+                    late,
+                    hash_key=self.policy.hash_key,
+                    dialect=self.dialect,
+                    norm=self._norm,
+                ):
+                    raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
             return
         key = ".".join(str(p.this).lower() for p in parts_nodes)
         if key in self.forbidden:
@@ -381,11 +397,29 @@ class _Governor:
                 alias.set("this", use.table.this.copy())
             else:
                 alias = alias.copy()
+            late = self._late_hashing(use, alias)
             placeholder = exp.Table(this=exp.to_identifier(name, quoted=True), alias=alias)
             use.table.replace(placeholder)
+            if late:
+                self.late[name] = (use.product, late)
             self.placeholders[name] = derived_sql(
-                use.product, self.policy.hash_key, self.dialect, self.schema
+                use.product, self.policy.hash_key, self.dialect, self.schema, late
             )
+
+    def _late_hashing(self, use: _Use, alias: exp.TableAlias) -> frozenset[str]:
+        """Hash columns the SELECT reading ``use`` only groups or counts (pseudonyms.py)."""
+        from_ = use.table.parent
+        select = from_.parent if isinstance(from_, exp.From) else None
+        if not isinstance(select, exp.Select) or from_.arg_key != "from_":
+            return frozenset()
+        return pseudonyms.plan(
+            select,
+            alias,
+            use.product,
+            hash_key=self.policy.hash_key,
+            dialect=self.dialect,
+            norm=self._norm,
+        )
 
     def verify(self, root: exp.Expression) -> None:
         """Step 6: walk the re-parsed skeleton; tables are visible CTEs or our placeholders."""
@@ -408,10 +442,24 @@ class _Governor:
 
 
 @functools.lru_cache(maxsize=4096)
-def derived_sql(product: ProductPolicy, hash_key: str, dialect: str, schema: str) -> str:
-    """``SELECT a, <mask>(b) AS b, ... FROM "schema"."table"`` for one product (checked)."""
+def derived_sql(
+    product: ProductPolicy,
+    hash_key: str,
+    dialect: str,
+    schema: str,
+    pretext: frozenset[str] = frozenset(),
+) -> str:
+    """``SELECT a, <mask>(b) AS b, ... FROM "schema"."table"`` for one product (checked).
+
+    Hash columns named in ``pretext`` are projected as the text their hash is computed from
+    (only for a SELECT that pseudonyms.check() accepts).
+    """
     projections: list[exp.Expression] = []
     for column in product.columns:
+        if column.name in pretext and column.mask == "hash":
+            text = pseudonyms.pretext_expression(column.name, dialect)
+            projections.append(exp.alias_(text, exp.to_identifier(column.name, quoted=True)))
+            continue
         if column.mask is None:
             projections.append(exp.column(column.name, quoted=True))
             continue

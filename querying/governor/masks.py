@@ -17,17 +17,35 @@ def _text(column: str) -> exp.Expression:
     return exp.Cast(this=exp.column(column, quoted=True), to=exp.DataType.build("text"))
 
 
-def _keep_null(column: str, masked: exp.Expression) -> exp.Expression:
-    """CASE WHEN col IS NULL THEN NULL ELSE masked END: NULL stays NULL."""
+def keep_null(value: exp.Expression, masked: exp.Expression) -> exp.Expression:
+    """CASE WHEN value IS NULL THEN NULL ELSE masked END: NULL stays NULL."""
     return exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.Is(this=exp.column(column, quoted=True), expression=exp.Null()),
-                true=exp.Null(),
-            )
-        ],
+        ifs=[exp.If(this=exp.Is(this=value, expression=exp.Null()), true=exp.Null())],
         default=masked,
     )
+
+
+def _keep_null(column: str, masked: exp.Expression) -> exp.Expression:
+    return keep_null(exp.column(column, quoted=True), masked)
+
+
+def hash_text(
+    text: exp.Expression, *, hash_key: str, dialect: str, collate: bool = True
+) -> exp.Expression:
+    """md5(key || text), the "hash" mask of a value already cast to text.
+
+    Keyed: equal inputs give equal outputs, so joins and distinct counts still work, and nobody
+    without the key can build a dictionary of hashes of guessed values (MD5's known weaknesses
+    are collisions and length extension, neither of which recovers the key or a value).
+    """
+    key = exp.Literal.string(hash_key)
+    digest: exp.Expression = _fn("md5", exp.DPipe(this=key, expression=text, safe=True))
+    if dialect == "postgres" and collate:
+        # Hex digests have no linguistic order: the "C" collation sorts and groups them with
+        # memcmp instead of strcoll (the same order for [0-9a-f]), which is most of the cost of
+        # DISTINCT / GROUP BY / ORDER BY over a hashed column.
+        digest = exp.Collate(this=digest, expression=exp.to_identifier("C", quoted=True))
+    return digest
 
 
 def _fn(name: str, *args: exp.Expression) -> exp.Expression:
@@ -58,20 +76,9 @@ def mask_expression(
             column, exp.DPipe(this=exp.Literal.string("***@"), expression=domain, safe=True)
         )
     if mask == "hash":
-        # Keyed: md5(key || value). Equal inputs give equal outputs, so joins and distinct counts
-        # still work, and nobody without the key can build a dictionary of hashes of guessed
-        # values (MD5's known weaknesses are collisions and length extension, neither of which
-        # recovers the key or a value). One md5 per row is the whole cost of this mask.
-        key = exp.Literal.string(hash_key)
-        digest: exp.Expression = _fn(
-            "md5", exp.DPipe(this=key, expression=_text(column), safe=True)
-        )
-        if dialect == "postgres":
-            # Hex digests have no linguistic order: the "C" collation sorts and groups them
-            # with memcmp instead of strcoll (the same order for [0-9a-f]), which is most of
-            # the cost of DISTINCT / GROUP BY / ORDER BY over a hashed column.
-            digest = exp.Collate(this=digest, expression=exp.to_identifier("C", quoted=True))
-        return _keep_null(column, digest)
+        # One md5 per row is the whole cost of this mask (pseudonyms.py avoids most of it for
+        # grouping and counting).
+        return _keep_null(column, hash_text(_text(column), hash_key=hash_key, dialect=dialect))
     if mask == "null":
         target = exp.DataType.build(null_type or "text", dialect=dialect)
         return exp.Cast(this=exp.Null(), to=target)

@@ -1,0 +1,380 @@
+"""Late hashing (querying/governor/pseudonyms.py): group and count hash columns by their text.
+
+The claim: for the SELECTs it applies to, the result is exactly the one the query has over the
+masked table. Checked here by running every query twice on a real DuckDB file and a real
+PostgreSQL, with late hashing and with it switched off, over data made to catch a wrong grouping
+key: case variants in a case-insensitive column (DuckDB NOCASE, a PostgreSQL nondeterministic
+collation), 0.0 and -0.0, 1.0 and 1.00, empty strings and NULLs. The guard (``check``) and the
+cases that must keep the ordinary mask are tested without an engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from querying.governor import ColumnPolicy, Policy, ProductPolicy, QueryRefused, govern, pseudonyms
+from querying.warehouses import Warehouse, warehouse_from_url
+
+KEY = "late-hash-key-5c1e"
+CUSTOMERS = ("Ann", "ann", "ANN", "bob", "Bob", "", None, "carl", "carl ", "dora")
+SCORES = ("1.0", "1.00", "2.5", None)
+RATIOS = ("0.0", "-0.0", "0.5", None)
+ROWS = 240
+
+POLICY = Policy(
+    products=(
+        ProductPolicy(
+            product_id="shop.visits",
+            table="shop_visits",
+            columns=(
+                ColumnPolicy("customer", "hash"),
+                ColumnPolicy("phone", "hash"),
+                ColumnPolicy("score", "hash"),
+                ColumnPolicy("ratio", "hash"),
+                ColumnPolicy("country", None),
+                ColumnPolicy("amount", None),
+                ColumnPolicy("email", "email"),
+            ),
+            names=("visits",),
+        ),
+        ProductPolicy(
+            product_id="shop.orders",
+            table="shop_orders",
+            columns=(ColumnPolicy("order_id", None), ColumnPolicy("phone", "hash")),
+        ),
+    ),
+    hash_key=KEY,
+    max_rows=10000,
+)
+
+
+def _value(v: str | None) -> str:
+    return "NULL" if v is None else "'" + v.replace("'", "''") + "'"
+
+
+def _setup(dialect: str) -> list[str]:
+    if dialect == "duckdb":
+        customer, numeric = "VARCHAR COLLATE NOCASE", "DECIMAL(10, 2)"
+        collation = []
+    else:
+        customer, numeric = 'TEXT COLLATE "ci"', "NUMERIC"
+        collation = [
+            "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', "
+            "deterministic = false)"
+        ]
+    rows = []
+    for i in range(ROWS):
+        phone = None if i % 17 == 0 else f"+1-555-01{i % 23:02d}"
+        rows.append(
+            f"({_value(CUSTOMERS[i % len(CUSTOMERS)])}, {_value(phone)}, "
+            f"CAST({_value(SCORES[i % 4])} AS {numeric}), "
+            f"CAST({_value(RATIOS[(i // 4) % 4])} AS DOUBLE PRECISION), "
+            f"{_value(('DE', 'FR', 'US')[i % 3])}, {i % 11}, 'u{i % 7}@d{i % 2}.test')"
+        )
+    return [
+        *collation,
+        f"CREATE TABLE shop_visits (customer {customer}, phone TEXT, score {numeric}, "
+        "ratio DOUBLE PRECISION, country TEXT, amount INTEGER, email TEXT)",
+        f"INSERT INTO shop_visits VALUES {', '.join(rows)}",
+        "CREATE TABLE shop_orders (order_id INTEGER, phone TEXT)",
+        "INSERT INTO shop_orders VALUES (1, '+1-555-0101'), (2, '+1-555-0102'), (3, NULL)",
+    ]
+
+
+@pytest.fixture(scope="module")
+def late_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    import duckdb
+
+    path = Path(tmp_path_factory.mktemp("late")) / "warehouse.duckdb"
+    conn = duckdb.connect(str(path))
+    try:
+        for statement in _setup("duckdb"):
+            conn.execute(statement)
+    finally:
+        conn.close()
+    return warehouse_from_url(f"duckdb://{path}")
+
+
+@pytest.fixture(scope="module")
+def late_postgres() -> Iterator[Warehouse]:
+    from tests.support.pg import pg_warehouse
+
+    with pg_warehouse(";\n".join(_setup("postgres"))) as dsn:
+        yield warehouse_from_url(dsn)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+def late_warehouse(request: pytest.FixtureRequest) -> Warehouse:
+    return request.getfixturevalue(f"late_{request.param}")  # type: ignore[no-any-return]
+
+
+def _pretext(sql: str) -> set[str]:
+    """Hash columns the governed SQL projects as pre-hash text."""
+    return set(re.findall(r'CAST\("(\w+)" AS TEXT\) COLLATE "(?:C|binary)" AS "\w+"', sql))
+
+
+# (query, hash columns expected to be hashed late, whether its ORDER BY is a total order)
+EQUIVALENT = [
+    ("SELECT count(DISTINCT customer) FROM visits", {"customer"}, True),
+    (
+        "SELECT count(DISTINCT score), count(DISTINCT ratio), count(score), count(ratio) "
+        "FROM visits",
+        {"score", "ratio"},
+        True,
+    ),
+    ("SELECT customer, count(*) FROM visits GROUP BY 1 ORDER BY 1", {"customer"}, True),
+    (
+        "SELECT customer AS c, count(*) AS n FROM visits GROUP BY c ORDER BY n DESC, c LIMIT 5",
+        {"customer"},
+        True,
+    ),
+    (
+        "SELECT country, count(DISTINCT phone) FROM visits GROUP BY country ORDER BY country",
+        {"phone"},
+        True,
+    ),
+    (
+        "SELECT phone, customer, sum(amount) FROM visits GROUP BY phone, customer ORDER BY 1, 2",
+        {"phone", "customer"},
+        True,
+    ),
+    ("SELECT upper(customer), count(*) FROM visits GROUP BY customer", {"customer"}, False),
+    (
+        "SELECT customer, count(*) FROM visits WHERE phone IS NOT NULL GROUP BY customer "
+        "HAVING count(DISTINCT phone) > 3 ORDER BY customer",
+        {"customer", "phone"},
+        True,
+    ),
+    ("SELECT score, ratio, count(*) FROM visits GROUP BY score, ratio", {"score", "ratio"}, False),
+    ("SELECT count(*) FROM (SELECT customer FROM visits GROUP BY customer) s", {"customer"}, True),
+    (
+        "SELECT customer, count(*) OVER () FROM visits GROUP BY customer ORDER BY 1",
+        {"customer"},
+        True,
+    ),
+    (
+        "SELECT customer FROM visits GROUP BY customer UNION ALL "
+        "SELECT phone FROM visits GROUP BY phone",
+        {"customer", "phone"},
+        False,
+    ),
+    (
+        "WITH g AS (SELECT phone, count(*) AS n FROM visits GROUP BY phone) "
+        "SELECT * FROM g ORDER BY n DESC, phone",
+        {"phone"},
+        True,
+    ),
+    (
+        "SELECT count(customer) FILTER (WHERE amount > 5), count(DISTINCT phone) "
+        "FILTER (WHERE customer IS NULL) FROM visits",
+        {"customer", "phone"},
+        True,
+    ),
+    (
+        "SELECT phone, max(amount), min(customer) FROM visits GROUP BY phone "
+        "ORDER BY phone DESC LIMIT 3",
+        {"phone"},
+        True,
+    ),
+    (
+        "SELECT v.phone AS p, count(*) FROM shop.visits v GROUP BY v.phone "
+        "HAVING v.phone LIKE '%a%' ORDER BY p",
+        {"phone"},
+        True,
+    ),
+    ("SELECT left(customer, 2), count(*) FROM visits GROUP BY 1", set(), False),
+    ("SELECT customer FROM visits WHERE phone <> 'x'", set(), False),
+]
+
+
+def _run(warehouse: Warehouse, sql: str) -> tuple[list[object], str]:
+    governed = govern(sql, POLICY, dialect=warehouse.dialect)
+    result = warehouse.execute(governed.sql, timeout_s=10, max_rows=governed.max_rows)
+    return [tuple(row) for row in result.rows], governed.sql
+
+
+@pytest.mark.parametrize(("sql", "late", "ordered"), EQUIVALENT, ids=range(len(EQUIVALENT)))
+def test_same_result_as_over_the_masked_table(
+    late_warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+    sql: str,
+    late: set[str],
+    ordered: bool,
+) -> None:
+    rows, governed_sql = _run(late_warehouse, sql)
+    assert _pretext(governed_sql) == late
+    with monkeypatch.context() as patched:
+        patched.setattr(pseudonyms, "plan", lambda *args, **kwargs: frozenset())
+        reference, reference_sql = _run(late_warehouse, sql)
+    assert _pretext(reference_sql) == set()
+    assert rows, "every query here returns rows"
+    if ordered:
+        assert rows == reference
+    else:
+        assert sorted(map(repr, rows)) == sorted(map(repr, reference))
+
+
+def test_groups_follow_the_bytes_not_the_column_collation(late_warehouse: Warehouse) -> None:
+    # "Ann", "ann" and "ANN" are equal under the column's case-insensitive collation, but their
+    # hashes differ: grouping by the pre-hash text must keep them apart, as the mask does.
+    rows, governed_sql = _run(
+        late_warehouse,
+        "SELECT customer, count(*) FROM visits WHERE customer IS NOT NULL GROUP BY customer",
+    )
+    assert _pretext(governed_sql) == {"customer"}
+    expected = {
+        hashlib.md5((KEY + c).encode()).hexdigest()  # noqa: S324 - the mask
+        for c in CUSTOMERS
+        if c is not None
+    }
+    assert {row[0] for row in rows} == expected
+    assert sum(int(str(row[1])) for row in rows) == sum(
+        1 for i in range(ROWS) if CUSTOMERS[i % len(CUSTOMERS)] is not None
+    )
+
+
+def test_numbers_group_by_their_text(late_warehouse: Warehouse) -> None:
+    # 0.0 and -0.0 are equal numbers with different texts (so different hashes).
+    rows, governed_sql = _run(late_warehouse, "SELECT count(DISTINCT ratio) FROM visits")
+    assert _pretext(governed_sql) == {"ratio"}
+    assert rows == [(3,)]
+
+
+def test_hashes_still_join_across_products(late_warehouse: Warehouse) -> None:
+    # A join makes the SELECT ineligible (both sides keep the ordinary mask); the inner grouped
+    # SELECT is hashed late and must still produce hashes equal to the other product's mask.
+    rows, governed_sql = _run(
+        late_warehouse,
+        "SELECT o.order_id, g.n FROM (SELECT phone, count(*) AS n FROM visits GROUP BY phone) g "
+        "JOIN shop.orders o ON o.phone = g.phone ORDER BY 1",
+    )
+    assert _pretext(governed_sql) == {"phone"}
+    per_phone = {}
+    for i in range(ROWS):
+        if i % 17:
+            per_phone[f"+1-555-01{i % 23:02d}"] = per_phone.get(f"+1-555-01{i % 23:02d}", 0) + 1
+    assert rows == [(1, per_phone["+1-555-0101"]), (2, per_phone["+1-555-0102"])]
+
+
+# --- shapes that must keep the ordinary mask (no engine needed) ------------------------------
+
+INELIGIBLE = [
+    "SELECT *, count(*) OVER () FROM visits",
+    "SELECT v.*, count(*) OVER () FROM visits v",
+    "SELECT count(DISTINCT v.phone) FROM visits v JOIN shop.orders o ON v.phone = o.phone",
+    "SELECT count(DISTINCT phone) FROM visits WHERE amount IN (SELECT amount FROM visits)",
+    "SELECT (SELECT count(DISTINCT phone) FROM shop.orders o WHERE o.order_id = v.amount) "
+    "FROM visits v",
+    "SELECT to_json(v), count(*) FROM visits v GROUP BY phone, v",
+    "SELECT upper(email) AS phone, count(*) FROM visits GROUP BY phone",
+    "SELECT count(*) FROM visits AS phone GROUP BY phone",
+    "SELECT count(DISTINCT a) FROM visits AS v(a, b, c, d, e, f, g)",
+    "SELECT phone, count(*) FROM visits GROUP BY ROLLUP (phone)",
+    "SELECT DISTINCT phone FROM visits",
+    "SELECT count(DISTINCT phone) AS visits FROM visits GROUP BY country",
+    "WITH x AS (SELECT 1) SELECT count(DISTINCT phone) FROM visits",
+    "SELECT count(DISTINCT phone), nope FROM visits GROUP BY nope",
+]
+INELIGIBLE_DUCKDB = [
+    "SELECT #1, count(*) FROM visits GROUP BY phone",
+    "SELECT COLUMNS('c.*'), count(*) FROM visits GROUP BY phone",
+    "SELECT list_transform([1], phone -> phone), count(DISTINCT phone) FROM visits",
+    "SELECT count(DISTINCT phone) FROM visits v GROUP BY v.phone.x",
+]
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [(q, d) for q in INELIGIBLE for d in ("duckdb", "postgres")]
+    + [(q, "duckdb") for q in INELIGIBLE_DUCKDB],
+)
+def test_shapes_that_could_read_the_text_keep_the_mask(sql: str, dialect: str) -> None:
+    try:
+        governed = govern(sql, POLICY, dialect=dialect)
+    except QueryRefused:
+        return  # refused outright is fine too: nothing is read
+    assert _pretext(governed.sql) == set(), governed.display_sql()
+    assert governed.sql.count("MD5(") >= 1
+
+
+def test_only_grouped_or_counted_columns_are_hashed_late() -> None:
+    governed = govern(
+        "SELECT phone, min(customer), count(*) FROM visits GROUP BY phone", POLICY, dialect="duckdb"
+    )
+    assert _pretext(governed.sql) == {"phone"}
+    outer, derived = governed.sql.split(" FROM (", 1)
+    # the select item is hashed (once per group), keeping its output name; min() reads the mask
+    assert 'END AS "phone"' in outer and "MIN(customer)" in outer
+    assert "MD5('late-hash-key-5c1e' || CAST(\"customer\" AS TEXT))" in derived
+
+
+# --- the guard ---------------------------------------------------------------------------------
+
+PRODUCT = POLICY.products[0]
+
+
+def _check(sql: str, dialect: str = "duckdb", late: frozenset[str] = frozenset({"phone"})) -> bool:
+    tree = sqlglot.parse_one(sql, read=dialect)
+    table = tree.find(exp.Table)
+    assert table is not None
+    return pseudonyms.check(
+        tree,
+        table.args["alias"],
+        PRODUCT,
+        late,
+        hash_key=KEY,
+        dialect=dialect,
+        norm=lambda ident: str(ident.this).lower(),  # type: ignore[union-attr]
+    )
+
+
+def _late(ref: str) -> str:
+    return f"CASE WHEN {ref} IS NULL THEN NULL ELSE MD5('{KEY}' || {ref}) END"
+
+
+@pytest.mark.parametrize(
+    ("sql", "accepted"),
+    [
+        ('SELECT COUNT(DISTINCT v."phone") FROM t AS v', True),
+        ('SELECT COUNT(v."phone") FROM t AS v', True),
+        (f'SELECT {_late("v.phone")} AS "phone" FROM t AS v GROUP BY v."phone"', True),
+        (f'SELECT UPPER({_late("v.phone")}) FROM t AS v GROUP BY v."phone"', True),
+        # the pre-hash text shown, transformed, compared or aggregated: refused
+        ('SELECT v."phone" FROM t AS v GROUP BY v."phone"', False),
+        ('SELECT UPPER(v."phone") FROM t AS v GROUP BY v."phone"', False),
+        ("SELECT COUNT(*) FROM t AS v WHERE v.\"phone\" LIKE '+1%'", False),
+        ('SELECT MIN(v."phone") FROM t AS v', False),
+        ('SELECT COUNT(DISTINCT v."phone", v.country) FROM t AS v', False),
+        ("SELECT MD5(v.phone) FROM t AS v GROUP BY v.phone", False),
+        (f"SELECT {_late('v.email')} FROM t AS v GROUP BY v.phone", True),
+        ("SELECT CASE WHEN v.phone IS NULL THEN NULL ELSE v.phone END FROM t AS v", False),
+        ("SELECT v, COUNT(DISTINCT v.phone) FROM t AS v GROUP BY v", False),
+        ("SELECT * FROM t AS v", False),
+    ],
+)
+def test_guard_accepts_only_the_safe_places(sql: str, accepted: bool) -> None:
+    assert _check(sql) is accepted
+
+
+def test_guard_refuses_a_tampered_skeleton(monkeypatch: pytest.MonkeyPatch) -> None:
+    # If plan() ever left the pre-hash text somewhere unsafe, verification refuses the query.
+    real_plan = pseudonyms.plan
+
+    def leaky_plan(
+        select: exp.Select, alias: exp.TableAlias, *args: object, **kwargs: object
+    ) -> frozenset[str]:
+        late = real_plan(select, alias, *args, **kwargs)  # type: ignore[arg-type]
+        select.select(exp.column("phone", table=alias.this.copy(), quoted=True), copy=False)
+        return late
+
+    monkeypatch.setattr(pseudonyms, "plan", leaky_plan)
+    with pytest.raises(QueryRefused) as refused:
+        govern("SELECT count(DISTINCT phone) FROM visits", POLICY, dialect="duckdb")
+    assert refused.value.code == "REWRITE_FAILED"
