@@ -117,7 +117,8 @@ def late_warehouse(request: pytest.FixtureRequest) -> Warehouse:
 
 def _pretext(sql: str) -> set[str]:
     """Hash columns the governed SQL projects as pre-hash text."""
-    return set(re.findall(r'CAST\("(\w+)" AS TEXT\) COLLATE "(?:C|binary)" AS "\w+"', sql))
+    pattern = r'CAST\("(\w+)" AS TEXT\) COLLATE "(?:default|binary)" AS "\w+"'
+    return set(re.findall(pattern, sql))
 
 
 # (query, hash columns expected to be hashed late, whether its ORDER BY is a total order)
