@@ -93,6 +93,12 @@ def is_masked_email(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.startswith("***@privmail"))
 
 
+def is_hash(value: object) -> bool:
+    return value is None or (
+        isinstance(value, str) and len(value) == 32 and set(value) <= set("0123456789abcdef")
+    )
+
+
 U1 = user_id(1)
 ADMIN = make_policy(raw=True)
 CAPPED = make_policy(max_rows=100)
@@ -689,6 +695,87 @@ CASES: dict[str, Case] = {
     # --- timeouts --------------------------------------------------------------------------
     "cross_join_timeout": safe(
         EXPENSIVE, timeout_s=0.5, allow_timeout=True, extra={"must_timeout": True}
+    ),
+    # --- late hashing: hash columns grouped or counted by their text (pseudonyms.py) --------
+    "late_group_shows_hashes": ok(
+        "SELECT phone, count(*) FROM campaign_attribution GROUP BY phone",
+        rows=TOTAL_CAMPAIGN_ROWS,
+        check=all_cells(is_hash),
+    ),
+    "late_group_by_ordinal": ok(
+        "SELECT phone, count(*) FROM campaign_attribution GROUP BY 1 ORDER BY 1",
+        rows=TOTAL_CAMPAIGN_ROWS,
+        check=all_cells(is_hash),
+    ),
+    "late_group_by_alias": ok(
+        "SELECT phone AS p FROM campaign_attribution GROUP BY p", check=all_cells(is_hash)
+    ),
+    "late_min_max_of_counted": ok(
+        "SELECT min(phone), max(phone), count(DISTINCT phone) FROM campaign_attribution "
+        "GROUP BY campaign",
+        rows=2,
+        check=all_cells(is_hash),
+    ),
+    "late_having_on_raw_prefix": ok(
+        "SELECT phone FROM campaign_attribution GROUP BY phone HAVING phone LIKE '+1%'", rows=0
+    ),
+    "late_where_on_raw_prefix": ok(
+        "SELECT count(DISTINCT phone) FROM campaign_attribution WHERE phone LIKE '%+1-%'",
+        check=first(0),
+    ),
+    "late_expression_over_group": ok(
+        "SELECT lower(upper(phone) || ''), count(*) FROM campaign_attribution GROUP BY phone",
+        check=all_cells(is_hash),
+    ),
+    "late_string_agg_per_group": ok(
+        "SELECT string_agg(phone, ',') FROM campaign_attribution GROUP BY phone",
+        check=all_cells(is_hash),
+    ),
+    "late_cast_error_quotes_a_hash": err(
+        "SELECT CAST(phone AS INTEGER) FROM campaign_attribution GROUP BY phone"
+    ),
+    "late_whole_row_grouped": safe(
+        "SELECT c, count(*) FROM campaign_attribution c GROUP BY phone, c"
+    ),
+    "late_row_json_grouped": safe(
+        {
+            "duckdb": "SELECT to_json(c) FROM campaign_attribution c GROUP BY phone, c",
+            "postgres": "SELECT row_to_json(c)::text FROM campaign_attribution c GROUP BY phone, c",
+        }
+    ),
+    "late_output_alias_shadows_column": safe(
+        "SELECT upper(email) AS phone, count(*) FROM campaign_attribution GROUP BY phone"
+    ),
+    "late_table_alias_named_like_column": ok(
+        "SELECT count(DISTINCT phone) FROM campaign_attribution AS phone", check=first(ROWS)
+    ),
+    "late_count_whole_row": safe(
+        "SELECT count(*) AS c FROM campaign_attribution c GROUP BY phone HAVING count(c) > 0"
+    ),
+    "late_positional_column": safe(
+        "SELECT #3, count(*) FROM campaign_attribution GROUP BY phone", only="duckdb"
+    ),
+    "late_columns_expression": safe(
+        "SELECT COLUMNS('ph.*'), count(*) FROM campaign_attribution GROUP BY phone",
+        only="duckdb",
+    ),
+    "late_correlated_inner_count": ok(
+        "SELECT (SELECT count(DISTINCT phone) FROM campaign_attribution "
+        "WHERE phone = o.customer_phone) FROM sales.orders o",
+        rows=5,
+        check=all_cells(lambda v: v == 1),
+    ),
+    "late_rollup": safe("SELECT phone, count(*) FROM campaign_attribution GROUP BY ROLLUP (phone)"),
+    "late_grouped_then_joined": ok(
+        "SELECT count(*) FROM (SELECT phone FROM campaign_attribution GROUP BY phone) g "
+        "JOIN sales.orders o ON o.customer_phone = g.phone",
+        check=first(5),
+    ),
+    "late_union_of_groups": ok(
+        "SELECT phone FROM campaign_attribution GROUP BY phone UNION "
+        "SELECT customer_phone FROM sales.orders GROUP BY customer_phone",
+        rows=TOTAL_CAMPAIGN_ROWS,
+        check=all_cells(is_hash),
     ),
     # --- engine errors that would quote a value --------------------------------------------
     "cast_masked_to_int": err("SELECT CAST(user_id AS INTEGER) FROM campaign_attribution"),
