@@ -6,10 +6,12 @@ Steps:
 3. walk every node against the allowlist (allowlist.py), resolving every table reference to a
    visible CTE or a product the policy lists; anything else is refused
 4. replace each product reference with a derived table projecting every column, masked
-   (first as a placeholder table with a random name; the projection text is spliced in last)
+   (first as a placeholder table with a random name; the projection text is spliced in last);
+   a hash column the reading SELECT only groups or counts is hashed late (pseudonyms.py)
 5. cap the top-level LIMIT at max_rows + 1
 6. regenerate the SQL without comments, re-parse it and walk the result again (only CTEs and
-   the step-4 placeholders may remain as tables), then splice in the masking projections
+   the step-4 placeholders may remain as tables; late-hashed text only where pseudonyms.check()
+   allows it), then splice in the masking projections
 """
 
 from __future__ import annotations
