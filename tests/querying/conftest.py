@@ -195,12 +195,18 @@ TOTAL_CAMPAIGN_ROWS = ROWS + 1  # plus one all-NULL row
 @pytest.fixture(scope="session")
 def gov_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """A DuckDB file holding the test tables, opened read-only through the real adapter."""
+
+    return duckdb_warehouse(tmp_path_factory.mktemp("governor"), setup_statements("duckdb"))
+
+
+def duckdb_warehouse(directory: Path, statements: list[str]) -> Warehouse:
+    """A DuckDB file in ``directory`` built by ``statements``, opened through the real adapter."""
     import duckdb
 
-    path = Path(tmp_path_factory.mktemp("governor")) / "warehouse.duckdb"
+    path = directory / "warehouse.duckdb"
     conn = duckdb.connect(str(path))
     try:
-        for statement in setup_statements("duckdb"):
+        for statement in statements:
             conn.execute(statement)
     finally:
         conn.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlglot
@@ -21,6 +20,7 @@ from sqlglot import exp
 
 from querying.governor import ColumnPolicy, Policy, ProductPolicy, QueryRefused, govern, pseudonyms
 from querying.warehouses import Warehouse, warehouse_from_url
+from tests.querying.conftest import duckdb_warehouse
 
 KEY = "late-hash-key-5c1e"
 CUSTOMERS = ("Ann", "ann", "ANN", "bob", "Bob", "", None, "carl", "carl ", "dora")
@@ -90,16 +90,7 @@ def _setup(dialect: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def late_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    import duckdb
-
-    path = Path(tmp_path_factory.mktemp("late")) / "warehouse.duckdb"
-    conn = duckdb.connect(str(path))
-    try:
-        for statement in _setup("duckdb"):
-            conn.execute(statement)
-    finally:
-        conn.close()
-    return warehouse_from_url(f"duckdb://{path}")
+    return duckdb_warehouse(tmp_path_factory.mktemp("late"), _setup("duckdb"))
 
 
 @pytest.fixture(scope="module")
