@@ -8,11 +8,11 @@ But the mask is injective (two different texts collide with probability ~2^-128)
 * ``count(DISTINCT mask(c))`` equals ``count(DISTINCT text(c))``, and ``count(mask(c))`` equals
   ``count(text(c))`` (the mask keeps NULLs NULL);
 
-where ``text(c)`` is ``CAST(c AS TEXT)`` compared byte by byte: a case-insensitive column must
-still make different groups for "A" and "a", as their hashes do. DuckDB: collation "binary".
-PostgreSQL: collation "default", the database's, which is always deterministic (equal only when
-the bytes are); for an ordinary text column that is a no-op the planner removes, where "C" would
-add a per-row expression to the grouping key (~10 % on a 1M-row GROUP BY).
+where ``text(c)`` is ``CAST(c AS TEXT)`` compared byte by byte (masks.pretext): a
+case-insensitive column must still make different groups for "A" and "a", as their hashes do.
+
+The mask of that text has the ordinary mask's value and collation ("C" on PostgreSQL, "binary"
+on DuckDB), so comparisons and sorts over it behave as over the ordinary mask.
 
 So for one SELECT that reads a single product, a hash column used as a plain GROUP BY key or
 counted is projected as ``text(c)``, those positions use it as is, and every other reference in
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from .masks import hash_text, keep_null
+from .masks import hash_text, keep_null, pretext
 from .policy import ProductPolicy
 
 Norm = Callable[[exp.Expression | None], str]
@@ -81,21 +81,13 @@ def _nonempty(node: exp.Expression) -> set[str]:
 
 
 def pretext_expression(column: str, dialect: str) -> exp.Expression:
-    """``CAST(col AS TEXT)`` compared byte by byte: what the hash mask hashes."""
-    text = exp.Cast(this=exp.column(column, quoted=True), to=exp.DataType.build("text"))
-    collation = "default" if dialect == "postgres" else "binary"
-    return exp.Collate(this=text, expression=exp.to_identifier(collation, quoted=True))
+    """The projection of a late-hashed column: its text, compared byte by byte."""
+    return pretext(exp.column(column, quoted=True), dialect)
 
 
 def late_mask(ref: exp.Column, *, hash_key: str, dialect: str) -> exp.Expression:
-    """The hash mask of a pre-hash text column reference (same value as the mask of the raw).
-
-    No COLLATE "C" on the digest (the ordinary mask has one on PostgreSQL): the skeleton keeps to
-    what a user may write, and COLLATE is not on the allowlist. The digest is hex, so it sorts
-    the same under any collation; only sorting many groups by it is slower than with "C".
-    """
-    digest = hash_text(ref.copy(), hash_key=hash_key, dialect=dialect, collate=False)
-    return keep_null(ref.copy(), digest)
+    """The hash mask of a pre-hash text reference: the ordinary mask's value and collation."""
+    return keep_null(ref.copy(), hash_text(ref.copy(), hash_key=hash_key, dialect=dialect))
 
 
 @dataclass
