@@ -91,9 +91,10 @@ def mask_expression(
     if mask == "hash":
         # One md5 per row is the whole cost of this mask (pseudonyms.py avoids most of it for
         # grouping and counting).
-        text = pretext(exp.column(column, quoted=True), dialect)
         if dialect == "postgres":
-            text = _text(column)  # "default" is a no-op on the digest's input: keep it short
+            text = _text(column)  # the digest is collated "C": its input's collation is moot
+        else:
+            text = pretext(exp.column(column, quoted=True), dialect)
         return _keep_null(column, hash_text(text, hash_key=hash_key, dialect=dialect))
     if mask == "null":
         target = exp.DataType.build(null_type or "text", dialect=dialect)

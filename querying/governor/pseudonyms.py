@@ -33,7 +33,7 @@ refused unless every reference to a pre-hash column sits in one of those three p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -94,6 +94,12 @@ def late_mask(ref: exp.Column, *, hash_key: str, dialect: str) -> exp.Expression
 class _Scan:
     refs: list[tuple[exp.Column, str]]  # references to hash columns: (node, column name)
     outputs: dict[str, exp.Expression]  # output alias -> its expression
+    columns: dict[str, str]  # the product's columns: name as the engine compares it -> name
+
+
+def _by_norm(names: Iterable[str], norm: Norm) -> dict[str, str]:
+    """Column names keyed as the engine compares them (they are projected quoted)."""
+    return {norm(exp.to_identifier(name, quoted=True)): name for name in names}
 
 
 def _walk(select: exp.Select) -> Iterator[exp.Expression]:
@@ -123,7 +129,7 @@ def _scan(
     if alias.args.get("columns") or not isinstance(alias.this, exp.Identifier):
         return None
     table = norm(alias.this)
-    columns = {norm(exp.to_identifier(c.name, quoted=True)): c.name for c in product.columns}
+    columns = _by_norm((c.name for c in product.columns), norm)
     if table in columns:
         return None
     group = select.args.get("group")
@@ -157,7 +163,7 @@ def _scan(
                 refs.append((node, hashed[name]))
         elif qualifier is not None or name not in outputs:
             return None  # a whole-row reference, an outer column, or unknown
-    return _Scan(refs, outputs)
+    return _Scan(refs, outputs, columns)
 
 
 def _names_itself(
@@ -219,11 +225,7 @@ def plan(
 
     Returns the hash columns to project as pre-hash text (empty: nothing changed).
     """
-    hashed = {
-        norm(exp.to_identifier(c.name, quoted=True)): c.name
-        for c in product.columns
-        if c.mask == "hash"
-    }
+    hashed = _by_norm((c.name for c in product.columns if c.mask == "hash"), norm)
     if not hashed:
         return frozenset()
     scan = _scan(select, alias, product, hashed, norm, hash_key=hash_key, dialect=dialect)
@@ -245,7 +247,7 @@ def plan(
                 target = target.this if isinstance(target, exp.Alias) else target
         elif isinstance(key, exp.Column) and key.args.get("table") is None:
             name = norm(key.this)
-            if name not in {norm(exp.to_identifier(c.name, quoted=True)) for c in product.columns}:
+            if name not in scan.columns:
                 target = scan.outputs.get(name)
         if isinstance(target, exp.Column) and any(target is node for node, _ in scan.refs):
             regroup.append((key, next(col for node, col in scan.refs if node is target)))
@@ -282,8 +284,9 @@ def check(
     """The guard, on the re-parsed skeleton: pre-hash columns reach only the three safe places."""
     if not isinstance(select, exp.Select):
         return False
-    wanted = {norm(exp.to_identifier(c, quoted=True)): c for c in late}
-    scan = _scan(select, alias, product, wanted, norm, hash_key=hash_key, dialect=dialect)
+    scan = _scan(
+        select, alias, product, _by_norm(late, norm), norm, hash_key=hash_key, dialect=dialect
+    )
     if scan is None:
         return False
     for node, _ in scan.refs:
