@@ -35,6 +35,7 @@ from .allowlist import (
     NILADIC_FUNCTION_NAMES,
 )
 from .masks import mask_expression
+from .nodes import literal_int, nonempty_args
 from .policy import MASKS, GovernedQuery, Policy, ProductPolicy, QueryRefused
 
 MAX_SQL_CHARS = 100_000
@@ -127,7 +128,7 @@ def _parse(sql: str, dialect: str) -> exp.Expression:
     if len(statements) > 1:
         raise _refuse("MULTIPLE_STATEMENTS", "only one statement is allowed")
     root = statements[0]
-    while isinstance(root, exp.Subquery) and set(_nonempty(root)) == {"this"}:
+    while isinstance(root, exp.Subquery) and nonempty_args(root) == {"this"}:
         root = root.this  # "(SELECT ...)" alone: the parentheses mean nothing
     if not isinstance(root, (exp.Select, *_SET_OPS, exp.Subquery)):
         kind = type(root).__name__.upper()
@@ -135,16 +136,6 @@ def _parse(sql: str, dialect: str) -> exp.Expression:
             kind = str(root.this).upper()
         raise _refuse("NOT_A_SELECT", f"only SELECT queries are allowed, not {kind}")
     return root
-
-
-def _nonempty(node: exp.Expression) -> list[str]:
-    return [k for k, v in node.args.items() if v is not None and v is not False and v != []]
-
-
-def _literal_int(node: exp.Expression | None) -> int | None:
-    if isinstance(node, exp.Literal) and not node.is_string and str(node.this).isdigit():
-        return int(node.this)
-    return None
 
 
 @dataclass
@@ -275,7 +266,7 @@ class _Governor:
             )
         allowed_keys = _ARG_KEYS.get(kind)
         if allowed_keys is not None:
-            extra = [k for k in _nonempty(node) if k not in allowed_keys]
+            extra = [k for k in nonempty_args(node) if k not in allowed_keys]
             if extra:
                 raise _refuse(
                     "DISALLOWED_SYNTAX",
@@ -531,7 +522,7 @@ def _cap_limit(root: exp.Expression, max_rows: int | None) -> None:
         if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
             raise _refuse("LIMIT_NOT_ALLOWED", "FETCH ... PERCENT / WITH TIES is not allowed")
         raw = limit.args.get("count")
-        count = 1 if raw is None else _literal_int(raw)
+        count = 1 if raw is None else literal_int(raw)
         if count is None:
             raise _refuse("LIMIT_NOT_LITERAL", "FETCH FIRST must be a whole number")
     elif isinstance(limit, exp.Limit):
@@ -544,7 +535,7 @@ def _cap_limit(root: exp.Expression, max_rows: int | None) -> None:
         ):
             count = None
         else:
-            count = _literal_int(value)
+            count = literal_int(value)
             if count is None:
                 raise _refuse("LIMIT_NOT_LITERAL", "LIMIT must be a whole number")
     elif limit is not None:

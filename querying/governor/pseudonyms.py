@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from .masks import hash_text, keep_null, pretext
+from .nodes import literal_int, nonempty_args
 from .policy import ProductPolicy
 
 Norm = Callable[[exp.Expression | None], str]
@@ -74,10 +75,7 @@ _BLOCKERS = tuple(
     if isinstance(cls, type)
 )
 _COUNT_ARGS = frozenset({"this", "big_int"})
-
-
-def _nonempty(node: exp.Expression) -> set[str]:
-    return {k for k, v in node.args.items() if v is not None and v is not False and v != []}
+_SELECT_ARGS = frozenset({"expressions", "from_", "where", "group", "having", "order", "limit"})
 
 
 def pretext_expression(column: str, dialect: str) -> exp.Expression:
@@ -124,7 +122,15 @@ def _scan(
     dialect: str,
 ) -> _Scan | None:
     """Eligibility: the hash-column references of ``select``, or None if it is not eligible."""
-    if _nonempty(select) - {"expressions", "from_", "where", "group", "having", "order", "limit"}:
+    if nonempty_args(select) - {
+        "expressions",
+        "from_",
+        "where",
+        "group",
+        "having",
+        "order",
+        "limit",
+    }:
         return None  # joins, laterals, QUALIFY, named windows, DISTINCT, WITH, ...: keep it simple
     if alias.args.get("columns") or not isinstance(alias.this, exp.Identifier):
         return None
@@ -133,7 +139,7 @@ def _scan(
     if table in columns:
         return None
     group = select.args.get("group")
-    if group is not None and _nonempty(group) != {"expressions"}:
+    if group is not None and nonempty_args(group) != {"expressions"}:
         return None
     outputs: dict[str, exp.Expression] = {}
     for item in select.expressions:
@@ -188,7 +194,7 @@ def _count_star(node: exp.Expression) -> bool:
         type(node) is exp.Star
         and isinstance(node.parent, exp.Count)
         and node.arg_key == "this"
-        and not _nonempty(node)
+        and not nonempty_args(node)
     )
 
 
@@ -196,13 +202,13 @@ def _counted(node: exp.Column) -> bool:
     """``count(col)`` or ``count(DISTINCT col)`` with nothing else."""
     parent = node.parent
     if isinstance(parent, exp.Distinct):
-        if _nonempty(parent) != {"expressions"} or parent.expressions != [node]:
+        if nonempty_args(parent) != {"expressions"} or parent.expressions != [node]:
             return False
         node, parent = parent, parent.parent  # type: ignore[assignment]
     return (
         isinstance(parent, exp.Count)
         and node.arg_key == "this"
-        and _nonempty(parent) <= _COUNT_ARGS
+        and nonempty_args(parent) <= _COUNT_ARGS
     )
 
 
@@ -240,8 +246,8 @@ def plan(
     regroup: list[tuple[exp.Expression, str]] = []
     for key in group.expressions if group is not None else []:
         target: exp.Expression | None = None
-        if isinstance(key, exp.Literal) and not key.is_string and str(key.this).isdigit():
-            position = int(key.this)
+        position = literal_int(key)
+        if position is not None:
             if 1 <= position <= len(select.expressions):
                 target = select.expressions[position - 1]
                 target = target.this if isinstance(target, exp.Alias) else target
