@@ -82,7 +82,7 @@ def product_spec(product: DataProduct) -> ProductSpec:
         product_id=product.product_id,
         table=product.table,
         columns=tuple(
-            ColumnSpec(name=c.name, type=c.type, nullable=c.nullable)
+            ColumnSpec(name=c.name, type=c.type, nullable=c.nullable, pii=c.pii)
             for c in product.columns.all().order_by("position")
         ),
         checks=tuple(

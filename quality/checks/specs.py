@@ -38,6 +38,7 @@ class ColumnSpec:
     name: str
     type: str  # contract type: string|integer|float|boolean|timestamp|json|array
     nullable: bool = True
+    pii: bool = False  # custom SQL may only count over it (gate.py)
 
 
 @dataclass(frozen=True)
