@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from querying.governor import ColumnPolicy, Policy, ProductPolicy, govern
-from querying.governor.masks import mask_expression
+from querying.governor.masks import HASH_KEY_SETTING, mask_expression
 from querying.warehouses import Warehouse, warehouse_from_url
 
 TABLE = "sales_big_orders"
@@ -126,13 +126,7 @@ def hand_masked(raw_sql: str, dialect: str) -> str | None:
         nonlocal touched
         if isinstance(node, exp.Column) and node.name in masks:
             touched = True
-            return mask_expression(
-                node.name,
-                masks[node.name],
-                hash_key=POLICY.hash_key,
-                null_type=None,
-                dialect=dialect,
-            )
+            return mask_expression(node.name, masks[node.name], null_type=None, dialect=dialect)
         return node
 
     tree = tree.transform(swap)
@@ -148,16 +142,17 @@ def bench_execution(warehouse: Warehouse, dialect: str, rows: int, repeats: int)
     )
     for label, template in AGGREGATES:
         raw_sql = template.format(t=TABLE)
-        governed_sql = govern(template.format(t="sales.big_orders"), POLICY, dialect=dialect).sql
+        governed = govern(template.format(t="sales.big_orders"), POLICY, dialect=dialect)
+        session = governed.session or {HASH_KEY_SETTING[dialect]: POLICY.hash_key}
         floor_sql = hand_masked(raw_sql, dialect)
-        variants = [raw_sql, governed_sql] + ([floor_sql] if floor_sql else [])
+        variants = [raw_sql, governed.sql] + ([floor_sql] if floor_sql else [])
         for sql in variants:  # warm caches for every variant
-            warehouse.execute(sql, timeout_s=600)
+            warehouse.execute(sql, timeout_s=600, session=session)
         times: list[list[float]] = [[] for _ in variants]
         for _ in range(repeats):
             for sql, out in zip(variants, times, strict=True):
                 started = time.perf_counter()
-                warehouse.execute(sql, timeout_s=600, max_rows=10000)
+                warehouse.execute(sql, timeout_s=600, max_rows=10000, session=session)
                 out.append((time.perf_counter() - started) * 1000)
         r, g = statistics.median(times[0]), statistics.median(times[1])
         line = f"   {label:<22} {r:>9.1f} {g:>12.1f} {g / r:>7.2f}"

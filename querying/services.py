@@ -210,7 +210,10 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
     executed_sql = governed.display_sql()
     try:
         result = warehouse.execute(
-            governed.sql, timeout_s=settings.QUERY_TIMEOUT_S, max_rows=governed.max_rows
+            governed.sql,
+            timeout_s=settings.QUERY_TIMEOUT_S,
+            max_rows=governed.max_rows,
+            session=governed.session,
         )
     except QueryTimeout:
         outcome = QueryOutcome(

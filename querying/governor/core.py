@@ -34,7 +34,8 @@ from .allowlist import (
     ALLOWED_TYPES,
     NILADIC_FUNCTION_NAMES,
 )
-from .masks import mask_expression
+from .masks import HASH_KEY_SETTING, is_key_expression, mask_expression
+from .names import ascii_lower, confusable, fold_identifier
 from .nodes import literal_int, nonempty_args
 from .policy import MASKS, GovernedQuery, Policy, ProductPolicy, QueryRefused
 
@@ -82,7 +83,36 @@ _ARG_KEYS: dict[type[exp.Expression], frozenset[str]] = {
 _ARG_KEYS[exp.Intersect] = _ARG_KEYS[exp.Union]
 _ARG_KEYS[exp.Except] = _ARG_KEYS[exp.Union]
 _FROM_ITEMS = (exp.Table, exp.Subquery, exp.Values, exp.Lateral)
+# Select items whose output name is a name the user wrote (or a column's): never renamed.
+_NAMED_ITEMS = tuple(
+    cls
+    for cls in (exp.Alias, exp.Aliases, exp.Column, exp.Star, exp.Dot)
+    + tuple(getattr(exp, n) for n in ("Columns", "PositionalColumn") if hasattr(exp, n))
+    if isinstance(cls, type)
+)
 _UNIT_PARENTS = (exp.Extract, exp.Interval, exp.IntervalSpan)
+# Date parts both engines know (lower-case, singular, plural and abbreviated spellings).
+# fmt: off
+DATE_PARTS = frozenset({
+    "millennium", "millennia", "millenium", "millenniums", "mil", "mils",
+    "century", "centuries", "cent", "c",
+    "decade", "decades", "dec", "decs",
+    "year", "years", "yr", "yrs", "y", "yyyy", "yy",
+    "isoyear", "yearweek",
+    "quarter", "quarters", "qtr", "q",
+    "month", "months", "mon", "mons", "mm",
+    "week", "weeks", "w", "wk", "wks", "weekofyear", "isoweek",
+    "day", "days", "d", "dd", "dayofmonth",
+    "dow", "dayofweek", "weekday", "isodow", "doy", "dayofyear", "julian",
+    "hour", "hours", "h", "hr", "hrs",
+    "minute", "minutes", "m", "min", "mins",
+    "second", "seconds", "s", "sec", "secs",
+    "millisecond", "milliseconds", "ms", "msec", "msecs",
+    "microsecond", "microseconds", "us", "usec", "usecs",
+    "nanosecond", "nanoseconds", "ns",
+    "epoch", "era", "timezone", "timezone_hour", "timezone_minute",
+})
+# fmt: on
 
 
 def _refuse(code: str, message: str, http_status: int = 400) -> QueryRefused:
@@ -159,16 +189,24 @@ class _Governor:
         self.policy = policy
         self.dialect = dialect
         self.schema = schema
-        self.forbidden = {n.lower() for n in forbidden_names}
+        self.forbidden = {ascii_lower(n) for n in forbidden_names}
         self.names: dict[str, ProductPolicy | None] = {}  # None marks an ambiguous name
         for product in policy.products:
-            physical = product.table.lower()
-            keys = {product.product_id.lower(), physical, *(n.lower() for n in product.names)}
+            physical = ascii_lower(product.table)
+            keys = {
+                ascii_lower(product.product_id),
+                physical,
+                *(ascii_lower(n) for n in product.names),
+            }
             if "." not in physical:
-                keys.add(f"{schema.lower()}.{physical}")
+                keys.add(f"{ascii_lower(schema)}.{physical}")
             for key in keys:
                 seen = self.names.get(key, product)
                 self.names[key] = product if seen is product else None
+        # Names an output may not take (fold keys): the query's identifiers, product columns.
+        self.taken: set[str] = {
+            ascii_lower(column.name) for product in policy.products for column in product.columns
+        }
         self.uses: list[_Use] = []
         self.nodes = 0
         self.verifying = False
@@ -180,12 +218,10 @@ class _Governor:
     # -- names --------------------------------------------------------------------------------
 
     def _norm(self, ident: exp.Expression | None) -> str:
-        """An identifier as the engine compares it (DuckDB: case-insensitive even if quoted)."""
+        """An identifier as the engine compares it (names.py: ASCII folding, never str.lower)."""
         if not isinstance(ident, exp.Identifier):
             raise _refuse("DISALLOWED_SYNTAX", "expected a plain name")
-        if ident.quoted and self.dialect == "postgres":
-            return str(ident.this)
-        return str(ident.this).lower()
+        return fold_identifier(ident, self.dialect)
 
     # -- walk ---------------------------------------------------------------------------------
 
@@ -198,6 +234,8 @@ class _Governor:
         if isinstance(node, exp.Table):
             self._table(node, env)
             return
+        if isinstance(node, exp.Select) and not self.verifying:
+            self._name_outputs(node)
         inner = env
         with_ = node.args.get("with_") if isinstance(node, _QUERY_TYPES) else None
         if with_ is not None:
@@ -211,6 +249,28 @@ class _Governor:
                 for item in value:
                     if isinstance(item, exp.Expression):
                         self.visit(item, inner)
+
+    def _name_outputs(self, select: exp.Select) -> None:
+        """Give every computed select item a name the governor chose (before any rewrite).
+
+        Engines name an unaliased expression after its text (DuckDB: the whole of it, literals
+        included), so a rewritten expression would name its column after the rewrite. Items
+        that are a column, a star or already aliased keep their names; every other item becomes
+        ``<item> AS col_<position>`` (a fresh name: never one the query or a product uses).
+        """
+        for position, item in enumerate(list(select.expressions), start=1):
+            if isinstance(item, _NAMED_ITEMS):
+                continue
+            name = self._fresh(f"col_{position}")
+            item.replace(exp.Alias(this=item.copy(), alias=exp.to_identifier(name)))
+
+    def _fresh(self, base: str) -> str:
+        name, suffix = base, 1
+        while ascii_lower(name) in self.taken:
+            suffix += 1
+            name = f"{base}_{suffix}"
+        self.taken.add(ascii_lower(name))
+        return name
 
     def _with(
         self, with_: exp.Expression, env: tuple[dict[str, exp.CTE], ...]
@@ -251,7 +311,11 @@ class _Governor:
         """Allowlist checks that need only the node and its parent."""
         kind = type(node)
         if kind is exp.Anonymous:
-            name = str(node.this).lower()
+            if self.verifying and is_key_expression(node, self.dialect):
+                if not any(pseudonyms.is_late_mask(a, self.dialect) for a in _ancestors(node)):
+                    raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
+                return  # the hash key, read inside a late mask (pseudonyms.py)
+            name = ascii_lower(str(node.this))
             if not isinstance(node.this, str) or name not in ALLOWED_ANONYMOUS:
                 raise _refuse("FUNCTION_NOT_ALLOWED", f"function {str(node.this)!r} is not allowed")
             return
@@ -283,6 +347,8 @@ class _Governor:
             )
             if not (is_unit or is_all):
                 raise _refuse("DISALLOWED_SYNTAX", f"keyword {str(node.this)!r} is not allowed")
+            if is_unit:
+                _check_unit(node)
         elif kind is exp.Dot:
             if not isinstance(node.expression, exp.Identifier):
                 raise _refuse(
@@ -296,14 +362,14 @@ class _Governor:
             if not self.verifying and db is not None and node.args.get("catalog") is None:
                 # "marketing.campaign_attribution.user_id": the product is now a derived table
                 # aliased "campaign_attribution", so the schema part must go.
-                if f"{db.name}.{node.table}".lower() in self.names:
+                if ascii_lower(f"{db.name}.{node.table}") in self.names:
                     node.set("db", None)
             if (
                 self.dialect == "postgres"
                 and not node.table
                 and isinstance(node.this, exp.Identifier)
                 and not node.this.quoted
-                and node.name.lower() in NILADIC_FUNCTION_NAMES
+                and ascii_lower(node.name) in NILADIC_FUNCTION_NAMES
             ):
                 raise _refuse("FUNCTION_NOT_ALLOWED", f"function {node.name!r} is not allowed")
         elif kind in (exp.From, exp.Join):
@@ -321,6 +387,10 @@ class _Governor:
         elif kind is exp.Literal:
             if not isinstance(node.this, str):
                 raise _refuse("DISALLOWED_SYNTAX", "unexpected literal")
+            if node.arg_key == "unit" or (
+                isinstance(node.parent, _UNIT_PARENTS) and node.arg_key != "this"
+            ):
+                _check_unit(node)
 
     def _table(self, node: exp.Table, env: tuple[dict[str, exp.CTE], ...]) -> None:
         """Resolve one table reference: a visible CTE, a product, or a refusal."""
@@ -353,13 +423,12 @@ class _Governor:
                     node.args["alias"],
                     product,
                     late,
-                    hash_key=self.policy.hash_key,
                     dialect=self.dialect,
                     norm=self._norm,
                 ):
                     raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
             return
-        key = ".".join(str(p.this).lower() for p in parts_nodes)
+        key = ".".join(self._norm(p) for p in parts_nodes)
         if key in self.forbidden:
             raise _refuse(
                 "FORBIDDEN_PRODUCT", f"you do not have access to data product {display}", 403
@@ -397,9 +466,7 @@ class _Governor:
             use.table.replace(placeholder)
             if late:
                 self.late[name] = (use.product, late)
-            self.placeholders[name] = derived_sql(
-                use.product, self.policy.hash_key, self.dialect, self.schema, late
-            )
+            self.placeholders[name] = derived_sql(use.product, self.dialect, self.schema, late)
 
     def _late_hashing(self, use: _Use, alias: exp.TableAlias) -> frozenset[str]:
         """Hash columns the SELECT reading ``use`` only groups or counts (pseudonyms.py)."""
@@ -411,7 +478,6 @@ class _Governor:
             select,
             alias,
             use.product,
-            hash_key=self.policy.hash_key,
             dialect=self.dialect,
             norm=self._norm,
         )
@@ -439,7 +505,6 @@ class _Governor:
 @functools.lru_cache(maxsize=4096)
 def derived_sql(
     product: ProductPolicy,
-    hash_key: str,
     dialect: str,
     schema: str,
     pretext: frozenset[str] = frozenset(),
@@ -460,11 +525,7 @@ def derived_sql(
             continue
         if column.mask not in MASKS:
             raise ValueError(f"unknown mask {column.mask!r} on {product.product_id}")
-        if column.mask == "hash" and not hash_key:
-            raise ValueError("Policy.hash_key is empty; the hash mask needs a secret key")
-        masked = mask_expression(
-            column.name, column.mask, hash_key=hash_key, null_type=column.type, dialect=dialect
-        )
+        masked = mask_expression(column.name, column.mask, null_type=column.type, dialect=dialect)
         projections.append(exp.alias_(masked, exp.to_identifier(column.name, quoted=True)))
     if not projections:
         raise ValueError(f"product {product.product_id} lists no columns")
@@ -503,8 +564,59 @@ def _is_digest_collation(node: exp.Expression) -> bool:
         and collation.quoted
         and collation.this == "C"
         and isinstance(node.this, (exp.MD5, exp.Anonymous))
-        and (isinstance(node.this, exp.MD5) or str(node.this.this).lower() == "md5")
+        and (isinstance(node.this, exp.MD5) or ascii_lower(str(node.this.this)) == "md5")
     )
+
+
+def _check_names(root: exp.Expression, policy: Policy, dialect: str) -> None:
+    """Refuse two names that look alike but that the engine tells apart (names.confusable)."""
+    written = [(str(i.this), bool(i.args.get("quoted"))) for i in root.find_all(exp.Identifier)]
+    if all(name.isascii() for name, _ in written):
+        return  # a clash needs a name that is not plain ASCII; product names are ASCII
+    known = [
+        (name, True)
+        for product in policy.products
+        for name in (
+            *product.product_id.split("."),
+            *product.table.split("."),
+            *product.names,
+            *(c.name for c in product.columns),
+        )
+    ]
+    pair = confusable([*known, *written], dialect=dialect)
+    if pair is not None:
+        raise _refuse(
+            "AMBIGUOUS_NAME",
+            f"the names {pair[0]!r} and {pair[1]!r} look alike, but the warehouse treats them "
+            "as different names; write names that are not plain ASCII exactly the same way "
+            "everywhere (or use ASCII names)",
+        )
+
+
+def _check_unit(node: exp.Expression) -> None:
+    """A date part (``DAY``, ``'month'``) must be one of DATE_PARTS.
+
+    sqlglot turns the string or name a user writes there into a keyword it regenerates as SQL
+    text (PostgreSQL ``date_part('day'' || x', ts)`` becomes ``EXTRACT(DAY' || X FROM ts)``), so
+    only a fixed set of words may pass.
+    """
+    text = str(node.this)
+    if ascii_lower(text) not in DATE_PARTS:
+        shown = text if len(text) <= 30 else text[:27] + "..."
+        raise _refuse(
+            "DISALLOWED_SYNTAX",
+            f"{shown!r} is not a date part (use one of: year, quarter, month, week, day, hour, "
+            "minute, second, millisecond, microsecond, epoch, dow, doy, ...)",
+        )
+
+
+def _ancestors(node: exp.Expression) -> list[exp.Expression]:
+    out = []
+    parent = node.parent
+    while parent is not None:
+        out.append(parent)
+        parent = parent.parent
+    return out
 
 
 def _describe(node: exp.Expression) -> str:
@@ -572,7 +684,9 @@ def govern(
         raise ValueError("Policy.max_rows must be >= 0 or None")
     _check_text(sql)
     root = _parse(sql, engine)
+    _check_names(root, policy, engine)
     governor = _Governor(policy, engine, schema or DEFAULT_SCHEMA[engine], forbidden_names)
+    governor.taken |= {ascii_lower(str(i.this)) for i in root.find_all(exp.Identifier)}
     try:
         governor.visit(root, ())
         governor.rewrite()
@@ -613,9 +727,9 @@ def _result(
         if product.warning and product.warning not in warnings:
             warnings.append(product.warning)
     uses_hash = any(c.mask == "hash" for p in products for c in p.columns)
-    hidden = (
-        (exp.Literal.string(policy.hash_key).sql(dialect=governor.dialect),) if uses_hash else ()
-    )
+    if uses_hash and not policy.hash_key:
+        raise ValueError("Policy.hash_key is empty; the hash mask needs a secret key")
+    session = {HASH_KEY_SETTING[governor.dialect]: policy.hash_key} if uses_hash else {}
     return GovernedQuery(
         sql=governed_sql,
         products=[p.product_id for p in products],
@@ -623,5 +737,5 @@ def _result(
         pii_columns=touched,
         warnings=warnings,
         max_rows=policy.max_rows,
-        secrets=hidden,
+        session=session,
     )

@@ -43,8 +43,8 @@ class Policy:
 class GovernedQuery:
     """The SQL to execute and what the audit log should say about it.
 
-    ``sql`` embeds the hash key as a literal when a "hash" mask is used: never show it to the
-    caller; show ``display_sql()`` instead.
+    ``sql`` holds no secret: the hash mask reads its key from the statement's session, and the
+    caller passes ``session`` to the adapter (``execute(..., session=governed.session)``).
     """
 
     sql: str  # regenerated SQL to execute (no comments), LIMIT capped at max_rows+1
@@ -53,21 +53,12 @@ class GovernedQuery:
     pii_columns: list[str]  # "product_id.column": masked, or PII seen raw
     warnings: list[str]
     max_rows: int | None
-    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # Session variables the statement reads (the hash key); never shown, never logged.
+    session: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def display_sql(self) -> str:
-        """``sql`` with every secret literal (the hash key) replaced by a placeholder."""
-        shown = self.sql
-        for secret in self.secrets:
-            if secret:
-                shown = shown.replace(secret, "'<hash_key>'")
-        return shown
-
-    def __repr__(self) -> str:  # the default repr would print the hash key inside ``sql``
-        return (
-            f"GovernedQuery(products={self.products!r}, masked_columns={self.masked_columns!r}, "
-            f"max_rows={self.max_rows!r}, sql={self.display_sql()!r})"
-        )
+        """The SQL as it may be shown and audited (it holds no secret)."""
+        return self.sql
 
 
 class QueryRefused(Exception):

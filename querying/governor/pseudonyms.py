@@ -83,9 +83,20 @@ def pretext_expression(column: str, dialect: str) -> exp.Expression:
     return pretext(exp.column(column, quoted=True), dialect)
 
 
-def late_mask(ref: exp.Column, *, hash_key: str, dialect: str) -> exp.Expression:
+def late_mask(ref: exp.Column, *, dialect: str) -> exp.Expression:
     """The hash mask of a pre-hash text reference: the ordinary mask's value and collation."""
-    return keep_null(ref.copy(), hash_text(ref.copy(), hash_key=hash_key, dialect=dialect))
+    return keep_null(ref.copy(), hash_text(ref.copy(), dialect=dialect))
+
+
+def is_late_mask(node: exp.Expression, dialect: str) -> bool:
+    """Whether ``node`` is exactly the late mask of the one column it contains."""
+    column = node.find(exp.Column)
+    return (
+        isinstance(node, exp.Case)
+        and column is not None
+        and node.sql(dialect=dialect)
+        == late_mask(ref_of(column), dialect=dialect).sql(dialect=dialect)
+    )
 
 
 @dataclass
@@ -118,7 +129,6 @@ def _scan(
     hashed: dict[str, str],
     norm: Norm,
     *,
-    hash_key: str,
     dialect: str,
 ) -> _Scan | None:
     """Eligibility: the hash-column references of ``select``, or None if it is not eligible."""
@@ -148,7 +158,7 @@ def _scan(
             inner = item.this
             if name == table:
                 return None
-            if name in columns and not _names_itself(inner, name, norm, hash_key, dialect):
+            if name in columns and not _names_itself(inner, name, norm, dialect):
                 return None  # "SELECT upper(email) AS phone ... GROUP BY phone": ambiguous
             outputs[name] = inner
     nodes = list(_walk(select))
@@ -172,20 +182,12 @@ def _scan(
     return _Scan(refs, outputs, columns)
 
 
-def _names_itself(
-    inner: exp.Expression, name: str, norm: Norm, hash_key: str, dialect: str
-) -> bool:
+def _names_itself(inner: exp.Expression, name: str, norm: Norm, dialect: str) -> bool:
     """``col AS col``, or (after plan()) ``<late mask of col> AS col``."""
     if isinstance(inner, exp.Column):
         return norm(inner.this) == name
     column = inner.find(exp.Column)
-    return (
-        isinstance(inner, exp.Case)
-        and column is not None
-        and norm(column.this) == name
-        and inner.sql(dialect=dialect)
-        == late_mask(ref_of(column), hash_key=hash_key, dialect=dialect).sql(dialect=dialect)
-    )
+    return column is not None and norm(column.this) == name and is_late_mask(inner, dialect)
 
 
 def _count_star(node: exp.Expression) -> bool:
@@ -223,7 +225,6 @@ def plan(
     alias: exp.TableAlias,
     product: ProductPolicy,
     *,
-    hash_key: str,
     dialect: str,
     norm: Norm,
 ) -> frozenset[str]:
@@ -234,7 +235,7 @@ def plan(
     hashed = _by_norm((c.name for c in product.columns if c.mask == "hash"), norm)
     if not hashed:
         return frozenset()
-    scan = _scan(select, alias, product, hashed, norm, hash_key=hash_key, dialect=dialect)
+    scan = _scan(select, alias, product, hashed, norm, dialect=dialect)
     if scan is None:
         return frozenset()
 
@@ -269,7 +270,7 @@ def plan(
         if _raw_position(node, select):
             node.replace(ref(column))
             continue
-        masked = late_mask(ref(column), hash_key=hash_key, dialect=dialect)
+        masked = late_mask(ref(column), dialect=dialect)
         if node.parent is select and node.arg_key == "expressions":
             # A bare select item keeps its output name.
             masked = exp.alias_(masked, exp.to_identifier(column, quoted=True))
@@ -283,26 +284,20 @@ def check(
     product: ProductPolicy,
     late: frozenset[str],
     *,
-    hash_key: str,
     dialect: str,
     norm: Norm,
 ) -> bool:
     """The guard, on the re-parsed skeleton: pre-hash columns reach only the three safe places."""
     if not isinstance(select, exp.Select):
         return False
-    scan = _scan(
-        select, alias, product, _by_norm(late, norm), norm, hash_key=hash_key, dialect=dialect
-    )
+    scan = _scan(select, alias, product, _by_norm(late, norm), norm, dialect=dialect)
     if scan is None:
         return False
     for node, _ in scan.refs:
         if _raw_position(node, select):
             continue
         wrapper = node.find_ancestor(exp.Case)
-        if wrapper is None:
-            return False
-        expected = late_mask(ref_of(node), hash_key=hash_key, dialect=dialect)
-        if wrapper.sql(dialect=dialect) != expected.sql(dialect=dialect):
+        if wrapper is None or not is_late_mask(wrapper, dialect):
             return False
     return True
 

@@ -6,9 +6,22 @@ import a driver; ``registry.py`` picks one from a URL and imports it lazily.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+# Names of session variables a statement may read (``execute(..., session=...)``).
+SESSION_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
+
+def checked_session(session: Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """``session`` as (name, value) pairs, refusing names that are not plain identifiers."""
+    pairs = list((session or {}).items())
+    for name, value in pairs:
+        if not SESSION_NAME.match(name) or not isinstance(value, str):
+            raise WarehouseError(f"invalid session variable {name!r}")
+    return pairs
 
 
 class WarehouseError(Exception):
@@ -56,8 +69,13 @@ class Warehouse(Protocol):
         *,
         timeout_s: float,
         max_rows: int | None = None,
+        session: Mapping[str, str] | None = None,
     ) -> Result:
-        """Run one read-only statement; fetch at most ``max_rows`` (+1 to flag truncation)."""
+        """Run one read-only statement; fetch at most ``max_rows`` (+1 to flag truncation).
+
+        ``session``: variables set (bound, never spliced into SQL) for this statement only,
+        read by the statement by name (the governor's hash key).
+        """
         ...
 
     def columns(self, table: str) -> list[WarehouseColumn] | None:
@@ -83,6 +101,7 @@ class InformationSchemaMixin:
         *,
         timeout_s: float,
         max_rows: int | None = None,
+        session: Mapping[str, str] | None = None,
     ) -> Result:
         raise NotImplementedError
 

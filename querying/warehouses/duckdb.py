@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -22,6 +22,7 @@ from .base import (
     Result,
     WarehouseError,
     WarehouseUnavailable,
+    checked_session,
 )
 
 # Applied at connect time, then frozen by lock_configuration so SQL cannot undo them.
@@ -80,8 +81,10 @@ class DuckDBWarehouse(InformationSchemaMixin):
         *,
         timeout_s: float,
         max_rows: int | None = None,
+        session: Mapping[str, str] | None = None,
     ) -> Result:
         """Run one statement with ``?`` parameters; interrupt it after ``timeout_s``."""
+        variables = checked_session(session)
         conn = self._connect()
         timed_out = threading.Event()
 
@@ -93,6 +96,8 @@ class DuckDBWarehouse(InformationSchemaMixin):
         started = time.perf_counter()
         timer.start()
         try:
+            for name, value in variables:  # a fresh connection: visible to this statement only
+                conn.execute(f"SET VARIABLE {name} = ?", [value])
             cursor = conn.execute(sql, list(params))
             description = cursor.description or []
             if max_rows is None:

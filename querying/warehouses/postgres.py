@@ -7,7 +7,7 @@ pg_execute_server_program, not superuser); the transaction is read-only on top o
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -18,6 +18,7 @@ from .base import (
     Result,
     WarehouseError,
     WarehouseUnavailable,
+    checked_session,
 )
 
 CONNECT_TIMEOUT_S = 5
@@ -43,8 +44,10 @@ class PostgresWarehouse(InformationSchemaMixin):
         *,
         timeout_s: float,
         max_rows: int | None = None,
+        session: Mapping[str, str] | None = None,
     ) -> Result:
         """Run one statement (``%s`` parameters) in a READ ONLY transaction with a timeout."""
+        variables = checked_session(session)
         started = time.perf_counter()
         conn_opened = False
         try:
@@ -57,6 +60,8 @@ class PostgresWarehouse(InformationSchemaMixin):
                         "SELECT set_config('statement_timeout', %s, true)",
                         [str(max(1, int(timeout_s * 1000)))],
                     )
+                    for name, value in variables:  # transaction-local, bound (never logged)
+                        cur.execute("SELECT set_config(%s, %s, true)", [name, value])
                     cur.execute(sql, list(params) if params else None)
                     description = cur.description or []
                     if max_rows is None:

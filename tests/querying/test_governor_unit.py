@@ -90,20 +90,33 @@ def test_pii_columns_include_raw_but_pii_columns() -> None:
     assert "marketing.campaign_attribution.campaign" not in governed.pii_columns
 
 
-def test_hash_key_is_hidden_from_display_sql_and_repr() -> None:
-    governed = gov("SELECT phone FROM campaign_attribution")
-    assert HASH_KEY in governed.sql
-    assert HASH_KEY not in governed.display_sql()
-    assert HASH_KEY not in repr(governed)
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+def test_hash_key_is_never_in_the_sql_only_in_the_session(dialect: str) -> None:
+    for sql in (
+        "SELECT phone FROM campaign_attribution",
+        "SELECT phone, count(*) FROM campaign_attribution GROUP BY phone",  # late hashing
+        "SELECT upper(phone) FROM campaign_attribution GROUP BY phone",
+    ):
+        governed = govern(sql, make_policy(), dialect=dialect)
+        assert HASH_KEY not in governed.sql
+        assert HASH_KEY not in repr(governed)
+        assert list(governed.session.values()) == [HASH_KEY]
+
+
+def test_no_session_when_no_column_is_hashed() -> None:
+    raw = govern("SELECT phone FROM campaign_attribution", make_policy(raw=True), dialect="duckdb")
+    assert "MD5" not in raw.sql and raw.session == {}
 
 
 def test_hash_mask_is_one_keyed_md5_compared_bytewise() -> None:
     pg = govern("SELECT phone FROM campaign_attribution", make_policy(), dialect="postgres").sql
     assert pg.count("MD5(") == 1
-    assert f'MD5(\'{HASH_KEY}\' || CAST("phone" AS TEXT)) COLLATE "C"' in pg
+    key = "(SELECT CURRENT_SETTING('portal.hash_key'))"
+    assert f'MD5({key} || CAST("phone" AS TEXT)) COLLATE "C"' in pg
     duck = govern("SELECT phone FROM campaign_attribution", make_policy(), dialect="duckdb").sql
     assert duck.count("MD5(") == 1
-    assert f'MD5(\'{HASH_KEY}\' || CAST("phone" AS TEXT) COLLATE "binary")' in duck
+    key = "GETVARIABLE('portal_hash_key')"
+    assert f'MD5({key} || CAST("phone" AS TEXT) COLLATE "binary")' in duck
 
 
 def test_deprecated_product_is_readable_with_a_warning() -> None:

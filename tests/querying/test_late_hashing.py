@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from querying.governor import ColumnPolicy, Policy, ProductPolicy, QueryRefused, govern, pseudonyms
+from querying.governor.names import fold_identifier
 from querying.warehouses import Warehouse, warehouse_from_url
 from tests.querying.conftest import duckdb_warehouse
 
@@ -188,7 +189,9 @@ EQUIVALENT = [
 
 def _run(warehouse: Warehouse, sql: str) -> tuple[list[object], str]:
     governed = govern(sql, POLICY, dialect=warehouse.dialect)
-    result = warehouse.execute(governed.sql, timeout_s=10, max_rows=governed.max_rows)
+    result = warehouse.execute(
+        governed.sql, timeout_s=10, max_rows=governed.max_rows, session=governed.session
+    )
     return [tuple(row) for row in result.rows], governed.sql
 
 
@@ -304,7 +307,7 @@ def test_only_grouped_or_counted_columns_are_hashed_late() -> None:
     outer, derived = governed.sql.split(" FROM (", 1)
     # the select item is hashed (once per group), keeping its output name; min() reads the mask
     assert 'END AS "phone"' in outer and "MIN(customer)" in outer
-    assert "MD5('late-hash-key-5c1e' || CAST(\"customer\" AS TEXT)" in derived
+    assert "MD5(GETVARIABLE('portal_hash_key') || CAST(\"customer\" AS TEXT)" in derived
 
 
 # --- the guard ---------------------------------------------------------------------------------
@@ -321,14 +324,15 @@ def _check(sql: str, dialect: str = "duckdb", late: frozenset[str] = frozenset({
         table.args["alias"],
         PRODUCT,
         late,
-        hash_key=KEY,
         dialect=dialect,
-        norm=lambda ident: str(ident.this).lower(),  # type: ignore[union-attr]
+        norm=lambda ident: fold_identifier(ident, dialect),  # type: ignore[arg-type]
     )
 
 
 def _late(ref: str) -> str:
-    return f"CASE WHEN {ref} IS NULL THEN NULL ELSE MD5('{KEY}' || {ref}) END"
+    return (
+        f"CASE WHEN {ref} IS NULL THEN NULL ELSE MD5(GETVARIABLE('portal_hash_key') || {ref}) END"
+    )
 
 
 @pytest.mark.parametrize(
@@ -381,7 +385,9 @@ def _outcome(warehouse: Warehouse, sql: str, policy: Policy) -> object:
     except QueryRefused as refusal:
         return ("refused", refusal.code)
     try:
-        result = warehouse.execute(governed.sql, timeout_s=10, max_rows=governed.max_rows)
+        result = warehouse.execute(
+            governed.sql, timeout_s=10, max_rows=governed.max_rows, session=governed.session
+        )
     except Exception as exc:  # noqa: BLE001 - any engine error: the outcome is "error"
         return ("error", type(exc).__name__)
     return ("rows", sorted(map(repr, result.rows)), result.truncated)
