@@ -3,46 +3,64 @@
 Deduplication is the caller's job (``quality.services`` stamps ``notified_*_at`` with a
 conditional UPDATE, and only notifies checks that newly fail). Here every channel is
 best-effort: a failing SMTP server or webhook is logged and never breaks a run.
+
+Every text is escaped for its medium (issue #21): whatever came from a user (check names and
+messages, incident messages, product ids) goes into Slack with ``&``, ``<`` and ``>`` escaped,
+so ``<!channel>``, ``<@U123>`` and ``<https://evil|click here>`` arrive as inert text; e-mail
+subjects are one bounded line. The Slack channel is the one the domain's incoming webhook
+posts to; a contract's ``slackChannel`` is shown on the product page, never used to route.
+Webhook and Slack URLs go through ``quality.webhooks`` (public addresses only, no redirects).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 
 from catalog.models import DataProduct
 
+from . import webhooks
 from .models import CheckRun, Incident
 
 log = logging.getLogger(__name__)
 
-HTTP_TIMEOUT_S = 5.0
+SUBJECT_PREFIX = "[data portal] "
+SUBJECT_MAX_LENGTH = 150
+# One message line in an e-mail or a Slack post; the generic webhook carries the full result.
+MESSAGE_MAX_LENGTH = 500
+HTTP_TIMEOUT_S = webhooks.HTTP_TIMEOUT_S
 
 
 def post_json(url: str, body: dict[str, Any], *, timeout_s: float = HTTP_TIMEOUT_S) -> bool:
-    """POST ``body`` as JSON to an http(s) URL; log and return False on any failure."""
-    if urlparse(url).scheme not in ("http", "https"):
-        log.warning("notification webhook %r is not an http(s) URL; skipped", url)
-        return False
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body, default=str).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "data-mesh-portal"},
-        method="POST",
+    """POST ``body`` through ``quality.webhooks`` with the deployment's private-address rule."""
+    allow_private = bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE", False))
+    return webhooks.post_json(url, body, timeout_s=timeout_s, allow_private=allow_private)
+
+
+def slack_escape(text: object) -> str:
+    """``&``, ``<`` and ``>`` as Slack's entities: user text can't ping, link or mention."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def email_subject(text: str) -> str:
+    """One line, at most SUBJECT_MAX_LENGTH characters, with the portal's prefix once."""
+    # Control, format (bidi overrides, zero-width) and line/paragraph separators become spaces:
+    # a header must be one line, and the subject must read the way it renders.
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
     )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - scheme checked
-            return 200 <= response.status < 300
-    except Exception as exc:  # network errors, timeouts, HTTP errors alike
-        log.warning("notification webhook %s failed: %s", urlparse(url).netloc, exc)
-        return False
+    cleaned = " ".join(cleaned.split())
+    if cleaned.startswith(SUBJECT_PREFIX.strip()):
+        cleaned = cleaned[len(SUBJECT_PREFIX.strip()) :].lstrip()
+    subject = SUBJECT_PREFIX + cleaned
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        subject = subject[: SUBJECT_MAX_LENGTH - 1].rstrip() + "\u2026"
+    return subject
 
 
 def _recipients(product: DataProduct) -> tuple[list[str], list[str]]:
@@ -58,16 +76,29 @@ def _product_url(product: DataProduct) -> str:
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}/products/{product.product_id}"
 
 
+def _clip(text: object, limit: int = MESSAGE_MAX_LENGTH) -> str:
+    """At most ``limit`` characters of ``text``, with an ellipsis when cut."""
+    value = str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
+
+
+def slack_text(*, subject: str, text: str, url: str, label: str) -> str:
+    """The Slack message: escaped subject and text, then the portal's own link to ``url``."""
+    link = f"<{slack_escape(url)}|{slack_escape(label)}>"
+    return f"*{slack_escape(subject)}*\n{slack_escape(text)}\n{link}"
+
+
 def _send(
     product: DataProduct, *, event: str, subject: str, text: str, payload: dict[str, Any]
 ) -> None:
-    """Send one notification on every configured channel."""
+    """Send one notification on every configured channel; ``subject`` and ``text`` are plain."""
+    url = _product_url(product)
     owner, consumers = _recipients(product)
     if owner or consumers:
         try:
             EmailMessage(
-                subject=subject,
-                body=f"{text}\n\n{_product_url(product)}\n",
+                subject=email_subject(subject),
+                body=f"{text}\n\n{url}\n",
                 to=owner or consumers[:1],
                 bcc=consumers if owner else consumers[1:],
             ).send()
@@ -75,9 +106,14 @@ def _send(
             log.warning("notification e-mail for %s failed: %s", product.product_id, exc)
     slack_url = product.domain.slack_webhook_url
     if slack_url:
-        body: dict[str, Any] = {"text": f"*{subject}*\n{text}\n{_product_url(product)}"}
-        if product.owner_slack_channel:
-            body["channel"] = product.owner_slack_channel
+        # No "channel": the domain's incoming webhook decides where it posts (issue #21); the
+        # contract's slackChannel is the owner's text and must not route the portal's messages.
+        body: dict[str, Any] = {
+            "text": slack_text(
+                subject=email_subject(subject), text=text, url=url, label=product.product_id
+            ),
+            "link_names": False,
+        }
         post_json(slack_url, body)
     webhook = getattr(settings, "NOTIFY_WEBHOOK_URL", "")
     if webhook:
@@ -88,11 +124,11 @@ def incident_event(*, incident: Incident, event: str) -> None:
     """An incident was opened or resolved."""
     product = DataProduct.objects.select_related("domain").get(pk=incident.product_id)
     if event == "opened":
-        subject = f"[data portal] stale data: {product.product_id}"
-        text = incident.message
+        subject = f"stale data: {product.product_id}"
+        text = _clip(incident.message)
     else:
-        subject = f"[data portal] resolved: {product.product_id} is fresh again"
-        text = incident.resolution or "The data is fresh again."
+        subject = f"resolved: {product.product_id} is fresh again"
+        text = _clip(incident.resolution or "The data is fresh again.")
     _send(
         product,
         event=f"incident.{event}",
@@ -115,13 +151,13 @@ def check_failures(*, product: DataProduct, run: CheckRun, outcomes: Iterable[An
     """Error-severity checks started failing (or erroring) in ``run``."""
     failing = list(outcomes)
     names = ", ".join(o.check_name for o in failing)
-    lines = "\n".join(f"- {o.check_name} ({o.type}, {o.status}): {o.message}" for o in failing)
+    lines = "\n".join(
+        f"- {o.check_name} ({o.type}, {o.status}): {_clip(o.message)}" for o in failing
+    )
     _send(
         product,
         event="checks.failed",
-        subject=f"[data portal] {product.product_id}: {len(failing)} check(s) failing: {names}"[
-            :200
-        ],
+        subject=f"{product.product_id}: {len(failing)} check(s) failing: {names}",
         text=f"Run {run.pk} ({run.trigger}) found:\n{lines}",
         payload={
             "run": {"id": run.pk, "trigger": run.trigger, "status": run.status},
