@@ -186,6 +186,10 @@ def setup_statements(dialect: str) -> list[str]:
         "INSERT INTO hr_salaries VALUES ('bob', 'SALARY-9999')",
         "CREATE TABLE secrets (secret VARCHAR)",
         "INSERT INTO secrets VALUES ('TOPSECRET-7f3a')",
+        # Not a product; its name holds every letter pair a Unicode ligature or sharp s folds to
+        # (ss, st, ff, fi, fl, ffi, ffl), for the look-alike identifier tests.
+        "CREATE TABLE staff_waffle_fluffiest_class (secret VARCHAR)",
+        "INSERT INTO staff_waffle_fluffiest_class VALUES ('TOPSECRET-ligature')",
     ]
 
 

@@ -777,6 +777,51 @@ CASES: dict[str, Case] = {
         "JOIN sales.orders o ON o.customer_phone = g.phone",
         check=first(5),
     ),
+    # --- engine-chosen names of rewritten expressions (issue 11, class 2) --------------------
+    "late_unaliased_concat": ok(
+        "SELECT phone || '' FROM campaign_attribution GROUP BY phone",
+        check=lambda r: r.columns == ["col_1"],
+    ),
+    "late_unaliased_nested": ok(
+        "SELECT * FROM (SELECT upper(phone), count(*) FROM campaign_attribution GROUP BY phone) s",
+        check=lambda r: r.columns == ["col_1", "col_2"],
+    ),
+    "late_unaliased_in_cte": ok(
+        "WITH g AS (SELECT lower(phone) || '-', count(DISTINCT phone) FROM campaign_attribution "
+        "GROUP BY phone) SELECT * FROM g"
+    ),
+    "late_unaliased_case": ok(
+        "SELECT CASE WHEN phone IS NULL THEN 'n' ELSE phone END FROM campaign_attribution "
+        "GROUP BY phone"
+    ),
+    "generated_name_avoids_user_names": ok(
+        "SELECT upper(campaign), campaign AS col_1 FROM campaign_attribution",
+        check=lambda r: r.columns == ["col_1_2", "col_1"],
+    ),
+    # --- date parts are a fixed set (sqlglot regenerates them as SQL text) -----------------
+    # (PostgreSQL: sqlglot turns date_part's first argument into an EXTRACT keyword; DuckDB keeps
+    # the call and its string as they are, so the engine rejects a bad part itself.)
+    "date_part_injection": no(
+        "SELECT date_part('day'' || x', event_date) FROM campaign_attribution", only="postgres"
+    ),
+    "date_part_injection_duckdb": err(
+        "SELECT date_part('day'' || x', event_date) FROM campaign_attribution", only="duckdb"
+    ),
+    "date_part_from_column": no(
+        "SELECT date_part(campaign, event_date) FROM campaign_attribution", only="postgres"
+    ),
+    "date_part_from_column_duckdb": err(
+        "SELECT date_part(campaign, event_date) FROM campaign_attribution", only="duckdb"
+    ),
+    "date_trunc_injection": no(
+        "SELECT date_trunc('month) FROM secrets --', event_date) FROM campaign_attribution"
+    ),
+    "interval_unit_injection": no("SELECT INTERVAL '2 x y z' FROM campaign_attribution"),
+    "date_part_ok": ok(
+        "SELECT date_part('year', event_date), extract(month FROM event_date) "
+        "FROM campaign_attribution",
+        rows=TOTAL_CAMPAIGN_ROWS,
+    ),
     "late_union_of_groups": ok(
         "SELECT phone FROM campaign_attribution GROUP BY phone UNION "
         "SELECT customer_phone FROM sales.orders GROUP BY customer_phone",
@@ -866,6 +911,9 @@ def _run(case: Case, governed: GovernedQuery, warehouse: Warehouse, *, is_admin:
         return
     assert not case.extra.get("must_timeout"), "the expensive query finished before its timeout"
     assert case.expect in ("ok", "safe"), f"expected {case.expect}, got {len(result.rows)} rows"
+    # The key and raw values never name a column, whoever asks (admins included).
+    _assert_no_leak(repr(result.columns), "the column names")
+    assert "getvariable" not in repr(result.columns).lower()
     if not is_admin:
         _assert_no_leak(repr(result.rows), "the result cells")
     if case.rows is not None:
