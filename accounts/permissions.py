@@ -146,6 +146,36 @@ def can_create_in(user: Any, domain_slug: str) -> bool:
     return owned_domains(user).filter(slug=domain_slug).exists()
 
 
+def can_change_consumer(user: Any, consumer: Model) -> bool:
+    """May ``user`` change a consumer registration: its registrant, the product's owners, admins.
+
+    A registration nobody is recorded for (made by the system, or before registrants were
+    recorded) is changed by owners and admins only.
+    """
+    if not _active(user):
+        return False
+    registrant = getattr(consumer, "registered_by_id", None)
+    if registrant is not None and registrant == user.pk:
+        return True
+    return can(user, "change", consumer)
+
+
+def can_change_domain_settings(user: Any, domain: Domain, fields: Sequence[str]) -> list[str]:
+    """The ``fields`` of a domain's settings ``user`` may NOT change (empty: all allowed).
+
+    Owners change their domain's Slack webhook; the table prefix (which decides what tables
+    the domain's products may bind) is for admins only.
+    """
+    if is_admin(user):
+        return []
+    if not can(user, "change", domain):
+        return list(fields)
+    return [f for f in fields if f not in OWNER_DOMAIN_SETTINGS]
+
+
+OWNER_DOMAIN_SETTINGS = frozenset({"slack_webhook_url"})
+
+
 def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[Any]:
     """Narrow ``qs`` (products, domains, or a product's children) to what ``user`` may do."""
     if not _active(user):
@@ -220,6 +250,8 @@ def membership_remove(*, user: User, domain: Domain) -> None:
 __all__ = [
     "AnonymousUser",
     "can",
+    "can_change_consumer",
+    "can_change_domain_settings",
     "can_create_in",
     "grant_domain",
     "is_admin",

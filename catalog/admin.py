@@ -13,9 +13,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet, URLField
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 from accounts import permissions
 from accounts.models import TeamMembership
@@ -29,8 +29,16 @@ from .contract import (
     STATUSES,
     ContractError,
 )
-from .models import Column, Consumer, ContractVersion, DataProduct, Domain, QualityCheck
-from .services import PublishRefused, product_publish
+from .models import (
+    Column,
+    Consumer,
+    ContractVersion,
+    DataProduct,
+    Domain,
+    QualityCheck,
+    TableAssignment,
+)
+from .services import PublishRefused, product_publish, webhook_url_problem
 
 
 def _choices(values: tuple[str, ...], blank: bool = False) -> list[tuple[str, str]]:
@@ -300,11 +308,42 @@ class ProductAdmin(DomainScopedAdmin):
         document = getattr(form, "portal_document", None)
         if document is None:  # validated in ContractFormSet.clean; never save unvalidated
             raise PermissionDenied("contract was not validated")
-        outcome = product_publish(actor=request.user, document=document, source="admin")
+        try:
+            outcome = product_publish(actor=request.user, document=document, source="admin")
+        except (ContractError, PublishRefused, PermissionDenied) as exc:
+            # Judged again at save time: a concurrent publish (a version conflict) or a
+            # table taken since the form was checked. Nothing was written; say so.
+            issues = getattr(exc, "issues", None)
+            request.portal_refused = [str(i) for i in issues] if issues else [str(exc)]  # type: ignore[attr-defined]
+            return
         obj.pk = outcome.product.pk
         obj.product_id = outcome.product.product_id
         for warning in getattr(form, "portal_warnings", []):
             self.message_user(request, f"warning: {warning}", level="warning")
+
+    def _refused(self, request: HttpRequest) -> HttpResponseRedirect | None:
+        refused = getattr(request, "portal_refused", None)
+        if not refused:
+            return None
+        for line in refused:
+            self.message_user(request, f"not saved: {line}", level="error")
+        return HttpResponseRedirect(request.get_full_path())
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        return self._refused(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> Any:
+        return self._refused(request) or super().response_change(request, obj)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "portal_refused", None):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "portal_refused", None):
+            return None
+        return super().log_change(request, obj, message)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # product_publish already stored columns and checks from the same document.
@@ -356,13 +395,57 @@ class AdminOnly(admin.ModelAdmin):
     has_change_permission = has_add_permission = has_delete_permission = has_view_permission
 
 
+class DomainForm(forms.ModelForm):
+    """The Slack webhook must be a public address (the sender refuses anything else anyway)."""
+
+    # A webhook typed without a scheme is https (Django 6's default; 5.x warns until asked).
+    slack_webhook_url = forms.URLField(
+        required=False, max_length=200, assume_scheme="https", label="Slack webhook URL"
+    )
+
+    class Meta:
+        model = Domain
+        fields = ["slug", "name", "description", "slack_webhook_url", "table_prefix",
+                  "policy_overrides"]  # fmt: skip
+
+    def clean_slack_webhook_url(self) -> str:
+        url = self.cleaned_data.get("slack_webhook_url") or ""
+        problem = webhook_url_problem(url) if url else None
+        if problem:
+            raise ValidationError(problem)
+        return url
+
+
 @admin.register(Domain)
 class DomainAdmin(AdminOnly):
-    list_display = ["slug", "name"]
+    """Admins only: the table prefix decides which tables a domain's products may bind.
+
+    Owners change their own domain's Slack webhook with ``PATCH /v1/catalog/domains/<slug>``.
+    """
+
+    form = DomainForm
+    list_display = ["slug", "name", "effective_table_prefix"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
-    # A webhook typed without a scheme is https (Django 6's default; 5.x warns until asked).
-    formfield_overrides = {URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="table prefix")
+    def effective_table_prefix(self, obj: Domain) -> str:
+        return obj.effective_table_prefix
+
+
+@admin.register(TableAssignment)
+class TableAssignmentAdmin(AdminOnly):
+    """Admins assign a table outside a domain's prefix namespace to that domain (issue 11)."""
+
+    list_display = ["table", "domain", "assigned_by", "created_at", "note"]
+    search_fields = ["table", "note"]
+    list_filter = ["domain"]
+    readonly_fields = ["assigned_by", "created_at"]
+    fields = ["table", "domain", "note", "assigned_by", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.assigned_by = request.user
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Memberships go through accounts.permissions so guardian's groups stay in step.

@@ -1,29 +1,38 @@
 """Federated governance at publish time: the publish gates and the rules they apply (issue 6).
 
-Four gates run, in this order, inside ``catalog.services.product_publish`` (registered by
+Six gates run, in this order, inside ``catalog.services.product_publish`` (registered by
 ``CatalogConfig.ready``); the first one that finds a blocking problem refuses the publish and
 nothing is written:
 
 1. ``lifecycle_gate`` (``LIFECYCLE``): draft → published → deprecated → retired; no way back
    from retired; a deprecation needs a sunset date and a reason, and names an existing product.
-2. ``breaking_change_gate`` (``BREAKING_CHANGE``): diff against the last published version;
-   a breaking change needs a higher ``version``. Every change (breaking or not) is recorded on
-   the new ContractVersion as ``{"path", "kind", "message", "breaking"}``.
-3. ``policies_gate`` (``POLICY``): the global rules (``GovernancePolicy`` rows, seeded from
+2. ``breaking_change_gate`` (``BREAKING_CHANGE``): diff against the last version; a breaking
+   change needs a higher ``version``. Every change (breaking or not) is recorded on the new
+   ContractVersion as ``{"path", "kind", "message", "breaking"}``.
+3. ``table_binding_gate`` (``TABLE_BINDING``): the table belongs to the product's domain (its
+   prefix namespace or an admin's assignment, ``catalog.namespace``) and no other live product
+   binds it (issue 11). Runs before anything reads the warehouse, and again under the
+   publish's lock (``PUBLISH_RECHECKS``).
+4. ``policies_gate`` (``POLICY``): the global rules (``GovernancePolicy`` rows, seeded from
    ``catalog.policies.DEFAULT_POLICIES``) made stricter by the domain's ``policy_overrides``.
    String columns are sampled from the warehouse so personal-looking *values* are caught too.
-4. ``conformance_gate`` (``CONFORMANCE``): the table exists and each declared column exists with
+5. ``custom_sql_gate`` (``CUSTOM_SQL``): every ``custom_sql`` check passes the same gate that
+   runs it (``quality.checks.gate_custom_sql``), so refused SQL is refused at publish.
+6. ``conformance_gate`` (``CONFORMANCE``): the table exists and each declared column exists with
    a type of the declared family.
 
-Decisions:
+Decisions (issue 11: every path into ``published`` runs every gate in full):
 
-- A change that only moves the lifecycle (status / deprecation) is never blocked by policies
-  or by the warehouse: a rule tightened after publication, or a table that vanished, must not
-  stop an owner from deprecating or retiring. Those errors are reported as warnings then.
-- Drafts may be published before their table exists: for a draft, conformance problems are
-  warnings. Retired products are not checked against the warehouse (the table may be gone).
-- ``settings.PUBLISH_REQUIRE_WAREHOUSE = False`` turns conformance problems into warnings
-  (test suites without a warehouse); it defaults to True.
+- The only leniency is for a change that only moves the lifecycle *away from published*
+  (deprecate, retire, a new sunset date): a rule tightened after publication, or a table that
+  vanished, must not stop an owner from deprecating or retiring. Those errors are warnings
+  then. Any contract whose resulting status is ``published`` (a status-only draft → published,
+  deprecated → published, any edit) is held to every gate, whatever changed.
+- Drafts may be created before their table exists: for a draft, conformance problems are
+  warnings (policies, table binding and custom SQL still refuse). Retired products are not
+  checked against the warehouse (the table may be gone) and release their table.
+- ``settings.PUBLISH_REQUIRE_WAREHOUSE = False`` turns conformance problems (and values that
+  could not be sampled) into warnings (test suites without a warehouse); it defaults to True.
 """
 
 from __future__ import annotations
@@ -39,7 +48,8 @@ from accounts.models import User
 
 from .contract import Contract, ContractIssue
 from .contract_diff import diff_contracts, needs_version_bump
-from .models import DataProduct, Domain, GovernancePolicy
+from .models import DataProduct, Domain, GovernancePolicy, TableAssignment
+from .namespace import default_prefix, same_table, table_owner
 from .policies import (
     DEFAULT_POLICIES,
     POLICIES,
@@ -50,7 +60,7 @@ from .policies import (
     merge_rules,
     parse_rules,
 )
-from .services import PUBLISH_GATES, GateResult, PublishGate
+from .services import PUBLISH_GATES, PUBLISH_RECHECKS, GateResult, PublishGate
 
 LIFECYCLE_KINDS = frozenset({"status_changed", "deprecation_changed"})
 
@@ -152,6 +162,26 @@ def _is_lifecycle_only(contract: Contract, previous: Contract | None) -> bool:
     return bool(changes) and all(c.kind in LIFECYCLE_KINDS for c in changes)
 
 
+def is_lenient(contract: Contract, previous: Contract | None) -> bool:
+    """Whether refusals become warnings: only a lifecycle-only move away from published.
+
+    Deprecating or retiring is the remedy for a product that breaks a rule tightened later
+    or whose table vanished, so it is never blocked. Nothing that results in ``published``
+    (or stays a draft, or edits a deprecated product) is lenient (issue 11).
+    """
+    return contract.status in ("deprecated", "retired") and _is_lifecycle_only(contract, previous)
+
+
+def _warehouse_enforced(contract: Contract, previous: Contract | None) -> bool:
+    """Whether warehouse problems (missing table, unreadable values) refuse this publish."""
+    required = bool(getattr(settings, "PUBLISH_REQUIRE_WAREHOUSE", True))
+    return (
+        required
+        and contract.status not in ("draft", "retired")
+        and not is_lenient(contract, previous)
+    )
+
+
 def lifecycle_gate(
     contract: Contract, previous: Contract | None, domain: Domain | None
 ) -> GateResult:
@@ -238,7 +268,7 @@ def breaking_change_gate(
 def policies_gate(
     contract: Contract, previous: Contract | None, domain: Domain | None
 ) -> GateResult:
-    """Apply the domain's rules; policy errors refuse, warnings are passed on."""
+    """Apply the domain's rules to the contract and to sampled values; errors refuse."""
     result = GateResult(code="POLICY")
     try:
         rules = rules_for(domain)
@@ -249,20 +279,31 @@ def policies_gate(
         return result
     samples = _samples(contract)
     violations = evaluate_policies(contract, rules, samples=samples or {})
-    lenient = _is_lifecycle_only(contract, previous)
+    lenient = is_lenient(contract, previous)
     for violation in violations:
         if violation.severity == "error" and not lenient:
             result.errors.append(ContractIssue(violation.path, _policy_message(violation)))
         else:
             result.warnings.append(f"{violation.path}: {_policy_message(violation)}")
-    if samples is None and any(
-        r.key == "pii.sampled_values" and r.severity != "off" for r in rules
-    ):
-        if contract.status != "retired":
-            result.warnings.append(
-                "pii.sampled_values: column values could not be sampled from the warehouse; "
-                "only column names were checked for personal data"
-            )
+    sampling = next((r for r in rules if r.key == "pii.sampled_values"), None)
+    if samples is None and sampling is not None and sampling.severity != "off":
+        if contract.status == "retired":
+            return result
+        message = (
+            "column values could not be sampled from the warehouse, so they were not checked "
+            "for personal data"
+        )
+        # Fail closed when it counts: a published product's values are always checked. A
+        # missing table, column or warehouse is the conformance gate's refusal (clearer), so
+        # only a conforming table whose values still could not be read is refused here.
+        if (
+            sampling.severity == "error"
+            and _warehouse_enforced(contract, previous)
+            and _conforms(contract)
+        ):
+            result.errors.append(ContractIssue("table", f"{message} (policy pii.sampled_values)"))
+        else:
+            result.warnings.append(f"pii.sampled_values: {message}; only names were checked")
     return result
 
 
@@ -284,6 +325,19 @@ def _samples(contract: Contract) -> dict[str, list[str]] | None:
         return None
 
 
+def _conforms(contract: Contract) -> bool:
+    """Whether the warehouse answers and holds the table with every declared column."""
+    from querying.warehouses import WarehouseError
+
+    from .conformance import check_conformance
+
+    try:
+        found = check_conformance(_warehouse(), contract)
+    except WarehouseError:
+        return False
+    return found.reachable and found.table_exists and not found.issues
+
+
 def conformance_gate(
     contract: Contract, previous: Contract | None, domain: Domain | None
 ) -> GateResult:
@@ -299,12 +353,9 @@ def conformance_gate(
         found = check_conformance(_warehouse(), contract)
     except WarehouseError as exc:  # bad WAREHOUSE_URL
         found = Conformance(False, False, [ContractIssue("table", f"no warehouse: {exc}")])
-    required = bool(getattr(settings, "PUBLISH_REQUIRE_WAREHOUSE", True))
-    # A lifecycle-only change (deprecating a product whose table vanished) is the remedy, so
-    # it is never blocked by the warehouse; every other change to a live product is.
-    blocking = (
-        required and contract.status != "draft" and not _is_lifecycle_only(contract, previous)
-    )
+    # Only a lifecycle-only move away from published (the remedy for a vanished table) and a
+    # draft (created before its table) are not blocked by the warehouse (issue 11).
+    blocking = _warehouse_enforced(contract, previous)
     for issue in found.issues:
         if blocking:
             result.errors.append(issue)
@@ -314,19 +365,137 @@ def conformance_gate(
     return result
 
 
+def table_binding_gate(
+    contract: Contract, previous: Contract | None, domain: Domain | None
+) -> GateResult:
+    """The table is in the product's domain and no other live product binds it (issue 11)."""
+    result = GateResult(code="TABLE_BINDING")
+    if contract.status == "retired":  # a retired product reads nothing and releases its table
+        return result
+    lenient = is_lenient(contract, previous)
+    for message in table_binding_problems(contract):
+        if lenient:
+            result.warnings.append(f"table: {message} (not enforced for this lifecycle change)")
+        else:
+            result.errors.append(ContractIssue("table", message))
+    return result
+
+
+def table_binding_problems(contract: Contract) -> list[str]:
+    """Why the contract may not bind its table: another domain's, or bound by another product."""
+    table, slug = contract.table, contract.domain
+    prefixes = {d.slug: d.effective_table_prefix for d in Domain.objects.all()}
+    prefixes.setdefault(slug, default_prefix(slug))  # a domain this publish will create
+    assignments = dict(TableAssignment.objects.values_list("table", "domain__slug"))
+    owner = table_owner(table, prefixes=prefixes, assignments=assignments)
+    mine = f"{prefixes[slug]}*"
+    problems = []
+    if owner.domain != slug:
+        if owner.via == "assignment":
+            why = f"is assigned to domain {owner.domain}, not to domain {slug}"
+        elif owner.via == "prefix":
+            why = (
+                f"is in domain {owner.domain}'s namespace ({owner.prefix}*), "
+                f"not in domain {slug}'s ({mine})"
+            )
+        elif owner.via == "ambiguous":
+            why = f"matches the prefix {owner.prefix} of more than one domain"
+        elif owner.via == "not_ascii":
+            why = f"is not a plain ASCII name and is not assigned to domain {slug}"
+        else:
+            why = f"is outside domain {slug}'s namespace ({mine})"
+        problems.append(f"table {table} {why}; ask an admin to assign it to domain {slug}")
+    # iexact narrows in the database (SQLite folds ASCII only, PostgreSQL more: never fewer);
+    # same_table decides, with the warehouses' rule.
+    others = (
+        DataProduct.objects.filter(table__iexact=table)
+        .exclude(product_id=contract.id)
+        .exclude(status="retired")
+        .order_by("product_id")
+    )
+    for other in others:
+        if same_table(other.table, table):
+            problems.append(
+                f"table {table} is already bound by {other.product_id} ({other.status}); "
+                "a table backs one live product"
+            )
+    return problems
+
+
+def custom_sql_gate(
+    contract: Contract, previous: Contract | None, domain: Domain | None
+) -> GateResult:
+    """Each ``custom_sql`` check passes the gate that runs it, with the contract's PII flags."""
+    result = GateResult(code="CUSTOM_SQL")
+    checks = [(i, c) for i, c in enumerate(contract.quality_checks) if c.type == "custom_sql"]
+    if not checks or contract.status == "retired":
+        return result
+    from quality.checks import CheckSpec, ColumnSpec, ProductSpec, gate_custom_sql
+    from querying.warehouses import WarehouseError
+
+    spec = ProductSpec(
+        product_id=contract.id,
+        table=contract.table,
+        columns=tuple(
+            ColumnSpec(name=c.column, type=c.type, nullable=c.nullable, pii=c.pii)
+            for c in contract.schema
+        ),
+        checks=tuple(
+            CheckSpec(
+                name=c.name,
+                type=c.type,
+                severity=c.severity,
+                column=c.column,
+                params=dict(c.params),
+            )
+            for c in contract.quality_checks
+        ),
+        freshness_sla=contract.sla.freshness,
+    )
+    lenient = is_lenient(contract, previous)
+    try:
+        dialect = _warehouse().dialect  # builds the adapter; does not connect
+    except WarehouseError as exc:
+        dialect, unknown = None, f"the warehouse's SQL dialect is unknown: {exc}"
+    for i, check in checks:
+        path = f"qualityChecks[{i}].params.sql"
+        if dialect is None:
+            problem = unknown
+        else:
+            try:
+                gate_custom_sql(str(check.params.get("sql", "")), spec=spec, dialect=dialect)
+                continue
+            except Exception as exc:  # CustomSqlRefused, or a gate bug: fail closed either way
+                problem = " ".join(str(exc).split()) or type(exc).__name__
+        message = f"check {check.name}: {problem}"
+        if lenient:
+            result.warnings.append(f"{path}: {message} (not enforced for this lifecycle change)")
+        else:
+            result.errors.append(ContractIssue(path, message))
+    return result
+
+
 GATES: Sequence[PublishGate] = (
     lifecycle_gate,
     breaking_change_gate,
+    table_binding_gate,
     policies_gate,
+    custom_sql_gate,
     conformance_gate,
 )
+# Gates that read other catalog rows (which a concurrent publish may change): run again under
+# the publish's lock, right before the write.
+RECHECKS: Sequence[PublishGate] = (table_binding_gate,)
 
 
 def register_gates() -> None:
-    """Append the governance gates to ``PUBLISH_GATES`` once (idempotent)."""
+    """Append the governance gates to ``PUBLISH_GATES`` (and rechecks) once (idempotent)."""
     for gate in GATES:
         if gate not in PUBLISH_GATES:
             PUBLISH_GATES.append(gate)
+    for gate in RECHECKS:
+        if gate not in PUBLISH_RECHECKS:
+            PUBLISH_RECHECKS.append(gate)
 
 
 # ---------------------------------------------------------------------------------------------

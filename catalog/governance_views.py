@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
-from catalog.api.views import contract_error_response, not_found
+from catalog.api.views import contract_error_response, not_found, publish_refused_response
 from catalog.contract import ContractError
 from catalog.models import DataProduct, Domain
 from catalog.services import PublishOutcome, PublishRefused, product_document
@@ -69,7 +69,7 @@ class ProductLifecycleApi(APIView):
         except ContractError as exc:
             return contract_error_response(exc.issues)
         except PublishRefused as exc:
-            return contract_error_response(exc.issues, code=exc.code)
+            return publish_refused_response(exc)
         except PermissionDenied as exc:
             return error_response("FORBIDDEN", str(exc), status.HTTP_403_FORBIDDEN)
         return Response(_outcome_body(outcome))

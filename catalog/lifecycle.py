@@ -93,6 +93,14 @@ def _check_allowed(actor: User | None, product: DataProduct) -> None:
         )
 
 
+def _as_next_version(product: DataProduct, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` as the product's next version when it changes anything (issue 13: every
+    accepted change is a new version); unchanged, it keeps the version and changes nothing."""
+    if document == product_document(product):
+        return document
+    return {**document, "version": product.version + 1}
+
+
 def product_deprecate(
     *,
     actor: User | None,
@@ -110,7 +118,10 @@ def product_deprecate(
         notice["replacedBy"] = replaced_by
     document["deprecation"] = notice
     return product_publish(
-        actor=actor, document=document, source="deprecate", expected_id=product.product_id
+        actor=actor,
+        document=_as_next_version(product, document),
+        source="deprecate",
+        expected_id=product.product_id,
     )
 
 
@@ -120,7 +131,10 @@ def product_retire(*, actor: User | None, product: DataProduct) -> PublishOutcom
     document = product_document(product)
     document["status"] = "retired"
     return product_publish(
-        actor=actor, document=document, source="retire", expected_id=product.product_id
+        actor=actor,
+        document=_as_next_version(product, document),
+        source="retire",
+        expected_id=product.product_id,
     )
 
 

@@ -22,6 +22,15 @@ class Domain(models.Model):
     slack_webhook_url = models.URLField(
         blank=True, help_text="Incoming webhook that posts to the owners' Slack channels."
     )
+    # The domain's table namespace (issue 11): its products may bind only tables whose name
+    # starts with this prefix, or tables an admin assigned to it (TableAssignment). Blank means
+    # the default, ``<slug>_`` with '-' as '_'. Only admins change it.
+    table_prefix = models.CharField(
+        max_length=62,
+        blank=True,
+        help_text="Table-name prefix of the domain's namespace (lowercase, ends with '_'); "
+        "blank: <slug>_ with '-' as '_'.",
+    )
     policy_overrides = models.JSONField(
         default=list,
         blank=True,
@@ -40,10 +49,18 @@ class Domain(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    @property
+    def effective_table_prefix(self) -> str:
+        """The prefix the domain's tables start with: ``table_prefix`` or ``<slug>_``."""
+        from .namespace import default_prefix
+
+        return self.table_prefix or default_prefix(self.slug)
+
     def clean(self) -> None:
-        """Overrides must name known policies and severities (they can only tighten)."""
+        """Overrides name known policies; the prefix is well formed and no other domain's."""
         from django.core.exceptions import ValidationError
 
+        from .namespace import prefix_problem
         from .policies import parse_rules
 
         if self.policy_overrides is None:
@@ -53,6 +70,16 @@ class Domain(models.Model):
             parse_rules(self.policy_overrides or [])
         except ValueError as exc:
             raise ValidationError({"policy_overrides": str(exc)}) from None
+        if self.table_prefix:
+            problem = prefix_problem(self.table_prefix)
+            if problem:
+                raise ValidationError({"table_prefix": problem})
+        mine = self.effective_table_prefix
+        for other in Domain.objects.exclude(pk=self.pk):
+            if other.effective_table_prefix == mine:
+                raise ValidationError(
+                    {"table_prefix": f"domain {other.slug} already uses the prefix {mine}"}
+                )
 
 
 class ProductStatus(models.TextChoices):
@@ -235,7 +262,12 @@ class QualityCheck(models.Model):
 
 
 class ContractVersion(models.Model):
-    """One published contract document; rows are appended, never changed."""
+    """One published contract document; rows are appended, never changed.
+
+    One row per (product, version) (issue 13): every accepted change carries a higher version.
+    Rows written before that rule that shared a version with a later row are kept, flagged
+    ``is_legacy_duplicate``, and left out of the constraint.
+    """
 
     product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
@@ -247,10 +279,18 @@ class ContractVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    is_legacy_duplicate = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-id"]
         get_latest_by = "id"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "version"],
+                condition=models.Q(is_legacy_duplicate=False),
+                name="unique_contract_version",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.product_id} v{self.version}"
@@ -263,6 +303,15 @@ class Consumer(models.Model):
     team = models.CharField(max_length=200)
     use_case = models.TextField()
     contact = models.EmailField()
+    # Who registered the team (issue 11): only they, the product's owners and admins may change
+    # the registration. NULL for registrations made by the system (seed_demo) or before.
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     registered_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -274,6 +323,37 @@ class Consumer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} → {self.product_id}"
+
+
+class TableAssignment(models.Model):
+    """A physical table an admin assigned to a domain outside its prefix namespace (issue 11).
+
+    An assignment wins over every prefix: the table belongs to this domain and no other.
+    """
+
+    table = models.CharField(max_length=63, unique=True, help_text="Physical table name")
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="table_assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True, help_text="Why this table belongs to the domain")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["table"]
+
+    def __str__(self) -> str:
+        return f"{self.table} → {self.domain_id}"
+
+    def clean(self) -> None:
+        """The name is one a contract can bind: a lowercase ASCII SQL identifier."""
+        from django.core.exceptions import ValidationError
+
+        from .namespace import table_name_problem
+
+        problem = table_name_problem(self.table)
+        if problem:
+            raise ValidationError({"table": problem})
 
 
 class PolicySeverity(models.TextChoices):

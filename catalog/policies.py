@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -313,7 +314,177 @@ def pii_category_for_value(value: object) -> str | None:
         return "IP address"
     if _looks_like_phone(text):
         return "phone number"
+    if looks_like_postal_address(text):
+        return "postal address"
+    if looks_like_personal_name(text):
+        return "person's name"
     return None
+
+
+# --- Free text: personal names and postal addresses --------------------------------------------
+#
+# Both detectors aim at few false positives: a column is flagged only when most of its sampled
+# values match (``threshold``), and each value must match a shape people's names and addresses
+# have and city, product or campaign names do not. A name starts with a known given name (or
+# is "Last, First") and has no digits; an address has a house number and a street-type word in
+# the places an address puts them. Values are compared after NFKD without accents, casefolded:
+# they are data, not SQL names.
+
+# Common given names across languages (the first token of "First Last").
+GIVEN_NAMES = frozenset(
+    """
+    aaliyah aaron abdul abdullah abigail abraham ada adam adrian adriana agnes ahmed ahmad aiden
+    aisha akira alan albert alberto aleksandr alejandro alessandro alex alexander alexandra
+    alexis alfredo ali alice alicia alina alison amanda amara amelia amir amy ana anastasia
+    andrea andreas andrei andrew andres angela angelo anita ann anna anne annie anthony antoine
+    antonio anya arjun arnav aryan asha ashley astrid aurora ava axel ayesha barbara beatriz
+    ben benjamin bernard beth betty bianca bill bob boris brandon brian bridget bruno caitlin
+    camila carl carla carlos carmen carol caroline carolyn catherine cecilia charles charlie
+    charlotte chen chiara chloe chris christian christina christine christopher claire clara
+    claudia colin connor craig cynthia daniel daniela danielle david deborah deepak denise
+    dennis diana diego dimitri dmitri donald donna dorothy douglas dylan edward elena eli elias
+    elif elijah elizabeth ella ellen elsa emily emma emil emilia emre eric erik erin ethan
+    eva evelyn fatima felipe felix fernando finn fiona francesca francesco francisco frank
+    freya gabriel gabriela gary george georgia gerald gianluca gina giovanni giulia giuseppe
+    grace greg gregory gustavo hamza hana hannah hans harper harry hassan heather hector helen
+    helena henrik henry hiroshi hugo ian ibrahim ida igor ines ingrid irene isabel isabella
+    isla ivan jack jacob jake james jamie jan jane janet janice jasmine jason javier jean jeff
+    jeffrey jennifer jeremy jerry jessica jesus jin joan joanna joao joe johan johannes john
+    jonas jonathan jorge jose joseph joshua juan judith julia julian julie julien jun justin
+    kai karen karin karl kate katherine kathleen kathryn katie kavya keith kelly kenji kenneth
+    kevin kim kimberly kofi kristen kwame kyle lara larissa laura lauren lea leila lena leo leon
+    leonardo liam lily linda lisa liu lorenzo louis louise lucas lucia luis luka luke lukas
+    maja manuel marc marco margaret maria mariam marie marina mario mark marta martha martin
+    mary mateo matteo matthew maya mehmet melissa mia michael michelle miguel mikhail mila
+    mohamed mohammed muhammad nadia naomi natalia natalie nathan nicholas nicole nikita nikolai
+    nina noah noor nora oliver olivia olga omar oscar pablo pamela patricia patrick paul paula
+    pedro peter philip pierre pooja priya rachel rafael rahul raj rajesh ramon raquel ravi
+    rebecca ricardo richard rita robert roberto robin roger rohan ronald rosa rose ruth ryan
+    sabrina sakura samantha samuel sandra santiago sara sarah scott sean sebastian sergei
+    sergio shanti sharon shirley simon simone sofia sophia sophie stefan stephanie stephen
+    steven susan svetlana takeshi tamara tanvi tariq teresa thomas tiffany timothy tom tomas
+    tyler valentina valeria vanessa victor victoria vikram vincent virginia walter wei wendy
+    william xavier xin yan yara yasmin yuki yusuf yuto zainab zara zoe
+    """.split()
+)
+
+# Words that end place, business and product names, never a surname ("Victoria Station").
+_NOT_SURNAMES = frozenset(
+    """
+    street avenue road lane drive station park square city county bay lake river beach hill
+    hills heights springs falls valley island islands hotel mall center centre plaza airport
+    bridge tower church hospital school university college sale sales promo campaign launch
+    edition series collection bundle pack plus pro max mini day days week weekend month year
+    special deal deals offer event festival award awards inc ltd llc gmbh co corp company group
+    team club cafe restaurant bar shop store market studio lab labs fund foundation project
+    """.split()
+)
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
+_PARTICLES = frozenset({"van", "von", "de", "der", "den", "del", "della", "da", "di", "du",
+                        "la", "le", "bin", "binti", "ibn", "al", "el", "y"})  # fmt: skip
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+
+
+def _plain(word: str) -> str:
+    """Casefolded, without accents (Zoë → zoe): how name lists are compared."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _name_words(part: str, *, any_case: bool) -> list[str] | None:
+    """The words of a name part, or None when one is not shaped like a name word."""
+    words = part.split()
+    for word in words:
+        if len(word) == 2 and word[0].isupper() and word[1] == ".":
+            continue  # an initial: "John F. Kennedy"
+        if not _NAME_WORD.fullmatch(word):
+            return None
+        if not (any_case or word[0].isupper() or _plain(word) in _PARTICLES):
+            return None
+    return words
+
+
+def looks_like_personal_name(text: str) -> bool:
+    """ "Olivia Smith", "Dr. Mateo García Lopez", "Smith, Olivia": a person's name."""
+    if any(ch.isdigit() for ch in text) or any(ch in text for ch in "@/:;|()[]{}&+#"):
+        return False
+    if text.count(",") > 1:
+        return False
+    head, _, tail = text.partition(" ")
+    if tail and _plain(head).rstrip(".") in _HONORIFICS:
+        text = tail.strip()
+    any_case = text.islower() or text.isupper()  # "olivia smith", "OLIVIA SMITH"
+    if "," in text:  # "Last, First [Middle]"
+        last, first = (p.strip() for p in text.split(","))
+        last_words = _name_words(last, any_case=any_case)
+        first_words = _name_words(first, any_case=any_case)
+        if not last_words or not first_words or len(last_words) > 2 or len(first_words) > 2:
+            return False
+        words = [*first_words, *last_words]
+    else:
+        found = _name_words(text, any_case=any_case)
+        if found is None:
+            return False
+        words = found
+    if not 2 <= len(words) <= 4:
+        return False
+    if _plain(words[-1]) in _NOT_SURNAMES:
+        return False
+    return _plain(words[0]).split("-")[0] in GIVEN_NAMES  # "Jean-Luc" counts as "Jean"
+
+
+_STREET_TYPES = frozenset(
+    """
+    street st avenue ave av road rd lane ln drive dr boulevard blvd court ct place pl square sq
+    terrace ter way row parkway pkwy highway hwy circle cir close crescent cres alley walk mews
+    grove gardens gdns trail trl
+    """.split()
+)
+# Street-type words written first ("12 rue de Rivoli", "Via Roma 10", "Calle Mayor 5").
+_STREET_TYPES_FIRST = frozenset(
+    "rue avenue av boulevard bd chemin allee impasse quai via viale piazza corso calle avenida "
+    "rua praca ulica ul plaza".split()
+)
+# Compound endings of continental street names ("Hauptstraße 5", "Keizersgracht 123").
+_STREET_SUFFIXES = (
+    "strasse", "straße", "str.", "weg", "gasse", "platz", "allee", "damm", "ufer", "laan",
+    "straat", "gracht", "plein", "kade", "vej", "gade", "gatan", "vagen", "veien", "gata",
+)  # fmt: skip
+_UNIT_WORDS = frozenset(
+    "apt apartment suite ste unit fl floor flat n s e w ne nw se sw north south east west".split()
+)
+_HOUSE_NUMBER = re.compile(r"\d{1,6}[a-z]?(?:[-/]\d{1,6}[a-z]?)?")
+_PO_BOX = re.compile(r"p\.?\s?o\.?\s+box\s+\d{1,7}")
+
+
+def looks_like_postal_address(text: str) -> bool:
+    """ "1234 Maple Street, Springfield", "Hauptstraße 5, 10115 Berlin": a street address."""
+    line = _plain(text.split(",", 1)[0]).strip()
+    if _PO_BOX.match(line):
+        return True
+    words = [w.rstrip(".") if w not in ("str.",) else w for w in line.split()]
+    if len(words) < 2 or len(words) > 9:
+        return False
+    if _HOUSE_NUMBER.fullmatch(words[0]):
+        rest = words[1:]
+        if rest[0] in _STREET_TYPES_FIRST and len(rest) >= 2:  # "12 rue de Rivoli"
+            return all(not w.isdigit() for w in rest[1:])
+        for i, word in enumerate(rest):
+            if i >= 1 and word in _STREET_TYPES:  # "1234 Maple Street [Apt 5]"
+                tail = rest[i + 1 :]
+                return all(w in _UNIT_WORDS or _HOUSE_NUMBER.fullmatch(w.lstrip("#")) for w in tail)
+        return False
+    if _HOUSE_NUMBER.fullmatch(words[-1]):
+        name = words[:-1]
+        if name[0] in _STREET_TYPES_FIRST and len(name) >= 2:  # "Via Roma 10"
+            return True
+        return any(
+            w.endswith(_STREET_SUFFIXES) and len(w) >= len(suffix) + 3
+            for w in name
+            for suffix in _STREET_SUFFIXES
+            if w.endswith(suffix)
+        )
+    return False
 
 
 def _looks_like_phone(text: str) -> bool:
@@ -569,8 +740,8 @@ POLICIES: dict[str, PolicyDefinition] = {
             "pii.sampled_values",
             "Personal data is flagged by content",
             "When sampled values of a column mostly look personal (e-mail addresses, phone "
-            "numbers, IP addresses, Luhn-valid card numbers, IBANs), the column must be "
-            "flagged pii, whatever its name.",
+            "numbers, IP addresses, Luhn-valid card numbers, IBANs, people's names, postal "
+            "addresses), the column must be flagged pii, whatever its name.",
             "error",
             {"threshold": 0.5, "min_samples": 1},
             _pii_values,

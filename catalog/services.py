@@ -1,8 +1,14 @@
-"""Writes to the catalog: publishing contracts, consumers, deprecation.
+"""Writes to the catalog: publishing contracts, consumers, domain settings.
 
 Every entry point (``manage.py publish``, ``PUT /v1/catalog/products/<id>``, the admin form,
-``seed_demo``) publishes through ``product_publish`` so a contract is validated, authorised,
-gated and stored the same way everywhere.
+ODCS documents, ``seed_demo``, deprecate and retire) publishes through ``product_publish`` so a
+contract is validated, authorised, gated and stored the same way everywhere.
+
+Writes to one product are serialised (issue 13): the gates judge a contract against the
+version it follows, then the write happens under a lock only if that version is still the
+latest (compare-and-set); otherwise the contract is judged again against the new latest.
+Every accepted change carries a new, higher ``version``: the same version with another
+document is a conflict (409), so history holds one row per version and versions never go down.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import permissions
@@ -29,6 +37,12 @@ class PublishRefused(Exception):
         self.code = code
         self.issues = issues
         super().__init__("\n".join(str(i) for i in issues))
+
+
+class PublishConflict(PublishRefused):
+    """The contract conflicts with the product's latest version (HTTP 409): codes
+    ``VERSION_CONFLICT`` (same version, other document; or a lower version) and
+    ``CONCURRENT_PUBLISH`` (the product kept changing while this publish was judged)."""
 
 
 @dataclass
@@ -59,6 +73,11 @@ class GateResult:
 # here (see catalog/governance.py); they run in order and the first blocking one refuses.
 PublishGate = Callable[[Contract, Contract | None, Domain | None], GateResult]
 PUBLISH_GATES: list[PublishGate] = []
+# Gates that read other catalog rows; run again under the publish's lock, before the write.
+PUBLISH_RECHECKS: list[PublishGate] = []
+# A publish judged against a version that was superseded before it could be written is judged
+# again; after this many rounds it is refused as a conflict.
+PUBLISH_ATTEMPTS = 3
 
 
 def contract_input(data: object) -> object:
@@ -136,13 +155,7 @@ def product_contract(product: DataProduct) -> Contract:
 
 def last_published_contract(product: DataProduct) -> Contract | None:
     """The contract of the product's newest ContractVersion, if any."""
-    version = product.versions.order_by("-id").first()
-    if version is None:
-        return None
-    try:
-        return parse_contract(version.document)
-    except ContractError:  # an older document that today's rules refuse: compare with rows
-        return product_contract(product)
+    return _version_contract(product.versions.order_by("-id").first(), product)
 
 
 def _authorize(actor: User | None, contract: Contract, product: DataProduct | None) -> None:
@@ -167,74 +180,190 @@ def product_publish(
 ) -> PublishOutcome:
     """Validate a contract document and create or update its product.
 
-    Steps: parse and validate the contract; check the URL id; authorise the actor (owner of
-    the domain, or admin; ``None`` is a trusted system caller); run the publish gates
-    (policies, breaking changes, warehouse conformance); then, in one transaction, upsert
-    the domain, product, columns and checks and append a ContractVersion when the document
-    differs from the last one. Publishing the same document again changes nothing.
+    Steps: parse and validate the contract (ours or ODCS); check the URL id; then, until it is
+    written or refused (at most ``PUBLISH_ATTEMPTS`` rounds): read the product and its latest
+    version; authorise the actor (owner of the domain, or admin; ``None`` is a trusted system
+    caller); refuse a version conflict; run every publish gate against that latest version
+    (without holding a lock: gates read the warehouse); then in one transaction lock the domain
+    and the product, and write only if the latest version is still the one judged against
+    (else judge again), after the rechecks: upsert product, columns and checks and append a
+    ContractVersion. Publishing the same document again changes nothing.
     ``dry_run`` stops after the gates: everything is checked, nothing is written.
-    Raises ContractError, PermissionDenied or PublishRefused; nothing is written then.
+    Raises ContractError, PermissionDenied, PublishRefused or PublishConflict (nothing written).
     """
     contract = parse_contract(contract_input(document))
     if expected_id is not None and contract.id != expected_id:
         raise ContractError(
             [ContractIssue("id", f"must match the product in the URL ({expected_id})")]
         )
+    for _ in range(PUBLISH_ATTEMPTS):
+        outcome = _publish_once(actor=actor, contract=contract, source=source, dry_run=dry_run)
+        if outcome is not None:
+            return outcome
+    raise PublishConflict(
+        "CONCURRENT_PUBLISH",
+        [
+            ContractIssue(
+                "version",
+                f"{contract.id} changed {PUBLISH_ATTEMPTS} times while this contract was being "
+                "checked; fetch the latest version and publish again",
+            )
+        ],
+    )
+
+
+def _publish_once(
+    *, actor: User | None, contract: Contract, source: str, dry_run: bool
+) -> PublishOutcome | None:
+    """One round of ``product_publish``; None when the product changed before the write."""
     product = DataProduct.objects.select_related("domain").filter(product_id=contract.id).first()
     _authorize(actor, contract, product)
-    previous = last_published_contract(product) if product is not None else None
+    last = product.versions.order_by("-id").first() if product is not None else None
+    previous = _version_contract(last, product) if product is not None else None
     if contract.published_at is None:
         published_at = product.published_at if product and product.published_at else timezone.now()
         contract = parse_contract({**contract.to_dict(), "publishedAt": published_at.isoformat()})
+    new_doc = contract.to_dict()
+    if last is not None:
+        _check_version(contract, new_doc, last)
 
     domain = Domain.objects.filter(slug=contract.domain).first()
-    warnings: list[str] = []
-    changes: list[dict[str, Any]] = []
-    is_breaking = False
-    for gate in PUBLISH_GATES:
-        result = gate(contract, previous, domain)
-        if result.errors:
-            raise PublishRefused(result.code, result.errors)
-        warnings.extend(result.warnings)
-        changes.extend(result.changes)
-        is_breaking = is_breaking or result.is_breaking
-
-    new_doc = contract.to_dict()
+    gated = _run_gates(PUBLISH_GATES, contract, previous, domain)
     if dry_run:
         return PublishOutcome(
             product or DataProduct(product_id=contract.id),
             product is None,
             True,
             None,
-            changes,
-            warnings,
+            gated.changes,
+            gated.warnings,
         )
     with transaction.atomic():
-        if domain is None:
-            domain = Domain.objects.create(slug=contract.domain, name=contract.domain.title())
-        permissions.grant_domain(domain)
-        created = product is None
-        if product is None:
-            product = DataProduct(product_id=contract.id, domain=domain)
-        else:
-            product = DataProduct.objects.select_for_update().get(pk=product.pk)
-        last = product.versions.order_by("-id").first() if not created else None
-        if last is not None and last.document == new_doc:
-            return PublishOutcome(product, False, False, None, [], warnings)
-        _apply(product, contract)
-        version = ContractVersion.objects.create(
-            product=product,
-            version=contract.version,
-            document=new_doc,
-            changes=changes,
-            is_breaking=is_breaking,
-            source=source,
-            published_by=actor,
+        domain = _lock_domain(contract.domain)
+        locked = (
+            DataProduct.objects.select_for_update()
+            .select_related("domain")
+            .filter(product_id=contract.id)
+            .first()
         )
+        latest = locked.versions.order_by("-id").first() if locked is not None else None
+        if (locked is None) != (product is None) or _pk(latest) != _pk(last):
+            return None  # someone published in between: judge again against their version
+        _run_gates(PUBLISH_RECHECKS, contract, previous, domain)
+        if locked is not None and latest is not None and latest.document == new_doc:
+            return PublishOutcome(locked, False, False, None, [], gated.warnings)
+        permissions.grant_domain(domain)
+        created = locked is None
+        target = (
+            locked if locked is not None else DataProduct(product_id=contract.id, domain=domain)
+        )
+        _apply(target, contract)
+        try:
+            with transaction.atomic():
+                version = ContractVersion.objects.create(
+                    product=target,
+                    version=contract.version,
+                    document=new_doc,
+                    changes=gated.changes,
+                    is_breaking=gated.is_breaking,
+                    source=source,
+                    published_by=actor,
+                )
+        except IntegrityError:  # the lock makes this unreachable; the constraint is the backstop
+            raise _version_taken(contract, contract.version) from None
         from . import lifecycle_hooks
 
         transaction.on_commit(lambda: lifecycle_hooks.after_publish(version.pk))
-    return PublishOutcome(product, created, True, version, changes, warnings)
+    return PublishOutcome(target, created, True, version, gated.changes, gated.warnings)
+
+
+def _pk(row: models.Model | None) -> int | None:
+    return row.pk if row is not None else None
+
+
+def _version_contract(last: ContractVersion | None, product: DataProduct) -> Contract | None:
+    """The contract of ``last`` (the product's newest ContractVersion), if any."""
+    if last is None:
+        return None
+    try:
+        return parse_contract(last.document)
+    except ContractError:  # an older document that today's rules refuse: compare with rows
+        return product_contract(product)
+
+
+def _version_taken(contract: Contract, latest: int) -> PublishConflict:
+    return PublishConflict(
+        "VERSION_CONFLICT",
+        [
+            ContractIssue(
+                "version",
+                f"version {contract.version} of {contract.id} is already published with a "
+                f"different document; publish this one as version {latest + 1}",
+            )
+        ],
+    )
+
+
+def _check_version(contract: Contract, new_doc: dict[str, Any], last: ContractVersion) -> None:
+    """Refuse a version below the latest, or the latest version with another document."""
+    if contract.version < last.version:
+        raise PublishConflict(
+            "VERSION_CONFLICT",
+            [
+                ContractIssue(
+                    "version",
+                    f"must not go down: {contract.id} is at version {last.version}; "
+                    f"publish version {last.version + 1} or higher",
+                )
+            ],
+        )
+    if contract.version == last.version and last.document != new_doc:
+        raise _version_taken(contract, last.version)
+
+
+@dataclass
+class _Gated:
+    warnings: list[str] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    is_breaking: bool = False
+
+
+def _run_gates(
+    gates: list[PublishGate], contract: Contract, previous: Contract | None, domain: Domain | None
+) -> _Gated:
+    """Run ``gates`` in order; the first with errors refuses (PublishRefused)."""
+    out = _Gated()
+    for gate in gates:
+        result = gate(contract, previous, domain)
+        if result.errors:
+            raise PublishRefused(result.code, result.errors)
+        out.warnings.extend(result.warnings)
+        out.changes.extend(result.changes)
+        out.is_breaking = out.is_breaking or result.is_breaking
+    return out
+
+
+def _lock(model: type[models.Model], **lookup: Any) -> int:
+    """Lock the matching rows until the transaction ends; return how many there are.
+
+    An UPDATE that changes nothing rather than SELECT ... FOR UPDATE: PostgreSQL locks the rows
+    the same way, and SQLite (which ignores FOR UPDATE) takes its database write lock at the
+    start of the transaction, so the transaction never reads a snapshot it cannot write from.
+    """
+    pk = model._meta.pk.name  # type: ignore[union-attr]
+    return model._default_manager.filter(**lookup).update(**{pk: F(pk)})
+
+
+def _lock_domain(slug: str) -> Domain:
+    """Lock (creating it first if need be) the domain every publish of its products takes.
+
+    Products of one domain are written one at a time, so two of them cannot both take a
+    table that was free when each was judged (the table-binding recheck runs under it).
+    """
+    if not _lock(Domain, slug=slug):
+        domain, _ = Domain.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
+        _lock(Domain, pk=domain.pk)
+    return Domain.objects.get(slug=slug)
 
 
 def _apply(product: DataProduct, contract: Contract) -> None:
@@ -292,13 +421,124 @@ def _apply(product: DataProduct, contract: Contract) -> None:
     search_index_refresh([product.pk])
 
 
+class ConsumerTaken(Exception):
+    """Another user's consumer registration, which this actor may not change (HTTP 409)."""
+
+
 def consumer_register(
-    *, product: DataProduct, team: str, use_case: str, contact: str
+    *, actor: User | None, product: DataProduct, team: str, use_case: str, contact: str
 ) -> tuple[Consumer, bool]:
-    """Register (or update, for the same team) a consumer of ``product``."""
-    consumer, created = Consumer.objects.update_or_create(
-        product=product,
-        team=team.strip(),
-        defaults={"use_case": use_case.strip(), "contact": contact},
-    )
-    return consumer, created
+    """Register a team as a consumer of ``product``, or update the team's registration.
+
+    A registration is changed only by whoever made it, the product's owners or admins
+    (``actor=None`` is a trusted system caller such as seed_demo); anyone else gets
+    ConsumerTaken instead of overwriting another team's contact (issue 11). Registrations of
+    one product are written one at a time (issue 13).
+    """
+    team = team.strip()
+    fields = {"use_case": use_case.strip(), "contact": contact}
+    with transaction.atomic():
+        _lock(DataProduct, pk=product.pk)
+        consumer = Consumer.objects.filter(product=product, team=team).first()
+        if consumer is None:
+            consumer = Consumer.objects.create(
+                product=product, team=team, registered_by=actor, **fields
+            )
+            return consumer, True
+        if actor is not None and not permissions.can_change_consumer(actor, consumer):
+            raise ConsumerTaken(
+                f"team {team} is already registered as a consumer of {product.product_id} by "
+                "another user; only they, the product's owners or an admin may change it"
+            )
+        for name, value in fields.items():
+            setattr(consumer, name, value)
+        consumer.save(update_fields=[*fields, "updated_at"])
+        return consumer, False
+
+
+class DomainSettingsDenied(PermissionDenied):
+    """Settings of a domain the actor may not change; ``fields`` names them (HTTP 403)."""
+
+    def __init__(self, fields: list[str], message: str) -> None:
+        self.fields = fields
+        super().__init__(message)
+
+
+class DomainSettingsInvalid(Exception):
+    """A domain setting that cannot be stored; ``field`` names it (HTTP 400)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why the portal refuses to post to ``url`` (private, loopback, metadata...), or None."""
+    from quality.webhooks import UnsafeURL, check_url
+
+    try:
+        check_url(url, allow_private=bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE", False)))
+    except UnsafeURL as exc:
+        return str(exc)
+    return None
+
+
+def domain_update(
+    *,
+    actor: User,
+    domain: Domain,
+    slack_webhook_url: str | None = None,
+    table_prefix: str | None = None,
+) -> Domain:
+    """Change a domain's settings: its Slack webhook (owners, admins), its table prefix (admins).
+
+    ``None`` leaves a setting as it is; ``""`` clears it (a blank prefix is the default one).
+    Raises DomainSettingsDenied naming what the actor may not change, or DomainSettingsInvalid.
+    """
+    from .namespace import prefix_problem
+
+    wanted = {
+        name: value
+        for name, value in (
+            ("slack_webhook_url", slack_webhook_url),
+            ("table_prefix", table_prefix),
+        )
+        if value is not None
+    }
+    if not wanted:
+        return domain
+    denied = permissions.can_change_domain_settings(actor, domain, list(wanted))
+    if denied:
+        who = "admins" if permissions.can(actor, "change", domain) else "its owners or admins"
+        raise PermissionDenied(f"only {who} may change {', '.join(denied)} of domain {domain.slug}")
+    url = wanted.get("slack_webhook_url")
+    if url:
+        problem = webhook_url_problem(url)
+        if problem:
+            raise DomainSettingsInvalid("slack_webhook_url", problem)
+    prefix = wanted.get("table_prefix")
+    if prefix:
+        problem = prefix_problem(prefix)
+        if problem:
+            raise DomainSettingsInvalid("table_prefix", problem)
+    with transaction.atomic():
+        _lock(Domain, pk=domain.pk)
+        fresh = Domain.objects.get(pk=domain.pk)
+        for name, value in wanted.items():
+            setattr(fresh, name, value)
+        if "table_prefix" in wanted:
+            clash = next(
+                (
+                    d.slug
+                    for d in Domain.objects.exclude(pk=fresh.pk)
+                    if d.effective_table_prefix == fresh.effective_table_prefix
+                ),
+                None,
+            )
+            if clash is not None:
+                raise DomainSettingsInvalid(
+                    "table_prefix",
+                    f"domain {clash} already uses the prefix {fresh.effective_table_prefix}",
+                )
+        fresh.save(update_fields=list(wanted))
+    return fresh

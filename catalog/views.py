@@ -147,8 +147,8 @@ def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def product_consumer_register(request: HttpRequest, product_id: str) -> HttpResponse:
-    """Register the posted team as a consumer; re-render with messages when invalid."""
-    from .services import consumer_register
+    """Register the posted team as a consumer; re-render with messages when invalid or taken."""
+    from .services import ConsumerTaken, consumer_register
 
     product = selectors.product_get(user=request.user, product_id=product_id)
     if product is None:
@@ -157,12 +157,18 @@ def product_consumer_register(request: HttpRequest, product_id: str) -> HttpResp
     if not form.is_valid():
         context = _product_context(request, product, form)
         return render(request, "catalog/product_detail.html", context, status=400)
-    _, created = consumer_register(
-        product=product,
-        team=form.cleaned_data["team"],
-        use_case=form.cleaned_data["use_case"],
-        contact=form.cleaned_data["contact"],
-    )
+    try:
+        _, created = consumer_register(
+            actor=request.user,
+            product=product,
+            team=form.cleaned_data["team"],
+            use_case=form.cleaned_data["use_case"],
+            contact=form.cleaned_data["contact"],
+        )
+    except ConsumerTaken as exc:
+        form.add_error("team", str(exc))
+        context = _product_context(request, product, form)
+        return render(request, "catalog/product_detail.html", context, status=409)
     verb = "registered as a consumer" if created else "updated its consumer registration"
     messages.success(request, f"{form.cleaned_data['team']} {verb} of {product.product_id}.")
     url = reverse("catalog:product-detail", args=[product.product_id])

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,10 +19,15 @@ from rest_framework.views import APIView
 
 from catalog import selectors
 from catalog.contract import ContractError, json_schema
-from catalog.models import DataProduct
+from catalog.models import DataProduct, Domain
 from catalog.services import (
+    ConsumerTaken,
+    DomainSettingsDenied,
+    DomainSettingsInvalid,
+    PublishConflict,
     PublishRefused,
     consumer_register,
+    domain_update,
     product_document,
     product_publish,
 )
@@ -40,6 +45,14 @@ def contract_error_response(issues: list[Any], code: str = "INVALID_CONTRACT") -
     return error_response(code, message, status.HTTP_400_BAD_REQUEST, fields)
 
 
+def publish_refused_response(exc: PublishRefused) -> Response:
+    """A refused publish: 409 when it conflicts with the latest version, else 400."""
+    response = contract_error_response(exc.issues, code=exc.code)
+    if isinstance(exc, PublishConflict):
+        response.status_code = status.HTTP_409_CONFLICT
+    return response
+
+
 def not_found() -> Response:
     """The seed's 404 body."""
     return Response({"error": "Not found"}, status=status.HTTP_404_NOT_FOUND)
@@ -55,6 +68,10 @@ class ProductPublishMixin:
             201: OpenApiResponse(description="Created product contract"),
             400: OpenApiResponse(description="Invalid contract; error.fields names each path"),
             403: OpenApiResponse(description="Not an owner of this domain"),
+            409: OpenApiResponse(
+                description="VERSION_CONFLICT: this version already exists with another "
+                "document, or is lower than the latest; CONCURRENT_PUBLISH: retry"
+            ),
         },
         summary="Create or update a data product from its contract",
     )
@@ -66,7 +83,7 @@ class ProductPublishMixin:
         except ContractError as exc:
             return contract_error_response(exc.issues)
         except PublishRefused as exc:
-            return contract_error_response(exc.issues, code=exc.code)
+            return publish_refused_response(exc)
         except PermissionDenied as exc:
             return error_response("FORBIDDEN", str(exc), status.HTTP_403_FORBIDDEN)
         body = {
@@ -195,6 +212,10 @@ class ProductConsumerRegisterApi(APIView):
             200: s.ConsumerRegisterOutputSerializer,
             400: s.CatalogErrorSerializer,
             404: s.CatalogNotFoundSerializer,
+            409: OpenApiResponse(
+                description="CONSUMER_TAKEN: the team was registered by another user; only "
+                "they, the product's owners or an admin may change it"
+            ),
         },
         summary="Register as a consumer of a data product",
     )
@@ -204,14 +225,86 @@ class ProductConsumerRegisterApi(APIView):
             return not_found()
         data = s.ConsumerRegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _, created = consumer_register(
-            product=product,
-            team=data.validated_data["team"],
-            use_case=data.validated_data["useCase"],
-            contact=data.validated_data["contact"],
-        )
+        try:
+            _, created = consumer_register(
+                actor=request.user,
+                product=product,
+                team=data.validated_data["team"],
+                use_case=data.validated_data["useCase"],
+                contact=data.validated_data["contact"],
+            )
+        except ConsumerTaken as exc:
+            return error_response(
+                "CONSUMER_TAKEN", str(exc), status.HTTP_409_CONFLICT, {"team": [str(exc)]}
+            )
         # 200 either way, as in the write-up: scripts check for {"registered": true}.
         return Response({"registered": True, "created": created})
+
+
+class DomainSettingsApi(APIView):
+    """``PATCH /v1/catalog/domains/<slug>``: Slack webhook (owners) and table prefix (admins)."""
+
+    class InputSerializer(serializers.Serializer):
+        slackWebhookUrl = serializers.URLField(  # noqa: N815 - the API's camelCase
+            required=False, allow_blank=True, max_length=200
+        )
+        tablePrefix = serializers.CharField(  # noqa: N815
+            required=False, allow_blank=True, max_length=62, trim_whitespace=False
+        )
+
+    FIELDS = {"slackWebhookUrl": "slack_webhook_url", "tablePrefix": "table_prefix"}
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(description="The domain's settings after the change"),
+            400: OpenApiResponse(description="error.fields names the refused setting"),
+            403: OpenApiResponse(description="Not an owner (webhook) or not an admin (prefix)"),
+            404: OpenApiResponse(description="No such domain"),
+        },
+        summary="Change a domain's Slack webhook (owners) or table prefix (admins)",
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        domain = Domain.objects.filter(slug=slug).first()
+        if domain is None:
+            return error_response("NOT_FOUND", f"no domain {slug!r}", status.HTTP_404_NOT_FOUND)
+        if not isinstance(request.data, dict):
+            return error_response("INVALID", "the body must be a JSON object", 400)
+        unknown = sorted(set(request.data) - set(self.FIELDS))
+        if unknown:
+            return error_response(
+                "INVALID",
+                f"unknown field(s): {', '.join(unknown)}",
+                status.HTTP_400_BAD_REQUEST,
+                {name: ["unknown field"] for name in unknown},
+            )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {self.FIELDS[k]: v for k, v in data.validated_data.items()}
+        try:
+            domain = domain_update(actor=request.user, domain=domain, **values)
+        except DomainSettingsDenied as exc:
+            names = {v: k for k, v in self.FIELDS.items()}
+            message = f"you may not change {', '.join(names[f] for f in exc.fields)}: {exc}"
+            return error_response(
+                "FORBIDDEN",
+                message,
+                status.HTTP_403_FORBIDDEN,
+                {names[f]: [str(exc)] for f in exc.fields},
+            )
+        except DomainSettingsInvalid as exc:
+            field = next(k for k, v in self.FIELDS.items() if v == exc.field)
+            return error_response(
+                "INVALID", f"{field}: {exc}", status.HTTP_400_BAD_REQUEST, {field: [str(exc)]}
+            )
+        return Response(
+            {
+                "domain": domain.slug,
+                "name": domain.name,
+                "slackWebhookUrl": domain.slack_webhook_url,
+                "tablePrefix": domain.effective_table_prefix,
+            }
+        )
 
 
 class ContractSchemaApi(APIView):

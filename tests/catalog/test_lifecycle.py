@@ -72,7 +72,7 @@ def test_a_new_product_cannot_start_deprecated() -> None:
 
 
 def test_deprecation_requires_a_sunset_date(product: DataProduct) -> None:
-    doc = contract_document(status="deprecated", deprecation=deprecation(sunsetAt=None))
+    doc = contract_document(status="deprecated", deprecation=deprecation(sunsetAt=None), version=4)
     with pytest.raises(PublishRefused) as refused:
         publish(doc)
     assert [str(i) for i in refused.value.issues] == [
@@ -84,7 +84,7 @@ def test_deprecation_requires_a_sunset_date(product: DataProduct) -> None:
 
 def test_replaced_by_must_name_an_existing_live_product(product: DataProduct) -> None:
     doc = contract_document(
-        status="deprecated", deprecation=deprecation(replacedBy="marketing.nowhere")
+        status="deprecated", deprecation=deprecation(replacedBy="marketing.nowhere"), version=4
     )
     with pytest.raises(PublishRefused) as refused:
         publish(doc)
@@ -114,13 +114,13 @@ def test_a_retired_product_cannot_be_published_again(
 
 def test_a_published_product_cannot_go_back_to_draft(product: DataProduct) -> None:
     with pytest.raises(PublishRefused) as refused:
-        publish(contract_document(status="draft"))
+        publish(contract_document(status="draft", version=4))
     assert "cannot move from published to draft" in str(refused.value.issues[0])
 
 
 def test_a_deprecation_can_be_withdrawn(product: DataProduct) -> None:
     product_deprecate(actor=None, product=product, sunset_at=SUNSET, replaced_by=None, reason="x")
-    assert publish(contract_document()).status == "published"
+    assert publish(contract_document(version=5)).status == "published"
     product.refresh_from_db()
     assert product.deprecation_sunset_at is None
 
@@ -139,7 +139,9 @@ def test_deprecating_publishes_a_new_version_and_emails_consumers(
     owner: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    consumer_register(product=product, team="Growth", use_case="dashboards", contact="g@x.io")
+    consumer_register(
+        actor=None, product=product, team="Growth", use_case="dashboards", contact="g@x.io"
+    )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         outcome = product_deprecate(
@@ -155,6 +157,7 @@ def test_deprecating_publishes_a_new_version_and_emails_consumers(
     assert product.deprecation_replaced_by == "marketing.attribution_v2"
     version = ContractVersion.objects.filter(product=product).first()
     assert version is not None and version.source == "deprecate" and version.published_by == owner
+    assert version.version == product.version == 4  # every accepted change is a new version
     assert {c["kind"] for c in version.changes} == {"status_changed", "deprecation_changed"}
     assert not version.is_breaking
     assert outcome.changed

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.models import Column, ContractVersion, DataProduct, Domain, GovernancePolicy
-from catalog.services import PublishRefused, consumer_register, product_publish
+from catalog.services import PublishConflict, PublishRefused, consumer_register, product_publish
 from tests.factories import contract_document, seed_document
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,11 @@ def warehouse(tmp_path: Path, settings: Any) -> str:
     """A warehouse holding the seed's table (and its draft sibling), enforced at publish."""
     url = build_warehouse(
         tmp_path / "wh.duckdb",
-        {"marketing_campaign_attribution": SEED_TABLE, "marketing_campaigns": SEED_TABLE},
+        {
+            "marketing_campaign_attribution": SEED_TABLE,
+            "marketing_campaigns": SEED_TABLE,
+            "finance_campaigns": SEED_TABLE,
+        },
         {
             "marketing_campaign_attribution": [
                 ("a1", "u1", "c1", "paid", "2025-03-01 00:00:00", None, 100, "linear")
@@ -177,7 +181,7 @@ def test_domain_override_makes_a_rule_stricter_for_its_products_only(
     with pytest.raises(PublishRefused) as refused:
         published(contract_document(tags=[]))
     assert refused.value.issues[0].path == "tags"
-    finance_doc = contract_document("finance.campaigns", tags=[], table="marketing_campaigns")
+    finance_doc = contract_document("finance.campaigns", tags=[])
     assert published(finance_doc).product_id == "finance.campaigns"
 
 
@@ -203,29 +207,48 @@ def test_domain_rejects_overrides_naming_unknown_policies(marketing: Domain) -> 
 # --- breaking changes -----------------------------------------------------------------------
 
 
-def test_breaking_change_without_a_version_increase_is_refused_and_nothing_changes(
+def test_a_change_without_a_version_increase_is_a_version_conflict_and_nothing_changes(
     warehouse: str,
 ) -> None:
     published(contract_document())
     doc = contract_document()
     del doc["schema"][6]  # revenue_cents
     doc["schema"][0]["type"] = "integer"
-    with pytest.raises(PublishRefused) as refused:
+    with pytest.raises(PublishConflict) as refused:
         published(doc)
-    assert refused.value.code == "BREAKING_CHANGE"
-    messages = [str(i) for i in refused.value.issues]
-    assert any("revenue_cents removed" in m for m in messages)
-    assert any(m.startswith("schema[0].type") and "string → integer" in m for m in messages)
+    assert refused.value.code == "VERSION_CONFLICT"
+    [issue] = refused.value.issues
+    assert issue.path == "version"
+    assert "version 3 of marketing.campaign_attribution is already published" in issue.message
+    assert "as version 4" in issue.message
     assert Column.objects.filter(name="revenue_cents").exists()
     assert ContractVersion.objects.count() == 1
+
+
+def test_breaking_change_gate_lists_what_breaks_when_the_version_is_not_higher() -> None:
+    from catalog.contract import parse_contract
+    from catalog.governance import breaking_change_gate
+
+    old = parse_contract(contract_document())
+    doc = contract_document()
+    del doc["schema"][6]  # revenue_cents
+    doc["schema"][0]["type"] = "integer"
+    result = breaking_change_gate(parse_contract(doc), old, None)
+    assert result.code == "BREAKING_CHANGE"
+    messages = [str(i) for i in result.errors]
+    assert any("revenue_cents removed" in m for m in messages)
+    assert any(m.startswith("schema[0].type") and "string → integer" in m for m in messages)
 
 
 def test_breaking_change_with_a_higher_version_is_recorded_and_consumers_are_emailed(
     warehouse: str, django_capture_on_commit_callbacks: Any
 ) -> None:
     product = published(contract_document())
-    consumer_register(product=product, team="Growth", use_case="dashboards", contact="g@x.io")
-    consumer_register(product=product, team="Finance", use_case="revenue", contact="f@x.io")
+    for team, use, mail_to in (
+        ("Growth", "dashboards", "g@x.io"),
+        ("Finance", "revenue", "f@x.io"),
+    ):
+        consumer_register(actor=None, product=product, team=team, use_case=use, contact=mail_to)
     mail.outbox.clear()
     doc = contract_document(version=4)
     del doc["schema"][6]
@@ -247,11 +270,11 @@ def test_breaking_change_with_a_higher_version_is_recorded_and_consumers_are_ema
     assert "schema[6]: column revenue_cents removed" in notices[0].body
 
 
-def test_non_breaking_change_keeps_the_version_and_records_the_change(warehouse: str) -> None:
+def test_non_breaking_change_is_recorded_as_not_breaking(warehouse: str) -> None:
     published(contract_document())
-    doc = contract_document(description="Now with more words.")
+    doc = contract_document(description="Now with more words.", version=4)
     outcome = product_publish(actor=None, document=doc, source="test")
-    assert outcome.version is not None and outcome.version.version == 3
+    assert outcome.version is not None and outcome.version.version == 4
     assert outcome.version.changes == [
         {
             "path": "description",
@@ -266,9 +289,11 @@ def test_non_breaking_change_keeps_the_version_and_records_the_change(warehouse:
 
 def test_version_may_not_go_down(warehouse: str) -> None:
     published(contract_document())
-    with pytest.raises(PublishRefused) as refused:
+    with pytest.raises(PublishConflict) as refused:
         published(contract_document(version=2))
+    assert refused.value.code == "VERSION_CONFLICT"
     assert refused.value.issues[0].path == "version"
+    assert "must not go down" in refused.value.issues[0].message
 
 
 # --- the warehouse --------------------------------------------------------------------------
@@ -352,6 +377,7 @@ def test_gates_refuse_through_the_admin_form_without_saving(
     product = published(contract_document())
     client.force_login(admin_user)
     data = admin_post_data(product)
+    data["version"] = product.version + 1
     data["columns-TOTAL_FORMS"] = 9
     data.update(
         {
@@ -379,6 +405,7 @@ def test_admin_form_saves_through_the_gates_and_shows_policy_warnings(
     client.force_login(admin_user)
     data = admin_post_data(product)
     data["description"] = "Rewritten in the admin."
+    data["version"] = product.version + 1
     response = client.post(f"/admin/catalog/dataproduct/{product.pk}/change/", data, follow=True)
     assert response.status_code == 200
     page = response.content.decode()

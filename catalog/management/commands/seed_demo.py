@@ -85,8 +85,10 @@ class Command(BaseCommand):
                     document.get("status") == "deprecated"
                     and not DataProduct.objects.filter(product_id=document["id"]).exists()
                 ):
-                    # The lifecycle starts at published: publish it, then deprecate it.
+                    # The lifecycle starts at published: publish it (as the version before),
+                    # then deprecate it; each accepted change is a new version.
                     first = {k: v for k, v in document.items() if k != "deprecation"}
+                    first["version"] = max(1, int(document.get("version", 2)) - 1)
                     product_publish(
                         actor=None, document={**first, "status": "published"}, source="demo"
                     )
@@ -116,6 +118,7 @@ class Command(BaseCommand):
         for consumer in DEMO_CONSUMERS:
             product = DataProduct.objects.get(product_id=consumer["product"])
             consumer_register(
+                actor=None,
                 product=product,
                 team=consumer["team"],
                 use_case=consumer["useCase"],
