@@ -400,8 +400,8 @@ def table_binding_problems(contract: Contract) -> list[str]:
             )
         elif owner.via == "ambiguous":
             why = f"matches the prefix {owner.prefix} of more than one domain"
-        elif owner.via == "not_ascii":
-            why = f"is not a plain ASCII name and is not assigned to domain {slug}"
+        elif owner.via == "not_plain":
+            why = f"is not a plain ASCII SQL name and is not assigned to domain {slug}"
         else:
             why = f"is outside domain {slug}'s namespace ({mine})"
         problems.append(f"table {table} {why}; ask an admin to assign it to domain {slug}")

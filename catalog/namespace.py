@@ -8,7 +8,8 @@ Rules, each tested in tests/catalog/test_namespace.py:
 - Names compare the way the warehouses compare them: ASCII-only case folding (DuckDB folds
   every name, PostgreSQL unquoted ones, and neither maps a non-ASCII letter onto an ASCII one).
   Python's ``str.lower()`` is never used: it folds U+212A KELVIN SIGN to ``k``.
-- A name that is not plain ASCII belongs to nobody, unless an assignment names it exactly.
+- A name that is not a plain ASCII identifier (letters, digits, '_') belongs to nobody,
+  unless an assignment names it exactly.
 - An assignment wins over every prefix. Among prefixes, the longest one that matches wins
   (``marketing_eu_`` over ``marketing_``); two domains with that same prefix own nothing.
 """
@@ -23,6 +24,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # What a contract's ``table`` may be (catalog.contract.TABLE_RE) and a prefix of one.
 _TABLE = re.compile(r"[a-z_][a-z0-9_]*")
 _PREFIX = re.compile(r"[a-z][a-z0-9_]*_")
+# A name the warehouses read the same quoted or not, up to ASCII case.
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TABLE_MAX_LENGTH = 63
 
 
@@ -69,7 +72,7 @@ class TableOwner:
     """The domain a table belongs to (None: nobody) and how it was decided."""
 
     domain: str | None
-    via: str  # "assignment" | "prefix" | "none" | "ambiguous" | "not_ascii"
+    via: str  # "assignment" | "prefix" | "none" | "ambiguous" | "not_plain"
     prefix: str = ""
 
 
@@ -83,8 +86,8 @@ def table_owner(
     """
     if table in assignments:  # exact, so even a non-ASCII assigned name matches only itself
         return TableOwner(assignments[table], "assignment")
-    if not is_ascii(table):
-        return TableOwner(None, "not_ascii")
+    if not _PLAIN.fullmatch(table):  # non-ASCII, spaces, quotes, a trailing newline...
+        return TableOwner(None, "not_plain")
     key = ascii_lower(table)
     for name, domain in assignments.items():
         if is_ascii(name) and ascii_lower(name) == key:

@@ -472,6 +472,12 @@ class DomainSettingsInvalid(Exception):
         super().__init__(message)
 
 
+_DOMAIN_SETTING_NAMES = {
+    "slack_webhook_url": "the Slack webhook",
+    "table_prefix": "the table prefix",
+}
+
+
 def webhook_url_problem(url: str) -> str | None:
     """Why the portal refuses to post to ``url`` (private, loopback, metadata...), or None."""
     from quality.webhooks import UnsafeURL, check_url
@@ -510,7 +516,8 @@ def domain_update(
     denied = permissions.can_change_domain_settings(actor, domain, list(wanted))
     if denied:
         who = "admins" if permissions.can(actor, "change", domain) else "its owners or admins"
-        raise PermissionDenied(f"only {who} may change {', '.join(denied)} of domain {domain.slug}")
+        what = " and ".join(_DOMAIN_SETTING_NAMES[name] for name in denied)
+        raise DomainSettingsDenied(denied, f"only {who} may change {what} of domain {domain.slug}")
     url = wanted.get("slack_webhook_url")
     if url:
         problem = webhook_url_problem(url)

@@ -285,10 +285,9 @@ class DomainSettingsApi(APIView):
             domain = domain_update(actor=request.user, domain=domain, **values)
         except DomainSettingsDenied as exc:
             names = {v: k for k, v in self.FIELDS.items()}
-            message = f"you may not change {', '.join(names[f] for f in exc.fields)}: {exc}"
             return error_response(
                 "FORBIDDEN",
-                message,
+                str(exc),
                 status.HTTP_403_FORBIDDEN,
                 {names[f]: [str(exc)] for f in exc.fields},
             )
