@@ -110,23 +110,27 @@ def admin_form_data(
     checks = doc.get("qualityChecks", [])
     old_columns = {c.name: c.pk for c in product.columns.all()} if product else {}
     old_checks = {q.name: q.pk for q in product.checks.all()} if product else {}
-    for prefix, rows, old in (
-        ("columns", columns, old_columns),
-        ("checks", checks, old_checks),
+    for prefix, rows, old, key in (
+        ("columns", columns, old_columns, "column"),
+        ("checks", checks, old_checks, "name"),
     ):
-        kept = [r for r in rows if (r.get("column") or r.get("name")) in old]
-        new = [r for r in rows if (r.get("column") or r.get("name")) not in old]
-        ordered = kept + new
-        data[f"{prefix}-TOTAL_FORMS"] = len(ordered) + len(
-            set(old) - {r.get("column") or r.get("name") for r in rows}
-        )
+        names = [row[key] for row in rows]
+        kept = [r for r in rows if r[key] in old]
+        added = [r for r in rows if r[key] not in old]
+        removed = [name for name in old if name not in names]
+        data[f"{prefix}-TOTAL_FORMS"] = len(kept) + len(removed) + len(added)
         data[f"{prefix}-INITIAL_FORMS"] = len(old)
         data[f"{prefix}-MIN_NUM_FORMS"] = 0
         data[f"{prefix}-MAX_NUM_FORMS"] = 1000
-        for i, row in enumerate(ordered):
-            key = row.get("column") or row.get("name")
-            if key in old:
-                data[f"{prefix}-{i}-id"] = old[key]
+        # Django numbers the existing rows first (kept, then removed with DELETE), then new ones.
+        entries: list[dict[str, Any] | str] = [*kept, *removed, *added]
+        for i, row in enumerate(entries):
+            if isinstance(row, str):
+                data[f"{prefix}-{i}-id"] = old[row]
+                data[f"{prefix}-{i}-DELETE"] = "on"
+                continue
+            if row[key] in old:
+                data[f"{prefix}-{i}-id"] = old[row[key]]
             if product is not None:
                 data[f"{prefix}-{i}-product"] = product.pk
             data[f"{prefix}-{i}-position"] = rows.index(row)
@@ -145,8 +149,4 @@ def admin_form_data(
                 data[f"{prefix}-{i}-column"] = row.get("column", "")
                 data[f"{prefix}-{i}-params"] = json.dumps(row.get("params", {}))
                 data[f"{prefix}-{i}-severity"] = row.get("severity", "error")
-        removed = [k for k in old if k not in {r.get("column") or r.get("name") for r in rows}]
-        for j, key in enumerate(removed, start=len(ordered)):
-            data[f"{prefix}-{j}-id"] = old[key]
-            data[f"{prefix}-{j}-DELETE"] = "on"
     return data
