@@ -365,14 +365,27 @@ GIVEN_NAMES = frozenset(
     steven susan svetlana takeshi tamara tanvi tariq teresa thomas tiffany timothy tom tomas
     tyler valentina valeria vanessa victor victoria vikram vincent virginia walter wei wendy
     william xavier xin yan yara yasmin yuki yusuf yuto zainab zara zoe
+    abena adebayo adriana aditya agata akosua alberto aleksandra alfie amit ananya andile
+    anders andrzej aneta anil ann-marie ava-grace ayumi baraka bjorn brenda bruce carlota
+    catalina chidi chinedu chinonso cristina dana darius dariusz dawit deepika dina dolores
+    dominik donna doris edith eduardo elif emeka esther ewa fabian fatuma femi florian
+    francois gaurav gemma gloria gordon haruto hiroko holly hye-jin ifeoma ikechukwu inga
+    irina ivana jakub janelle jia jiho joanne jorgen joyce juliana jurgen kamala karim kasia
+    katarzyna kemal kerstin kiran kirsten klaus krzysztof lakshmi lars lauri li lin lina
+    lindiwe lorena lucy lwazi magnus mai malik marcel margarita mariana marisol marta maurice
+    meera mei mercy min-jun minh mira mohan monika nancy nanami neha niamh nikos nkechi
+    nomvula nuno obinna oksana olumide otto paolo parisa pavel petra pham pieter piotr rania
+    reza rhys riya rui ruth sakshi salma sana sanjay seo-yeon shira siddharth signe sina
+    siobhan siti sunita sven tatiana tendai thabo thandiwe tiago timo tomasz ulrike umar
+    uwe valentin vera viktor wanjiru wojciech xiao yasmine yoko yong yosef yuri zofia
     """.split()
 )
 
 # Words that end place, business and product names, never a surname ("Victoria Station").
 _NOT_SURNAMES = frozenset(
     """
-    street avenue road lane drive station park square city county bay lake river beach hill
-    hills heights springs falls valley island islands hotel mall center centre plaza airport
+    street avenue road lane drive station square city county bay lake river beach hills
+    heights springs falls valley island islands hotel mall center centre plaza airport
     bridge tower church hospital school university college sale sales promo campaign launch
     edition series collection bundle pack plus pro max mini day days week weekend month year
     special deal deals offer event festival award awards inc ltd llc gmbh co corp company group
@@ -451,7 +464,7 @@ _STREET_SUFFIXES = (
     "straat", "gracht", "plein", "kade", "vej", "gade", "gatan", "vagen", "veien", "gata",
 )  # fmt: skip
 _UNIT_WORDS = frozenset(
-    "apt apartment suite ste unit fl floor flat n s e w ne nw se sw north south east west".split()
+    "# apt apartment suite ste unit fl floor flat n s e w ne nw se sw north south east west".split()
 )
 _HOUSE_NUMBER = re.compile(r"\d{1,6}[a-z]?(?:[-/]\d{1,6}[a-z]?)?")
 _PO_BOX = re.compile(r"p\.?\s?o\.?\s+box\s+\d{1,7}")
