@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -30,7 +29,7 @@ from django.utils import timezone
 from catalog.contract import FRESHNESS_HOURS
 from catalog.models import ContractVersion, DataProduct
 from quality.checks import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, RunReport, run_product
-from querying.governor import ColumnPolicy, Policy, ProductPolicy, govern
+from querying.governor import scrub_error
 from querying.warehouses import warehouse_from_url
 
 from . import notifications, selectors
@@ -82,7 +81,9 @@ def product_spec(product: DataProduct) -> ProductSpec:
         product_id=product.product_id,
         table=product.table,
         columns=tuple(
-            ColumnSpec(name=c.name, type=c.type, nullable=c.nullable, pii=c.pii)
+            ColumnSpec(
+                name=c.name, type=c.type, nullable=c.nullable, pii=c.pii, mask=c.mask or None
+            )
             for c in product.columns.all().order_by("position")
         ),
         checks=tuple(
@@ -97,31 +98,6 @@ def product_spec(product: DataProduct) -> ProductSpec:
         ),
         freshness_sla=product.sla_freshness,
     )
-
-
-def custom_sql_gate(product: DataProduct, dialect: str) -> Callable[[str], str]:
-    """The read-only gate for a product's ``custom_sql`` checks: the query governor.
-
-    The same allowlist as governed queries (one SELECT, no DDL/DML, no file, network or
-    settings functions), with an unmasked policy naming only this product (by id, short name
-    or physical table): a check reads its own product, raw, and nothing else.
-    """
-    policy = Policy(
-        products=(
-            ProductPolicy(
-                product_id=product.product_id,
-                table=product.table,
-                columns=tuple(
-                    ColumnPolicy(name=c.name, mask=None)
-                    for c in product.columns.all().order_by("position")
-                ),
-                names=(product.product_name,),
-            ),
-        ),
-        hash_key="",
-        max_rows=None,
-    )
-    return lambda sql: govern(sql, policy, dialect=dialect).sql
 
 
 def _enqueue(run_id: int) -> None:
@@ -226,11 +202,11 @@ def _engine_report(product: DataProduct, now: datetime) -> RunReport:
             product_spec(product),
             now=now,
             timeout_s=float(settings.CHECK_TIMEOUT_S),
-            custom_sql_gate=custom_sql_gate(product, warehouse.dialect),
+            hash_key=settings.PII_HASH_KEY,
         )
     except Exception as exc:  # a bad WAREHOUSE_URL or an engine bug must not lose the run
         log.exception("quality run of %s failed outside the checks", product.product_id)
-        first_line = str(exc).splitlines()[0][:300] if str(exc) else ""
+        first_line = scrub_error(str(exc).splitlines()[0])[:300] if str(exc) else ""
         message = f"the run could not start: {type(exc).__name__}: {first_line}"
         return RunReport(
             outcomes=[

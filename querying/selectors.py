@@ -18,17 +18,10 @@ from django.utils import timezone
 from accounts import permissions
 from catalog.models import DataProduct, ProductStatus
 from querying.governor import ColumnPolicy, Policy, ProductPolicy
+from querying.governor.policy import NULL_MASK_TYPES
 
 from .models import QueryDecision, QueryLog, QueryProductUse
 
-# Contract type -> engine type for the "null" mask (CAST(NULL AS type)); json/array stay text.
-NULL_MASK_TYPES = {
-    "string": "text",
-    "integer": "bigint",
-    "float": "double",
-    "boolean": "boolean",
-    "timestamp": "timestamp",
-}
 # Schemas an unqualified physical table can be written with (DuckDB main, PostgreSQL public).
 SCHEMAS = ("main", "public")
 

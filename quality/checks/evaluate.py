@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from sqlglot.tokens import Tokenizer, TokenType
+
+from querying.governor import scrub_error
 from querying.warehouses.base import QueryTimeout, Result
 
 from .gate import CustomSqlRefused
@@ -23,6 +26,12 @@ from .sql import (
 )
 
 Results = Mapping[Statement, Result | BaseException]
+# Check messages are written by the portal; engine text in them is scrubbed and bounded.
+MAX_ERROR_CHARS = 300
+SINGLE_COUNT = (
+    "custom checks return a single count: one row with one integer column, "
+    "e.g. SELECT count(*) FROM <product> WHERE <rows that break the rule>"
+)
 
 
 def evaluate(
@@ -73,6 +82,12 @@ def collect_values(results_by_statement: Results) -> tuple[dict[str, object], di
             for key in statement.outputs:
                 errors[key] = describe_error(statement, result)
             continue
+        if statement.purpose.startswith("custom_sql") and (
+            len(result.rows) != 1 or len(result.rows[0]) != 1 or result.truncated
+        ):
+            for key in statement.outputs:
+                errors[key] = SINGLE_COUNT
+            continue
         if not result.rows:
             for key in statement.outputs:
                 errors[key] = "query returned no rows"
@@ -82,19 +97,37 @@ def collect_values(results_by_statement: Results) -> tuple[dict[str, object], di
             for key in statement.outputs:
                 errors[key] = "query returned too few columns"
             continue
-        # custom_sql: the first column of the first row; extra columns are ignored.
         values.update(zip(statement.outputs, row, strict=False))
     return values, errors
 
 
 def describe_error(statement: Statement, error: BaseException) -> str:
-    """A message a check owner can act on."""
-    text = str(error).strip() or type(error).__name__
+    """A message a check owner can act on, that holds no value from the data.
+
+    Engine errors quote the values they choke on (a failed cast of a PII column names the
+    value), and check results are shown to every reader, mailed and posted: scrubbed like a
+    governed query's error, and bounded.
+    """
+    purpose = _bounded(statement.purpose, 120)
     if isinstance(error, QueryTimeout):
-        return f"timed out ({statement.purpose}): {text}"
+        return f"timed out ({purpose}): {_bounded(str(error).strip(), MAX_ERROR_CHARS)}"
     if isinstance(error, CustomSqlRefused):
-        return f"custom SQL refused: {text}"
-    return f"query failed ({statement.purpose}): {text}"
+        return f"custom SQL refused: {_bounded(str(error).strip(), MAX_ERROR_CHARS)}"
+    text = scrub_error(str(error).strip() or type(error).__name__, keep=_names(statement.sql))
+    return f"query failed ({purpose}): {_bounded(text, MAX_ERROR_CHARS)}"
+
+
+def _names(sql: str) -> set[str]:
+    """The identifiers a statement names (an error may quote them: they are not data)."""
+    try:
+        tokens = Tokenizer().tokenize(sql)
+    except Exception:  # an untokenisable statement: keep nothing
+        return set()
+    return {t.text for t in tokens if t.token_type in (TokenType.VAR, TokenType.IDENTIFIER)}
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def newest_value_at(spec: ProductSpec, results_by_statement: Results) -> datetime | None:
@@ -134,7 +167,7 @@ class _Board:
             return None, error
         number = _number(raw)
         if number is None:
-            return None, f"expected a number, got {_show(raw)}"
+            return None, f"expected a number, got {_kind(raw)}"
         return number, None
 
     def raw(self, key: str) -> tuple[object, str | None]:
@@ -215,15 +248,17 @@ def _evaluate_check(
         raw, error = board.raw(custom_key(index))
         if error is not None:
             return outcome(check, "error", error)
-        if raw is None:
-            return outcome(check, "error", "custom SQL returned no rows (or NULL)")
-        number = _number(raw)
+        number = _integer(raw)
         if number is None:
-            return outcome(check, "error", f"custom SQL returned {_show(raw)}, not a number")
+            return outcome(check, "error", f"{SINGLE_COUNT}; this one returned {_kind(raw)}")
+        masked = " (PII columns are read through their masks)" if _has_pii(spec) else ""
         if number == 0:
-            return outcome(check, "passed", "custom SQL returned 0", number)
+            return outcome(check, "passed", f"custom SQL counted 0 rows{masked}", number)
         return outcome(
-            check, "failed", f"custom SQL returned {_count(number)} (passes at 0)", number
+            check,
+            "failed",
+            f"custom SQL counted {_count(number)} rows, expected 0{masked}",
+            number,
         )
 
     return outcome(check, "error", f"unknown check type {check.type!r}")  # pragma: no cover
@@ -247,7 +282,7 @@ def _freshness(
         return outcome(check, "failed", f"no non-null values in {column}")
     newest = as_utc(raw)
     if newest is None:
-        return outcome(check, "error", f"max({column}) is {_show(raw)}, not a timestamp")
+        return outcome(check, "error", f"max({column}) is {_kind(raw)}, not a timestamp")
     current = now.replace(tzinfo=UTC) if now.tzinfo is None else now
     hours = (current - newest).total_seconds() / 3600
     limit_text = f"limit {_hours(limit)}"
@@ -292,6 +327,33 @@ def _hours(hours: float) -> str:
     return f"{hours:.2f} h"
 
 
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _integer(value: object) -> float | None:
+    """A count: an integer (or an integral decimal), never text, a fraction or NULL."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return float(value)
+    return None
+
+
+def _kind(value: object) -> str:
+    """What a value is, never what it holds (check results are public)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float):
+        return "a floating-point number"
+    if isinstance(value, int | Decimal):
+        return "a fraction" if _number(value) is not None else "a number that is not finite"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime | date):
+        return "a date or time"
+    return f"a value of type {type(value).__name__}"
+
+
+def _has_pii(spec: ProductSpec) -> bool:
+    return any(column.pii for column in spec.columns)

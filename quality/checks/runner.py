@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from querying.warehouses.base import QueryTimeout, Result, Warehouse
 
 from .evaluate import evaluate, newest_value_at
-from .gate import CustomSqlRefused, make_default_gate
+from .gate import CustomSqlRefused, GateFunction, make_default_gate
 from .schema import TEMPORAL_TYPES, base_type, find_column, schema_outcomes
 from .specs import COLUMN_CHECK_TYPES, CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, outcome
 from .sql import Plan, Statement, compile_plan
@@ -39,8 +38,9 @@ def run_product(
     *,
     now: datetime,
     timeout_s: float = 60,
-    custom_sql_gate: Callable[[str], str] | None = None,
+    custom_sql_gate: GateFunction | None = None,
     unique_style: str | None = None,
+    hash_key: str = "",
 ) -> RunReport:
     """Run `spec`'s checks and schema conformance against `warehouse`.
 
@@ -49,7 +49,8 @@ def run_product(
     2. schema conformance (missing columns, type families); checks on a missing column, or
        freshness on a non-temporal column, become `error` and are not compiled;
     3. compile the plan, knowing which columns the warehouse declares NOT NULL;
-    4. send each statement (custom SQL through `custom_sql_gate`, default `gate.py`) within
+    4. send each statement (custom SQL through `custom_sql_gate`, default `gate.py`, which
+       reads PII through its masks, the `hash` mask keyed with `hash_key`) within
        one `timeout_s` budget for the whole run; if the fused scan fails for a reason other
        than a timeout, re-run its aggregates one by one so one bad check cannot take the
        others down with it;
@@ -107,7 +108,7 @@ def run_product(
     known_not_null = frozenset(c.name for c in columns if not c.nullable)
     dialect = warehouse.dialect
     plan = compile_plan(runnable, dialect, known_not_null=known_not_null, unique_style=unique_style)
-    gate = custom_sql_gate or make_default_gate(spec, dialect)
+    gate = custom_sql_gate or make_default_gate(spec, dialect, hash_key)
 
     results: dict[Statement, Result | BaseException] = {}
     sent = 0
@@ -146,7 +147,7 @@ def _send(
     statement: Statement,
     results: dict[Statement, Result | BaseException],
     *,
-    gate: Callable[[str], str],
+    gate: GateFunction,
     deadline: float,
 ) -> int:
     """Run one statement into `results`; return how many statements reached the warehouse."""
@@ -154,17 +155,23 @@ def _send(
     if remaining <= 0:
         results[statement] = QueryTimeout("the run used up its time budget before this statement")
         return 0
-    sql = statement.sql
+    sql, session = statement.sql, {}
     is_custom = statement.purpose.startswith("custom_sql")
     if is_custom:
         try:
-            sql = gate(sql)
+            gated = gate(sql)
+            sql, session = gated.sql, dict(gated.session)
         except Exception as exc:  # an injected gate may raise anything
             results[statement] = CustomSqlRefused(str(exc).strip() or type(exc).__name__)
             return 0
     try:
+        # A custom check must return one row: fetch two to tell.
         results[statement] = warehouse.execute(
-            sql, statement.params, timeout_s=remaining, max_rows=1 if is_custom else None
+            sql,
+            statement.params,
+            timeout_s=remaining,
+            max_rows=1 if is_custom else None,
+            session=session,
         )
     except Exception as exc:  # WarehouseError, QueryTimeout, driver bugs alike
         results[statement] = exc

@@ -38,7 +38,8 @@ class ColumnSpec:
     name: str
     type: str  # contract type: string|integer|float|boolean|timestamp|json|array
     nullable: bool = True
-    pii: bool = False  # custom SQL may only count over it (gate.py)
+    pii: bool = False  # custom SQL reads it through its mask (gate.py)
+    mask: str | None = None  # the PII mask (None: the contract's default, last4)
 
 
 @dataclass(frozen=True)

@@ -400,7 +400,10 @@ class _Governor:
         parts_nodes = [p for p in parts_nodes if p is not None]
         for part in parts_nodes:
             if not isinstance(part, exp.Identifier):
-                raise _refuse("TABLE_FUNCTION_NOT_ALLOWED", "only named tables may appear in FROM")
+                raise _refuse(
+                    "TABLE_FUNCTION_NOT_ALLOWED",
+                    "only named tables may appear in FROM (table functions are not allowed)",
+                )
         alias = node.args.get("alias")
         if alias is not None:
             self.visit(alias, env)

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 MASKS = frozenset({"last4", "email", "hash", "null", "redact"})
+# Contract type -> engine type for the "null" mask (CAST(NULL AS type)); json/array stay text.
+NULL_MASK_TYPES = {
+    "string": "text",
+    "integer": "bigint",
+    "float": "double",
+    "boolean": "boolean",
+    "timestamp": "timestamp",
+}
 
 
 @dataclass(frozen=True)

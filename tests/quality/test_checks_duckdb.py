@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from quality.checks import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, RunReport, run_product
+from quality.checks.gate import GatedSql
 from querying.warehouses.base import Result, Warehouse, WarehouseColumn
 from querying.warehouses.duckdb import DuckDBWarehouse
 
@@ -123,9 +124,12 @@ class Recorder:
         *,
         timeout_s: float,
         max_rows: int | None = None,
+        session: Mapping[str, str] | None = None,
     ) -> Result:
         self.executed.append(sql)
-        return self.inner.execute(sql, params, timeout_s=timeout_s, max_rows=max_rows)
+        return self.inner.execute(
+            sql, params, timeout_s=timeout_s, max_rows=max_rows, session=session
+        )
 
     def columns(self, table: str) -> list[WarehouseColumn] | None:
         self.looked_up.append(table)
@@ -243,23 +247,24 @@ def test_refused_and_bad_custom_sql_are_errors(warehouse: DuckDBWarehouse) -> No
         "other": "SELECT count(*) FROM shop_empty",
         "bad_column": "SELECT count(*) FROM orders WHERE no_such_column > 0",
         "no_rows": "SELECT 1 FROM orders WHERE false",
-        "text": "SELECT 'zero' FROM orders",
+        "text": "SELECT 'zero'",
     }
     checks = tuple(CheckSpec(n, "custom_sql", "error", None, {"sql": s}) for n, s in sqls.items())
-    report = run_product(warehouse, orders_spec(columns=(), checks=checks), now=NOW)
-    assert {o.status for o in report.outcomes} == {"error"}
-    messages = {o.check_name: o.message for o in report.outcomes}
+    report = run_product(warehouse, orders_spec(checks=checks), now=NOW)
+    messages = {o.check_name: o.message for o in report.outcomes if o.check_name in sqls}
+    assert {o.status for o in report.outcomes if o.check_name in sqls} == {"error"}
     assert messages["drop"].startswith("custom SQL refused: ")
-    assert "read_csv" in messages["file"]
-    assert "may read only shop.orders" in messages["other"]
+    assert "only named tables may appear in FROM" in messages["file"]
+    assert "unknown table shop_empty" in messages["other"]
     assert "no_such_column" in messages["bad_column"]
-    assert "no rows" in messages["no_rows"]
-    assert "not a number" in messages["text"]
-    assert report.statements_sent == 3  # refused SQL never reaches the warehouse
+    assert messages["no_rows"].startswith("custom checks return a single count")
+    assert "returned text" in messages["text"] and "zero" not in messages["text"]
+    # refused SQL never reaches the warehouse: the scan, then bad_column, no_rows, text
+    assert report.statements_sent == 4
 
 
 def test_an_injected_gate_replaces_the_default_one(warehouse: DuckDBWarehouse) -> None:
-    def refuse_all(sql: str) -> str:
+    def refuse_all(sql: str) -> GatedSql:
         raise PermissionError("governor says no")
 
     check = CheckSpec("c", "custom_sql", "error", None, {"sql": "SELECT 0"})
@@ -275,6 +280,7 @@ def test_timeout_on_a_heavy_custom_query_is_an_error(warehouse: DuckDBWarehouse)
     spec = ProductSpec(
         "shop.big",
         "shop_big",
+        columns=(ColumnSpec("id", "integer"),),
         checks=(
             CheckSpec("heavy", "custom_sql", "error", None, {"sql": heavy}),
             CheckSpec("after", "custom_sql", "error", None, {"sql": "SELECT 0"}),
