@@ -12,6 +12,10 @@ Invariants, each one tested in tests/catalog/test_contract*.py:
 - A check the engine cannot run (unknown type, missing column, missing params) is a validation
   error, never a silent pass.
 - Unknown keys anywhere are errors: a typo (``maxStaleHour``) never silently becomes a default.
+- Everything is bounded (issue #21): list lengths, text lengths, numbers and dates have
+  documented limits (the constants below, docs/governance.md), and validation takes time
+  linear in the document's size. Dates out of range, NaN, infinities and huge numbers are
+  validation errors naming their path, never an OverflowError or a 500.
 """
 
 from __future__ import annotations
@@ -47,6 +51,29 @@ FRESHNESS_HOURS: dict[str, float] = {"realtime": 0.25, "1h": 1, "4h": 4, "24h": 
 ID_RE = r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$"
 TABLE_RE = r"^[a-z_][a-z0-9_]*$"
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+# Size limits (issue #21): a contract is metadata, and every page, diff, e-mail and search
+# index built from it stays small. Listed in docs/governance.md and in the JSON Schema.
+TAGS_MAX = 50
+TAG_MAX_LENGTH = 50
+DESCRIPTION_MAX_LENGTH = 10_000  # the product's and each column's
+REASON_MAX_LENGTH = 2_000  # deprecation.reason
+COLUMNS_MAX = 500
+CHECKS_MAX = 200
+ACCEPTED_VALUES_MAX = 1_000
+ACCEPTED_VALUE_MAX_LENGTH = 200
+CUSTOM_SQL_MAX_LENGTH = 10_000
+# Every number: finite and at most 10^15 in magnitude (exact in a double, so JSON readers in
+# any language agree, and far from any overflow).
+NUMBER_MAX = 10**15
+LATENCY_MAX_MS = 3_600_000  # sla.queryLatencyP95Ms: one hour
+STALE_HOURS_MAX = 87_600  # freshness params.maxStaleHours: ten years
+# Dates: within years 1900..9998 in UTC, so every time zone (UTC-12..UTC+14) can show them.
+DATETIME_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+DATETIME_MAX = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)
+# A document with more problems than this reports the first ones and a count of the rest.
+ISSUES_MAX = 100
+
 # PostgreSQL silently truncates longer identifiers, which would make a table impossible to find.
 TABLE_MAX_LENGTH = 63
 COLUMN_MAX_LENGTH = 128
@@ -58,9 +85,12 @@ FIELD_MAX_LENGTH = {
     "contact": 254,
     "slackChannel": 100,
     "replacedBy": 200,
+    "description": DESCRIPTION_MAX_LENGTH,
+    "reason": REASON_MAX_LENGTH,
 }
 # The largest version the database stores (a 32-bit PositiveIntegerField on every backend).
 VERSION_MAX = 2_147_483_647
+
 
 # Which checks need a column, and which params each check type understands. Anything else in
 # ``params`` is an error: the engine would ignore it and the author would believe it applies.
@@ -81,9 +111,13 @@ _ID = re.compile(ID_RE)
 _TABLE = re.compile(TABLE_RE)
 _EMAIL = re.compile(EMAIL_RE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# ASCII digits only: ``\d`` would also take Arabic-Indic or fullwidth digits.
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})?$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?$"
 )
+# Year 10000 and beyond (ISO 8601 "expanded" years): well-formed, but out of range.
+_LONG_YEAR = re.compile(r"^[+-]?[0-9]{5,}-[0-9]{2}-[0-9]{2}([Tt ]|$)")
 _MAX_PARAMS_DEPTH = 20
 
 
@@ -445,6 +479,31 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _number_problem(value: object) -> str | None:
+    """Why ``value`` is not an acceptable contract number (NaN, infinite, huge), or None."""
+    if not _is_number(value):
+        return f"must be a number, not {_type_name(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    # abs() and int/float comparison are exact in Python: no OverflowError for 10**400.
+    if abs(value) > NUMBER_MAX:  # type: ignore[call-overload]
+        return f"must be at most {NUMBER_MAX:,} in magnitude"
+    return None
+
+
+def _hint(v: _Validator, key: str, known: tuple[str, ...]) -> list[str]:
+    """The closest known key, while few problems are reported; none past ISSUES_MAX."""
+    # Only the first ISSUES_MAX problems are shown, so hints past them are wasted time
+    # (difflib per key made 100,000 unknown keys take seconds).
+    if len(v.issues) >= ISSUES_MAX or len(key) > 100:
+        return []
+    return difflib.get_close_matches(key, known, n=1)
+
+
+def _control(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
 def _is_int(value: object) -> bool:
     if isinstance(value, bool):
         return False
@@ -480,7 +539,7 @@ class _Validator:
             if not isinstance(key, str):
                 self.add(path, f"unknown field {key!r} (keys must be strings)")
             elif key not in known:
-                hint = difflib.get_close_matches(key, known, n=1)
+                hint = _hint(self, key, known)
                 suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
                 self.add(_join(path, _safe_key(key)), f"unknown field{suffix}")
         return value
@@ -542,11 +601,9 @@ class _Validator:
         if value is _MISSING:
             self.add(p, "required")
             return None
-        if not _is_number(value):
-            self.add(p, f"must be a number, not {_type_name(value)}")
-            return None
-        if not math.isfinite(value):
-            self.add(p, "must be a finite number")
+        problem = _number_problem(value)
+        if problem is not None:
+            self.add(p, problem)
             return None
         return value  # type: ignore[no-any-return]
 
@@ -559,7 +616,15 @@ class _Validator:
             if required:
                 self.add(p, "required")
             return None
-        parsed = _parse_datetime(value)
+        try:
+            parsed = _parse_datetime(value)
+        except _DateOutOfRange:
+            self.add(
+                p,
+                f"out of range: must be between {format_datetime(DATETIME_MIN)} and "
+                f"{format_datetime(DATETIME_MAX)}",
+            )
+            return None
         if parsed is None:
             self.add(p, "must be an ISO 8601 datetime, e.g. 2025-03-01T00:00:00Z")
         return parsed
@@ -582,25 +647,46 @@ def _safe_key(key: str) -> str:
     return cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
 
 
+class _DateOutOfRange(ValueError):
+    """A well-formed datetime outside DATETIME_MIN..DATETIME_MAX."""
+
+
 def _parse_datetime(value: object) -> datetime | None:
-    """Aware UTC datetime from an ISO 8601 string or a datetime; naive means UTC."""
+    """Aware UTC datetime from an ISO 8601 string or a datetime; naive means UTC.
+
+    None when the value is not a datetime; ``_DateOutOfRange`` when it is one outside the
+    supported range (``9999-12-31T23:59:59-14:00`` is past datetime.max in UTC).
+    """
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date) or not isinstance(value, str):
         return None
     else:
         text = value.strip()
+        if _LONG_YEAR.match(text):
+            raise _DateOutOfRange(text)
         if not _DATETIME.match(text):
             return None
+        if text[:4] == "0000":  # year 0 does not exist; Python says "year 0 is out of range"
+            raise _DateOutOfRange(text)
         if text[-1] in "zZ":
             text = text[:-1] + "+00:00"
         try:
             parsed = datetime.fromisoformat(text)
-        except ValueError:
+        except ValueError:  # month 13, an offset of 24 hours...
             return None
+    # Check the local year before converting: the conversion itself overflows at the edges.
+    if not DATETIME_MIN.year - 1 <= parsed.year <= DATETIME_MAX.year + 1:
+        raise _DateOutOfRange(str(value))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise _DateOutOfRange(str(value)) from None
+    if not DATETIME_MIN <= parsed <= DATETIME_MAX:
+        raise _DateOutOfRange(str(value))
+    return parsed
 
 
 _TOP_KEYS = (
@@ -639,7 +725,11 @@ def parse_contract(data: object) -> Contract:
         v.add("", "document nested too deeply")
         contract = None
     if v.issues or contract is None:
-        raise ContractError(v.issues or [ContractIssue("", "invalid contract")])
+        issues = v.issues or [ContractIssue("", "invalid contract")]
+        if len(issues) > ISSUES_MAX:
+            more = len(issues) - ISSUES_MAX
+            issues = [*issues[:ISSUES_MAX], ContractIssue("", f"... and {more} more problem(s)")]
+        raise ContractError(issues)
     return contract
 
 
@@ -767,6 +857,10 @@ def _parse_columns(v: _Validator, doc: Mapping[str, Any]) -> list[ColumnSpec] | 
     if not items:
         v.add("schema", "must declare at least one column")
         return None
+    if len(items) > COLUMNS_MAX:
+        # Refused whole and early: nothing below runs over an unbounded list.
+        v.add("schema", f"at most {COLUMNS_MAX} columns (got {len(items)})")
+        return None
     columns: list[ColumnSpec] = []
     seen: dict[str, int] = {}
     ok = True
@@ -861,6 +955,9 @@ def _parse_sla(v: _Validator, raw: object) -> Sla | None:
     if latency is not None and latency <= 0:
         v.add("sla.queryLatencyP95Ms", "must be greater than 0")
         latency = None
+    elif latency is not None and latency > LATENCY_MAX_MS:
+        v.add("sla.queryLatencyP95Ms", f"must be at most {LATENCY_MAX_MS:,} (one hour)")
+        latency = None
     if freshness is None or availability is None or latency is None:
         return None
     return Sla(freshness=freshness, availability=availability, query_latency_p95_ms=latency)
@@ -869,6 +966,9 @@ def _parse_sla(v: _Validator, raw: object) -> Sla | None:
 def _parse_checks(v: _Validator, doc: Mapping[str, Any]) -> list[CheckSpec] | None:
     items = v.list_(doc, "qualityChecks", "")
     if items is None:
+        return None
+    if len(items) > CHECKS_MAX:
+        v.add("qualityChecks", f"at most {CHECKS_MAX} checks (got {len(items)})")
         return None
     declared = v.declared_columns
     checks: list[CheckSpec] = []
@@ -883,7 +983,10 @@ def _parse_checks(v: _Validator, doc: Mapping[str, Any]) -> list[CheckSpec] | No
         before = len(v.issues)
         name = v.non_empty(obj, "name", path)
         if name is not None:
-            if name in seen:
+            if _control(name):
+                # Names go into e-mail subjects and Slack lines: one line, always.
+                v.add(f"{path}.name", "must not contain control characters (line breaks, tabs)")
+            elif name in seen:
                 v.add(
                     f"{path}.name", f"duplicate check '{name}' (also qualityChecks[{seen[name]}])"
                 )
@@ -946,7 +1049,7 @@ def _check_rules(
     for key in params:
         if not isinstance(key, str) or key not in known:
             shown = _safe_key(key) if isinstance(key, str) else repr(key)
-            hint = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
+            hint = _hint(v, key, known) if isinstance(key, str) else []
             if known:
                 expected = f"{check_type} takes {', '.join(known)}"
             else:
@@ -958,12 +1061,12 @@ def _check_rules(
         value = params.get(key)
         if value is None:
             return None
-        if integer:
-            if not _is_int(value):
-                v.add(f"{ppath}.{key}", f"must be an integer, not {_type_name(value)}")
-                return None
-        elif not _is_number(value) or not math.isfinite(value):
-            v.add(f"{ppath}.{key}", f"must be a number, not {_type_name(value)}")
+        if integer and not _is_int(value):
+            v.add(f"{ppath}.{key}", f"must be an integer, not {_type_name(value)}")
+            return None
+        problem = _number_problem(value)
+        if problem is not None:
+            v.add(f"{ppath}.{key}", problem)
             return None
         return value  # type: ignore[no-any-return]
 
@@ -983,12 +1086,20 @@ def _check_rules(
             v.add(f"{ppath}.values", "required for accepted_values (a non-empty list)")
         elif not isinstance(values, list | tuple) or not values:
             v.add(f"{ppath}.values", "must be a non-empty list")
+        elif len(values) > ACCEPTED_VALUES_MAX:
+            v.add(f"{ppath}.values", f"at most {ACCEPTED_VALUES_MAX} values (got {len(values)})")
         else:
             for j, item in enumerate(values):
+                problem = _number_problem(item) if _is_number(item) else None
                 if item is None or not isinstance(item, str | int | float | bool):
                     v.add(f"{ppath}.values[{j}]", f"must be a scalar, not {_type_name(item)}")
-                elif isinstance(item, float) and not math.isfinite(item):
-                    v.add(f"{ppath}.values[{j}]", "must be a finite number")
+                elif problem is not None:
+                    v.add(f"{ppath}.values[{j}]", problem)
+                elif isinstance(item, str) and len(item) > ACCEPTED_VALUE_MAX_LENGTH:
+                    v.add(
+                        f"{ppath}.values[{j}]",
+                        f"must be at most {ACCEPTED_VALUE_MAX_LENGTH} characters",
+                    )
                 elif col_type is not None and not _matches_column_type(item, col_type):
                     v.add(f"{ppath}.values[{j}]", f"does not match the column type {col_type}")
         if col_type in ("json", "array"):
@@ -997,6 +1108,8 @@ def _check_rules(
         stale = number_param("maxStaleHours")
         if stale is not None and stale <= 0:
             v.add(f"{ppath}.maxStaleHours", "must be a positive number")
+        elif stale is not None and stale > STALE_HOURS_MAX:
+            v.add(f"{ppath}.maxStaleHours", f"must be at most {STALE_HOURS_MAX:,} (ten years)")
         if col_type is not None and col_type != "timestamp":
             v.add(f"{path}.column", f"freshness needs a timestamp column, not {col_type}")
     elif check_type == "row_count":
@@ -1017,6 +1130,8 @@ def _check_rules(
             v.add(f"{ppath}.sql", f"must be a string, not {_type_name(sql)}")
         elif not sql.strip():
             v.add(f"{ppath}.sql", "must not be empty")
+        elif len(sql) > CUSTOM_SQL_MAX_LENGTH:
+            v.add(f"{ppath}.sql", f"must be at most {CUSTOM_SQL_MAX_LENGTH:,} characters")
 
 
 def _matches_column_type(value: object, col_type: object) -> bool:
@@ -1062,7 +1177,12 @@ def _parse_tags(v: _Validator, doc: Mapping[str, Any]) -> list[str] | None:
     items = v.list_(doc, "tags", "")
     if items is None:
         return None
+    if len(items) > TAGS_MAX:
+        # Refused early and whole: 100,000 tags cost one comparison, not 100,000 (issue #21).
+        v.add("tags", f"at most {TAGS_MAX} tags (got {len(items)})")
+        return None
     tags: list[str] = []
+    seen: set[str] = set()
     ok = True
     for i, tag in enumerate(items):
         if not isinstance(tag, str):
@@ -1071,10 +1191,17 @@ def _parse_tags(v: _Validator, doc: Mapping[str, Any]) -> list[str] | None:
         elif not tag.strip():
             v.add(f"tags[{i}]", "must not be empty")
             ok = False
-        elif tag in tags:
+        elif len(tag) > TAG_MAX_LENGTH:
+            v.add(f"tags[{i}]", f"must be at most {TAG_MAX_LENGTH} characters")
+            ok = False
+        elif _control(tag):
+            v.add(f"tags[{i}]", "must not contain control characters (line breaks, tabs)")
+            ok = False
+        elif tag in seen:
             v.add(f"tags[{i}]", f"duplicate tag '{_safe_key(tag)}'")
             ok = False
         else:
+            seen.add(tag)
             tags.append(tag)
     return tags if ok else None
 
@@ -1110,14 +1237,22 @@ def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of the contract document, for editors and CI.
 
     It describes shapes, enums and per-type params; the cross-field rules (domain = id prefix,
-    a check's column is declared, unique names, min ≤ max) only ``parse_contract`` enforces.
+    a check's column is declared, unique names, min ≤ max, the date range) only
+    ``parse_contract`` enforces.
     """
     text = {"type": "string"}
     non_empty = {"type": "string", "minLength": 1, "pattern": r"\S"}
+    description = {"type": "string", "maxLength": DESCRIPTION_MAX_LENGTH}
+
+    def bounded(schema: dict[str, Any], key: str) -> dict[str, Any]:
+        return {**schema, "maxLength": FIELD_MAX_LENGTH[key]}
+
+    # The parser refuses control characters in check names and tags; so does the schema.
+    one_line = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
     # The pattern repeats what the parser accepts, so validators without format support agree.
     datetime_ = {"type": "string", "format": "date-time", "pattern": _DATETIME.pattern}
-    number = {"type": "number"}
-    count = {"type": "integer", "minimum": 0}
+    number = {"type": "number", "minimum": -NUMBER_MAX, "maximum": NUMBER_MAX}
+    count = {"type": "integer", "minimum": 0, "maximum": NUMBER_MAX}
 
     def params_for(check_type: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {
@@ -1151,13 +1286,27 @@ def json_schema() -> dict[str, Any]:
         "properties": {
             "id": {"type": "string", "pattern": ID_RE, "description": "domain.product_name"},
             "domain": {**non_empty, "description": "Owning domain; equals the id's prefix."},
-            "name": non_empty,
-            "description": text,
+            "name": bounded(non_empty, "name"),
+            "description": description,
             "owner": {"$ref": "#/$defs/owner"},
-            "schema": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/column"}},
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": COLUMNS_MAX,
+                "items": {"$ref": "#/$defs/column"},
+            },
             "sla": {"$ref": "#/$defs/sla"},
-            "qualityChecks": {"type": "array", "items": {"$ref": "#/$defs/qualityCheck"}},
-            "tags": {"type": "array", "uniqueItems": True, "items": non_empty},
+            "qualityChecks": {
+                "type": "array",
+                "maxItems": CHECKS_MAX,
+                "items": {"$ref": "#/$defs/qualityCheck"},
+            },
+            "tags": {
+                "type": "array",
+                "maxItems": TAGS_MAX,
+                "uniqueItems": True,
+                "items": {"type": "string", "maxLength": TAG_MAX_LENGTH, "pattern": one_line},
+            },
             "version": {"type": "integer", "minimum": 1, "maximum": VERSION_MAX},
             "publishedAt": {
                 "anyOf": [datetime_, {"type": "null"}],
@@ -1179,9 +1328,11 @@ def json_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "required": list(_OWNER_KEYS),
                 "properties": {
-                    "team": non_empty,
-                    "contact": {"type": "string", "format": "email", "pattern": EMAIL_RE},
-                    "slackChannel": text,
+                    "team": bounded(non_empty, "team"),
+                    "contact": bounded(
+                        {"type": "string", "format": "email", "pattern": EMAIL_RE}, "contact"
+                    ),
+                    "slackChannel": bounded(text, "slackChannel"),
                 },
             },
             "column": {
@@ -1191,7 +1342,7 @@ def json_schema() -> dict[str, Any]:
                 "properties": {
                     "column": {**non_empty, "maxLength": COLUMN_MAX_LENGTH},
                     "type": {"enum": list(COLUMN_TYPES)},
-                    "description": text,
+                    "description": description,
                     "pii": {"type": "boolean", "default": False},
                     "nullable": {"type": "boolean", "default": True},
                     "mask": {
@@ -1209,7 +1360,11 @@ def json_schema() -> dict[str, Any]:
                 "properties": {
                     "freshness": {"enum": list(FRESHNESS)},
                     "availability": {"type": "number", "minimum": 99, "maximum": 100},
-                    "queryLatencyP95Ms": {"type": "number", "exclusiveMinimum": 0},
+                    "queryLatencyP95Ms": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": LATENCY_MAX_MS,
+                    },
                 },
             },
             "qualityCheck": {
@@ -1217,7 +1372,7 @@ def json_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "required": ["name", "type", "severity"],
                 "properties": {
-                    "name": non_empty,
+                    "name": bounded({"type": "string", "pattern": one_line}, "name"),
                     "type": {"enum": list(CHECK_TYPES)},
                     "column": {"anyOf": [text, {"type": "null"}]},
                     "params": {"anyOf": [{"type": "object"}, {"type": "null"}]},
@@ -1238,16 +1393,34 @@ def json_schema() -> dict[str, Any]:
                             "values": {
                                 "type": "array",
                                 "minItems": 1,
-                                "items": {"type": ["string", "number", "boolean"]},
+                                "maxItems": ACCEPTED_VALUES_MAX,
+                                "items": {
+                                    "anyOf": [
+                                        {"type": "string", "maxLength": ACCEPTED_VALUE_MAX_LENGTH},
+                                        number,
+                                        {"type": "boolean"},
+                                    ]
+                                },
                             }
                         },
                         required=["values"],
                     ),
                     params_for(
-                        "freshness", {"maxStaleHours": {"type": "number", "exclusiveMinimum": 0}}
+                        "freshness",
+                        {
+                            "maxStaleHours": {
+                                "type": "number",
+                                "exclusiveMinimum": 0,
+                                "maximum": STALE_HOURS_MAX,
+                            }
+                        },
                     ),
                     params_for("row_count", {"minRows": count, "maxRows": count}, minProperties=1),
-                    params_for("custom_sql", {"sql": non_empty}, required=["sql"]),
+                    params_for(
+                        "custom_sql",
+                        {"sql": {**non_empty, "maxLength": CUSTOM_SQL_MAX_LENGTH}},
+                        required=["sql"],
+                    ),
                     {
                         "if": {
                             "properties": {
@@ -1270,7 +1443,7 @@ def json_schema() -> dict[str, Any]:
                     "replacedBy": {
                         "anyOf": [{"type": "string", "pattern": ID_RE}, {"type": "null"}]
                     },
-                    "reason": non_empty,
+                    "reason": bounded(non_empty, "reason"),
                 },
             },
         },

@@ -542,7 +542,9 @@ def _is_number(value: object) -> bool:
 def _freshness_class(value: object, unit: object, path: str, issues: list[ContractIssue]) -> Any:
     if isinstance(value, str) and value in FRESHNESS_HOURS:
         return value
-    if _is_number(value) and isinstance(unit, str) and unit in _UNIT_HOURS:
+    # abs() bound first: 10**400 times a float unit is an OverflowError (issue #21).
+    bounded = _is_number(value) and abs(value) <= 1e15  # type: ignore[arg-type]
+    if bounded and isinstance(unit, str) and unit in _UNIT_HOURS:
         hours = value * _UNIT_HOURS[unit]  # type: ignore[operator]
         for name, class_hours in FRESHNESS_HOURS.items():
             if abs(hours - class_hours) < 1e-9:
@@ -564,7 +566,8 @@ def _version(value: object, custom: Mapping[str, Any], issues: list[ContractIssu
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str):
-        match = re.match(r"^v?(\d+)", value.strip())
+        # ASCII digits, at most 10 (int() of a 5,000-digit string is a ValueError; issue #21).
+        match = re.match(r"^v?([0-9]{1,10})(?![0-9])", value.strip())
         if match:
             # Our versions start at 1; ODCS drafts are often 0.x.
             return max(int(match.group(1)), 1)
