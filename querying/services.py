@@ -214,6 +214,7 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
             timeout_s=settings.QUERY_TIMEOUT_S,
             max_rows=governed.max_rows,
             session=governed.session,
+            max_bytes=settings.QUERY_MAX_BYTES,
         )
     except QueryTimeout:
         outcome = QueryOutcome(
@@ -263,7 +264,17 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
     outcome.masked_columns = list(governed.masked_columns)
     outcome.pii_columns = list(governed.pii_columns)
     outcome.warnings = list(governed.warnings)
+    if outcome.is_allowed and result.truncated_by == "bytes":
+        outcome.warnings.append(
+            f"The result was cut after {outcome.row_count:,} rows: it reached the "
+            f"{_megabytes(settings.QUERY_MAX_BYTES)} limit of one answer (QUERY_MAX_BYTES). "
+            "Select fewer columns or aggregate."
+        )
     return _finish(user, sql, outcome, executed_sql, started, now, executed=True)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MB"
 
 
 def _finish(

@@ -47,13 +47,55 @@ class WarehouseColumn:
 
 @dataclass
 class Result:
-    """Rows of one statement; ``truncated`` is set when more than ``max_rows`` existed."""
+    """Rows of one statement; ``truncated`` is set when more than ``max_rows`` existed.
+
+    ``truncated_by`` says which cap cut it: "rows" (``max_rows``) or "bytes" (``max_bytes``).
+    """
 
     columns: list[str]
     rows: list[tuple[object, ...]]
     truncated: bool = False
     elapsed_ms: float = 0.0
     types: list[str] = field(default_factory=list)
+    truncated_by: str | None = None
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor ``fetch_capped`` uses."""
+
+    def fetchmany(self, size: int = ...) -> Sequence[Sequence[object]]: ...
+
+
+FETCH_BATCH = 256
+
+
+def value_bytes(value: object) -> int:
+    """About what a value costs in memory and in a JSON or CSV answer (cheap, not exact)."""
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        return len(value) + 8
+    if isinstance(value, list | tuple | dict):
+        return len(str(value)) + 8
+    return 16
+
+
+def fetch_capped(
+    cursor: Cursor, *, max_rows: int | None, max_bytes: int | None
+) -> tuple[list[tuple[object, ...]], str | None]:
+    """Rows in batches, stopping at ``max_rows`` rows or ``max_bytes`` bytes (what cut it)."""
+    rows: list[tuple[object, ...]] = []
+    size = 0
+    while True:
+        want = FETCH_BATCH if max_rows is None else min(FETCH_BATCH, max_rows + 1 - len(rows))
+        batch = cursor.fetchmany(want)
+        if not batch:
+            return rows, None
+        for row in batch:
+            if max_rows is not None and len(rows) >= max_rows:
+                return rows, "rows"
+            size += sum(value_bytes(v) for v in row)
+            if max_bytes is not None and size > max_bytes:
+                return rows, "bytes"
+            rows.append(tuple(row))
 
 
 class Warehouse(Protocol):
@@ -70,8 +112,10 @@ class Warehouse(Protocol):
         timeout_s: float,
         max_rows: int | None = None,
         session: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Result:
-        """Run one read-only statement; fetch at most ``max_rows`` (+1 to flag truncation).
+        """Run one read-only statement; fetch at most ``max_rows`` (+1 to flag truncation)
+        and at most about ``max_bytes`` of values (``fetch_capped``).
 
         ``session``: variables set (bound, never spliced into SQL) for this statement only,
         read by the statement by name (the governor's hash key).
@@ -102,6 +146,7 @@ class InformationSchemaMixin:
         timeout_s: float,
         max_rows: int | None = None,
         session: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Result:
         raise NotImplementedError
 

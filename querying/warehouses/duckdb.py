@@ -23,6 +23,7 @@ from .base import (
     WarehouseError,
     WarehouseUnavailable,
     checked_session,
+    fetch_capped,
 )
 
 # Applied at connect time, then frozen by lock_configuration so SQL cannot undo them.
@@ -82,6 +83,7 @@ class DuckDBWarehouse(InformationSchemaMixin):
         timeout_s: float,
         max_rows: int | None = None,
         session: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Result:
         """Run one statement with ``?`` parameters; interrupt it after ``timeout_s``."""
         variables = checked_session(session)
@@ -100,13 +102,7 @@ class DuckDBWarehouse(InformationSchemaMixin):
                 conn.execute(f"SET VARIABLE {name} = ?", [value])
             cursor = conn.execute(sql, list(params))
             description = cursor.description or []
-            if max_rows is None:
-                rows = cursor.fetchall()
-                truncated = False
-            else:
-                rows = cursor.fetchmany(max_rows + 1)
-                truncated = len(rows) > max_rows
-                rows = rows[:max_rows]
+            rows, cut_by = fetch_capped(cursor, max_rows=max_rows, max_bytes=max_bytes)
         except duckdb.Error as exc:
             if timed_out.is_set():
                 raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from exc
@@ -116,8 +112,9 @@ class DuckDBWarehouse(InformationSchemaMixin):
             conn.close()
         return Result(
             columns=[d[0] for d in description],
-            rows=[tuple(r) for r in rows],
-            truncated=truncated,
+            rows=rows,
+            truncated=cut_by is not None,
+            truncated_by=cut_by,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             types=[str(d[1]) for d in description],
         )

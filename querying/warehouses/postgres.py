@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -19,6 +20,7 @@ from .base import (
     WarehouseError,
     WarehouseUnavailable,
     checked_session,
+    fetch_capped,
 )
 
 CONNECT_TIMEOUT_S = 5
@@ -45,6 +47,7 @@ class PostgresWarehouse(InformationSchemaMixin):
         timeout_s: float,
         max_rows: int | None = None,
         session: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Result:
         """Run one statement (``%s`` parameters) in a READ ONLY transaction with a timeout."""
         variables = checked_session(session)
@@ -54,23 +57,21 @@ class PostgresWarehouse(InformationSchemaMixin):
             with psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
                 conn_opened = True
                 conn.read_only = True
-                with conn.transaction(), conn.cursor() as cur:
-                    # SET LOCAL takes no bind parameters; set_config(..., true) is the same, bound.
-                    cur.execute(
-                        "SELECT set_config('statement_timeout', %s, true)",
-                        [str(max(1, int(timeout_s * 1000)))],
-                    )
+                deadline = time.monotonic() + timeout_s
+                with conn.transaction(), conn.cursor() as setup:
+                    _set_timeout(setup, deadline, timeout_s)
                     for name, value in variables:  # transaction-local, bound (never logged)
-                        cur.execute("SELECT set_config(%s, %s, true)", [name, value])
-                    cur.execute(sql, list(params) if params else None)
-                    description = cur.description or []
-                    if max_rows is None:
-                        rows = cur.fetchall()
-                        truncated = False
-                    else:
-                        rows = cur.fetchmany(max_rows + 1)
-                        truncated = len(rows) > max_rows
-                        rows = rows[:max_rows]
+                        setup.execute("SELECT set_config(%s, %s, true)", [name, value])
+                    # A server-side cursor: rows arrive in batches, so a huge answer never sits
+                    # whole in this process; each FETCH gets only the time the statement has left.
+                    with conn.cursor(name="portal_statement") as cur:
+                        cur.execute(sql, list(params) if params else None)
+                        description = cur.description or []
+                        rows, cut_by = fetch_capped(
+                            _Timed(cur, setup, deadline, timeout_s),
+                            max_rows=max_rows,
+                            max_bytes=max_bytes,
+                        )
         except pg_errors.QueryCanceled as exc:
             raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from exc
         except psycopg.OperationalError as exc:
@@ -81,8 +82,30 @@ class PostgresWarehouse(InformationSchemaMixin):
             raise WarehouseError(str(exc).strip()) from exc
         return Result(
             columns=[d.name for d in description],
-            rows=[tuple(r) for r in rows],
-            truncated=truncated,
+            rows=rows,
+            truncated=cut_by is not None,
+            truncated_by=cut_by,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             types=[str(d.type_code) for d in description],
         )
+
+
+def _set_timeout(cur: psycopg.Cursor[Any], deadline: float, timeout_s: float) -> None:
+    """statement_timeout = what is left of the statement's budget (bound; SET takes none)."""
+    left_ms = int((deadline - time.monotonic()) * 1000)
+    if left_ms <= 0:
+        raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled")
+    cur.execute("SELECT set_config('statement_timeout', %s, true)", [str(left_ms)])
+
+
+class _Timed:
+    """A server-side cursor whose every FETCH runs under the statement's remaining time."""
+
+    def __init__(
+        self, cur: Any, setup: psycopg.Cursor[Any], deadline: float, timeout_s: float
+    ) -> None:
+        self.cur, self.setup, self.deadline, self.timeout_s = cur, setup, deadline, timeout_s
+
+    def fetchmany(self, size: int = 0) -> Sequence[Sequence[object]]:
+        _set_timeout(self.setup, self.deadline, self.timeout_s)
+        return self.cur.fetchmany(size)  # type: ignore[no-any-return]
