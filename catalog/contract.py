@@ -643,8 +643,52 @@ class _Validator:
 
 def _safe_key(key: str) -> str:
     # Keep error paths readable even for garbage keys (newlines, megabyte-long strings).
-    cleaned = _CONTROL.sub("?", key)
+    cleaned = _printable(_CONTROL.sub("?", key))
     return cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
+
+
+def _printable(text: str) -> str:
+    """``text`` with lone surrogates as ``\\ud800``: an error line must be writable as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _string_problem(text: str) -> str | None:
+    if "\x00" in text:  # PostgreSQL stores no NUL in text or JSON
+        return "must not contain the NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # JSON's "\ud800": no database, log or terminal takes it
+        return "must be valid Unicode (no lone surrogates such as \\ud800)"
+    return None
+
+
+def _check_strings(v: _Validator, doc: Mapping[str, Any]) -> None:
+    """Every string and key of the document is storable text: no NUL, no lone surrogate.
+
+    One pass over the document (an explicit stack: no recursion limit, linear time); paths
+    are built only for the containers walked, never compared.
+    """
+    stack: list[tuple[object, str, int]] = [(doc, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            problem = _string_problem(value)
+            if problem is not None:
+                v.add(path, problem)
+        elif depth > _MAX_PARAMS_DEPTH + 5:
+            continue  # too deep: reported where the nesting is read
+        elif isinstance(value, Mapping):
+            children = []
+            for key, item in value.items():
+                if isinstance(key, str) and _string_problem(key) is not None:
+                    v.add(path, f"a key {_string_problem(key)}")
+                    continue
+                children.append((item, _join(path, _safe_key(str(key))), depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(value, list | tuple):
+            stack.extend(
+                reversed([(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)])
+            )
 
 
 class _DateOutOfRange(ValueError):
@@ -729,6 +773,8 @@ def parse_contract(data: object) -> Contract:
         if len(issues) > ISSUES_MAX:
             more = len(issues) - ISSUES_MAX
             issues = [*issues[:ISSUES_MAX], ContractIssue("", f"... and {more} more problem(s)")]
+        # Messages quote the document (duplicate names, unknown types): keep them writable.
+        issues = [ContractIssue(_printable(i.path), _printable(i.message)) for i in issues]
         raise ContractError(issues)
     return contract
 
@@ -748,6 +794,7 @@ def _parse(v: _Validator, data: object) -> Contract | None:
         return None
     doc = v.mapping(data, "", _TOP_KEYS)
     assert doc is not None
+    _check_strings(v, doc)
 
     contract_id = v.string(doc, "id", "")
     if contract_id is not None and not _ID.match(contract_id):

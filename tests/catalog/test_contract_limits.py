@@ -376,3 +376,33 @@ def test_generated_hostile_documents_raise_only_contract_errors() -> None:
             parse_contract(doc)
         except ContractError as exc:
             assert exc.issues and all(isinstance(i.message, str) for i in exc.issues)
+
+
+# --- storable text ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["description", "name", "tags[0]", "schema[1].description", "qualityChecks[5].params.sql",
+     "qualityChecks[6].params.values[1]", "deprecation.reason", "owner.team"],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    ("bad", "words"), [("a\x00b", "NUL"), ("a\ud800b", "lone surrogate"), ("\udfff", "lone")]
+)
+def test_nul_and_lone_surrogates_are_refused_naming_the_path(
+    path: str, bad: str, words: str
+) -> None:
+    issues = issues_of(with_change(full_document(), path, bad))
+    assert any(i.path == path and words in i.message for i in issues), issues
+    for issue in issues:  # every line can be written out
+        str(issue).encode("utf-8")
+
+
+def test_a_key_with_a_lone_surrogate_is_refused_and_its_error_is_printable() -> None:
+    doc = full_document()
+    doc["sla"]["fresh\ud800ness"] = "1h"
+    doc["bad\x00key"] = 1
+    issues = issues_of(doc)
+    assert any(i.path == "sla" and "lone surrogate" in i.message for i in issues), issues
+    assert any(i.path == "" and "NUL" in i.message for i in issues), issues
+    assert "\n".join(str(i) for i in issues).encode("utf-8")

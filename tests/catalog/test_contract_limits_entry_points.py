@@ -237,3 +237,18 @@ def test_publish_and_lint_in_a_real_process_print_lines_not_tracebacks(tmp_path:
     assert lint.returncode == 1
     assert "Traceback" not in lint.stderr
     assert f"{paths[2]}: error: sla.queryLatencyP95Ms: must be a finite number" in lint.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800"])
+def test_publish_refuses_text_no_database_can_store_with_one_line(
+    tmp_path: Path, marketing: Any, escape: str
+) -> None:
+    text = json.dumps(hostile_document(description="__X__")).replace("__X__", f"a{escape}b")
+    path = write(tmp_path, "text.json", text)
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 of 1 contract"):
+        call_command("publish", path, stdout=StringIO(), stderr=err)
+    [line] = err.getvalue().strip().splitlines()
+    assert line.startswith(f"{path}: description: must ")
+    assert not DataProduct.objects.exists()
