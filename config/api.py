@@ -1,21 +1,29 @@
-"""API-wide pieces: the error shape and the exception handler.
+"""API-wide pieces: the error shape, the exception handler and the throttles.
 
 Every API error is ``{"error": {"code": ..., "message": ..., "fields": {...}?}}``; the catalog's
-seed endpoints keep the write-up's ``{"error": "Not found"}`` for unknown products.
+seed endpoints keep the write-up's ``{"error": "Not found"}`` for unknown products. Errors
+raised outside DRF's views answer through ``config.errors`` in the same shape.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
-from rest_framework import exceptions, status
+from django.http import HttpRequest
+from rest_framework import exceptions, status, throttling
 from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.settings import api_settings
+
+# The handlers lived here before config/errors.py; callers may still import them from here.
+from .errors import bad_request, page_not_found, permission_denied, server_error  # noqa: F401
+
+if TYPE_CHECKING:  # rest_framework.views imports this module while it loads
+    from rest_framework.views import APIView
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +86,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 "BODY_TOO_LARGE", str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
             )
         return error_response("INVALID", str(exc), status.HTTP_400_BAD_REQUEST)
+    # Imported here: rest_framework.views reads the settings that name this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("unhandled API error", exc_info=exc)
         return error_response(
             "INTERNAL", "The server failed to handle this request; it has been logged.", 500
         )
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.Throttled):
+        reason = getattr(exc, "reason", "Too many requests.")
+        wait = max(1, math.ceil(exc.wait)) if exc.wait is not None else None
+        message = f"{reason} Try again in {wait} s." if wait else f"{reason} Try again later."
+        new = error_response("THROTTLED", message, response.status_code)
+    elif isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.items()), ("", ["invalid input"]))
         message = f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0]
@@ -144,37 +160,38 @@ class SafeJSONParser(JSONParser):
         return data
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path_info.startswith("/v1/")
+class _RateFromSettings:
+    """Read the rate at each request (DRF binds it at import), so overridden settings apply."""
+
+    scope: str
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """``handler404``: the API error shape under /v1/ (no route matched), HTML elsewhere."""
-    if _is_api(request):
-        return JsonResponse(
-            {"error": {"code": "NOT_FOUND", "message": "no API endpoint matches this path"}},
-            status=404,
-        )
-    return defaults.page_not_found(request, exception)
+class AnonThrottle(_RateFromSettings, throttling.AnonRateThrottle):
+    """Anonymous callers, per client address: ``API_THROTTLE_ANON``."""
 
 
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """``handler400`` (e.g. too many form fields): JSON under /v1/, the HTML page elsewhere."""
-    if _is_api(request):
-        return JsonResponse({"error": {"code": "INVALID", "message": "bad request"}}, status=400)
-    return defaults.bad_request(request, exception)
+class UserThrottle(_RateFromSettings, throttling.UserRateThrottle):
+    """Each user across all endpoints (token and session alike): ``API_THROTTLE_USER``."""
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: an error raised outside a DRF view (rendering, middleware) stays JSON."""
-    if _is_api(request):
-        return JsonResponse(
-            {
-                "error": {
-                    "code": "INTERNAL",
-                    "message": "The server failed to handle this request; it has been logged.",
-                }
-            },
-            status=500,
-        )
-    return defaults.server_error(request)
+# Every POST to these runs SQL on the warehouse: the API's endpoints, and the query page and
+# its CSV download (throttled by config.middleware.QueryPageThrottleMiddleware), one count.
+QUERY_VIEWS = frozenset({"querying-api:query", "querying-api:query-csv"})
+QUERY_PAGES = frozenset({"querying:query", "querying:download"})
+
+
+class QueryThrottle(_RateFromSettings, throttling.UserRateThrottle):
+    """Governed queries per user, through the API or the query page: ``API_THROTTLE_QUERY``."""
+
+    scope = "query"
+
+    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
+        match = request.resolver_match
+        if request.method != "POST" or match is None:
+            return True
+        if match.view_name not in QUERY_VIEWS | QUERY_PAGES:
+            return True
+        return super().allow_request(request, view)

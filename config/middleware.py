@@ -1,10 +1,16 @@
-"""Request hygiene that every view relies on."""
+"""Request hygiene, browser protections and error answers that every view relies on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.urls import Resolver404, resolve
+from rest_framework.exceptions import Throttled
+
+from . import api, errors
 
 NUL = "\x00"
 
@@ -40,3 +46,77 @@ class RejectNulMiddleware:
                 return JsonResponse({"error": {"code": "INVALID", "message": message}}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain")
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Set ``Content-Security-Policy`` on every response (Django 5.2 has none built in).
+
+    ``CONTENT_SECURITY_POLICY`` applies everywhere except the path prefixes listed in
+    ``CONTENT_SECURITY_POLICY_BY_PATH`` (the longest matching prefix wins); a response that
+    already carries the header keeps its own.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            policy = settings.CONTENT_SECURITY_POLICY
+            prefixes = settings.CONTENT_SECURITY_POLICY_BY_PATH
+            matching = [p for p in prefixes if request.path_info.startswith(p)]
+            if matching:
+                policy = prefixes[max(matching, key=len)]
+            response["Content-Security-Policy"] = policy
+        return response
+
+
+class ErrorResponseMiddleware:
+    """Errors answer the app's pages and the JSON error shape, never Django's technical pages.
+
+    A throttled log-in (``accounts.backends``) raises DRF's ``Throttled`` from a plain view:
+    answered 429 here. With DEBUG on, Django would show a technical page (traceback, settings,
+    URL patterns) for any other view error and for an unknown URL; this answers them as with
+    DEBUG off, through ``config.errors``. With DEBUG off, Django itself calls those handlers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404 as exc:
+                return errors.page_not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Throttled):
+            reason = getattr(exception, "reason", "Too many requests.")
+            return errors.too_many_requests(request, exception.wait, reason)
+        if settings.DEBUG:
+            return errors.response_for_debug(request, exception)
+        return None
+
+
+class QueryPageThrottleMiddleware:
+    """The query page and its CSV download count against the same per-user query limit as
+    ``POST /v1/query`` (``API_THROTTLE_QUERY``): no way around it through the HTML form."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        if request.method != "POST" or match is None or match.view_name not in api.QUERY_PAGES:
+            return None
+        throttle = api.QueryThrottle()
+        if throttle.allow_request(request, None):
+            return None
+        return errors.too_many_requests(request, throttle.wait(), "Too many queries.")

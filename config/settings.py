@@ -1,19 +1,35 @@
-"""Settings for the data mesh portal, all from the environment with safe local defaults.
+"""Settings for the data mesh portal, all from the environment with safe defaults.
 
 Embedded default (no services needed): SQLite for Django, a DuckDB warehouse file and kombu's
 filesystem broker, all under ``var/``. Production: ``DATABASE_URL=postgresql://…``,
-``WAREHOUSE_URL=postgresql://…``, ``CELERY_BROKER_URL=redis://…``.
+``WAREHOUSE_URL=postgresql://…``, ``CELERY_BROKER_URL=redis://…``, ``CACHE_URL=redis://…``.
+
+``DEBUG`` is off unless set (``bin/demo`` sets it). With it off, ``SECRET_KEY`` and
+``PII_HASH_KEY`` must be set; with it on, each defaults to a random key generated once into
+``var/`` (mode 0600). A missing or invalid setting stops startup with one readable line.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import unquote, urlparse
+
+
+def fail(message: str) -> NoReturn:
+    """Stop startup with one readable line (no traceback): a setting is missing or invalid."""
+    raise SystemExit(f"configuration error: {message}")
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    fail(f"PORTAL_VAR_DIR {VAR_DIR} cannot be created: {exc.strerror}")
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -27,7 +43,72 @@ def env_bool(name: str, default: bool) -> bool:
 def env_int(name: str, default: int) -> int:
     """Read an integer, falling back to the default when unset."""
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        fail(f"{name} must be a whole number, not {value!r}")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    """Read a comma-separated list, dropping blanks."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# Smallest length accepted for a key: the ``hash`` mask's key is brute-forced offline otherwise.
+MIN_KEY_LENGTH = 32
+
+
+def local_secret(path: Path) -> str:
+    """A random key generated once into ``path`` (mode 0600) and read back on later starts.
+
+    Written to a private temporary file and hard-linked into place, so two processes starting
+    at once (web and worker) agree on one key and nobody reads a half-written file.
+    """
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process won the race: use its key
+            finally:
+                tmp.unlink()
+        except OSError as exc:
+            fail(f"cannot write a generated key to {path}: {exc.strerror}")
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the generated key in {path}: {exc}")
+    if len(value) < MIN_KEY_LENGTH:
+        fail(f"{path} holds no usable key; delete it to generate a new one")
+    return value
+
+
+def cache_from_url(url: str) -> dict[str, object]:
+    """Translate ``CACHE_URL`` to a CACHES entry: ``redis://…``, ``rediss://…`` or ``locmem://``."""
+    scheme = urlparse(url).scheme
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "locmem" or not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    raise ValueError(f"CACHE_URL: unsupported scheme {scheme!r} (use redis:// or locmem://)")
+
+
+# DRF's rate syntax: a count, a slash, and a period that starts with s, m, h or d.
+RATE_RE = re.compile(r"^[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """Read a throttle rate such as ``600/min``."""
+    value = os.environ.get(name, "").strip() or default
+    if not RATE_RE.match(value):
+        fail(f"{name} must look like 600/min (a count per s, min, hour or day), not {value!r}")
+    return value
 
 
 def database_from_url(url: str) -> dict[str, object]:
@@ -52,21 +133,72 @@ def database_from_url(url: str) -> dict[str, object]:
     raise ValueError(f"DATABASE_URL: unsupported scheme {parsed.scheme!r}")
 
 
-DEBUG = env_bool("DEBUG", True)
-# A fixed development key is fine for the embedded demo; production must set SECRET_KEY.
+DEBUG = env_bool("DEBUG", False)
+KEY_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if h.strip()
+        fail(f"SECRET_KEY must be set when DEBUG is off ({KEY_HINT})")
+    SECRET_KEY = local_secret(VAR_DIR / "secret_key")
+# Key of the "hash" PII mask: its own secret, never derived from SECRET_KEY.
+PII_HASH_KEY = os.environ.get("PII_HASH_KEY", "")
+if not PII_HASH_KEY:
+    if not DEBUG:
+        fail(f"PII_HASH_KEY must be set when DEBUG is off ({KEY_HINT})")
+    PII_HASH_KEY = local_secret(VAR_DIR / "pii_hash_key")
+elif len(PII_HASH_KEY) < MIN_KEY_LENGTH:
+    fail(f"PII_HASH_KEY must be at least {MIN_KEY_LENGTH} characters ({KEY_HINT})")
+elif PII_HASH_KEY == SECRET_KEY:
+    fail("PII_HASH_KEY must differ from SECRET_KEY")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# --- HTTPS and browser protections (README, "Production settings") ------------------------
+# SECURE_SSL=1: the portal is only served over HTTPS (directly or behind a TLS proxy).
+SECURE_SSL = env_bool("SECURE_SSL", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_SSL)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy: the header it sets on HTTPS requests, "X-Forwarded-Proto: https".
+# Only set it when the proxy overwrites that header on every request, or clients can fake HTTPS.
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER: tuple[str, str] | None = None
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition(":")
+    if not _sep or not re.fullmatch(r"[A-Za-z0-9-]+", _name.strip()) or not _value.strip():
+        fail(
+            "SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', "
+            f"not {_proxy_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip(),
+    )
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# Preloading is the domain owner's decision (hstspreload.org); left off, the deploy check's
+# reminder about it is silenced. Same for subdomains when HSTS_INCLUDE_SUBDOMAINS=0 is chosen.
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
 ]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+# Content-Security-Policy (config.middleware): nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI (served from drf-spectacular-sidecar) sets inline styles; its scripts stay 'self'.
+CONTENT_SECURITY_POLICY_BY_PATH = {
+    "/v1/docs/": CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -80,6 +212,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "guardian",
     "django_celery_beat",
     "accounts",
@@ -90,6 +223,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +232,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.QueryPageThrottleMiddleware",
+    # Innermost: errors answer the app's pages / the JSON shape, never a technical page.
+    "config.middleware.ErrorResponseMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,16 +255,22 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": database_from_url(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
-    )
-}
+try:
+    DATABASES = {
+        "default": database_from_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+        )
+    }
+    # Login and API throttling count in the cache: locmem is per process, so production
+    # (several gunicorn workers) sets CACHE_URL=redis://… to share one count.
+    CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", "").strip())}
+except ValueError as exc:
+    fail(str(exc))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ThrottledModelBackend",  # ModelBackend, with failed log-ins limited
     "guardian.backends.ObjectPermissionBackend",
 ]
 LOGIN_URL = "login"
@@ -136,6 +279,13 @@ LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Failed log-ins per username and client address (any form that checks a password): past
+# this many within the window, log-ins answer 429 until the window ends.
+LOGIN_FAILURES_MAX = env_int("LOGIN_FAILURES_MAX", 10)
+LOGIN_FAILURES_WINDOW_S = env_int("LOGIN_FAILURES_WINDOW_S", 900)
+# Errors never show Django's technical pages, even with DEBUG on (config/errors.py).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+DEFAULT_EXCEPTION_REPORTER = "config.errors.SafeExceptionReporter"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -150,12 +300,13 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder befo
 # --- The warehouse ------------------------------------------------------------------------
 WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", f"duckdb://{VAR_DIR / 'warehouse.duckdb'}")
 QUERY_MAX_ROWS = env_int("QUERY_MAX_ROWS", 10000)
+# Byte cap of one governed result (values as JSON/CSV would carry them): a huge answer is cut
+# (truncated, with a warning) instead of filling the web process memory.
+QUERY_MAX_BYTES = env_int("QUERY_MAX_BYTES", 50 * 1024 * 1024)
 QUERY_TIMEOUT_S = env_int("QUERY_TIMEOUT_S", 30)
 CHECK_TIMEOUT_S = env_int("CHECK_TIMEOUT_S", 120)
 # Check history is kept this many days (never fewer than 90).
 QUALITY_HISTORY_DAYS = env_int("QUALITY_HISTORY_DAYS", 90)
-# Key for the "hash" PII mask; defaults to a value derived from SECRET_KEY.
-PII_HASH_KEY = os.environ.get("PII_HASH_KEY", "") or f"pii:{SECRET_KEY}"
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
@@ -206,12 +357,30 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Per user (tokens and sessions), per client address for anonymous callers, and a stricter
+    # scope for POST /v1/query; 429 answers carry Retry-After (config/api.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.AnonThrottle",
+        "config.api.UserThrottle",
+        "config.api.QueryThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON", "60/min"),
+        "user": env_rate("API_THROTTLE_USER", "600/min"),
+        "query": env_rate("API_THROTTLE_QUERY", "120/min"),
+    },
+    # Proxies in front of the portal whose X-Forwarded-For is trusted for the client address
+    # (0: the connection's address; never trust a header any client can send).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data Mesh Portal API",
     "DESCRIPTION": "Catalog, contracts, quality and governed SQL over domain-owned data products.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 GUARDIAN_RAISE_403 = False

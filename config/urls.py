@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalog import governance_urls
 from catalog.api.views import ContractSchemaApi
@@ -15,10 +15,12 @@ api_patterns = [
     path("", include("querying.api.urls")),
     path("governance/", include((governance_urls.api_urlpatterns, "governance-api"))),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Swagger UI from drf-spectacular-sidecar's static files (no CDN), its start-up script
+    # served by the same view (?script), so the page needs no inline script under the CSP.
     # No OPTIONS metadata: the Swagger page renders with a template OPTIONS cannot use (500).
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", metadata_class=None),
+        SpectacularSwaggerSplitView.as_view(url_name="schema", metadata_class=None),
         name="docs",
     ),
 ]
@@ -34,7 +36,9 @@ urlpatterns = [
     path("", include("catalog.urls")),
 ]
 
-# JSON errors under /v1/ even when no view ran (unknown path, error outside a DRF view).
-handler400 = "config.api.bad_request"
-handler404 = "config.api.page_not_found"
-handler500 = "config.api.server_error"
+# JSON errors under /v1/ even when no view ran (unknown path, error outside a DRF view), the
+# app's pages elsewhere (config/errors.py).
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
