@@ -409,11 +409,13 @@ def load_document(text: str | bytes, *, filename: str | None = None) -> object:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "syntax error"
+        # One line: PyYAML's texts may span several ("...not allowed\n  in ...").
+        problem = " ".join((exc.problem or exc.context or "syntax error").split())
         location = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise ContractError([ContractIssue(where, f"invalid YAML: {location}{problem}")]) from None
     except yaml.YAMLError as exc:
-        raise ContractError([ContractIssue(where, f"invalid YAML: {exc}")]) from None
+        problem = " ".join(str(exc).split())
+        raise ContractError([ContractIssue(where, f"invalid YAML: {problem}")]) from None
     except RecursionError:
         raise ContractError([ContractIssue(where, "invalid YAML: nested too deeply")]) from None
 

@@ -18,7 +18,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from catalog.contract import DATETIME_MIN, format_datetime
+from catalog.contract import DATETIME_MIN, ContractError, format_datetime, load_document
 from catalog.models import DataProduct
 from tests.factories import contract_document
 
@@ -252,3 +252,54 @@ def test_publish_refuses_text_no_database_can_store_with_one_line(
     [line] = err.getvalue().strip().splitlines()
     assert line.startswith(f"{path}: description: must ")
     assert not DataProduct.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("id: [\n", "invalid YAML: line 2, column 1: expected the node content"),
+        ("id: \x00\n", "invalid YAML: unacceptable character #x0000: special characters"),
+        ("a: 1\n---\nb: 2\n", "invalid YAML"),
+        ("[1, 2]\n", "the contract must be a mapping"),
+    ],
+)
+def test_unreadable_documents_are_one_line_naming_the_file_once(
+    tmp_path: Path, marketing: Any, text: str, words: str
+) -> None:
+    path = write(tmp_path, "c.yaml", text)
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("publish", path, stdout=StringIO(), stderr=err)
+    [line] = err.getvalue().strip().splitlines()
+    assert line.startswith(f"{path}: {words}"), line
+    assert line.count(path) == 1
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("contract", "lint", path, stdout=out)
+    assert out.getvalue().splitlines() == [f"{path}: error: {line.removeprefix(path + ': ')}",
+                                           f"{path}: FAILED"]  # fmt: skip
+
+
+def test_bad_bytes_on_stdin_are_one_line_in_a_real_process(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "LC_ALL": "C.UTF-8",
+    }
+    for args in (["publish", "-"], ["contract", "lint", "-"]):
+        proc = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT, env=env, input=b"id: \xff\n", capture_output=True, timeout=120,
+        )  # fmt: skip
+        output = (proc.stdout + proc.stderr).decode()
+        assert proc.returncode != 0 and "Traceback" not in output, output
+        assert "not UTF-8 text: invalid start byte" in output, output
+
+
+@pytest.mark.parametrize("text", ["id: \x00\n", "x: \x1b\n", "a:\n  b: \x07\n", "k: \ufffe\n"])
+def test_yaml_errors_are_one_line(text: str) -> None:
+    with pytest.raises(ContractError) as caught:
+        load_document(text, filename="c.yaml")
+    assert all("\n" not in str(i) for i in caught.value.issues), caught.value.issues

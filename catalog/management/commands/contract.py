@@ -29,10 +29,12 @@ USAGE = 2
 FAILED = 1
 
 
-def _text(name: str) -> str:
-    """A file's text (``-``: stdin); CommandError with exit 2 when it cannot be read."""
+def _text(name: str) -> str | bytes:
+    """A file's text (``-``: stdin, as bytes); CommandError with exit 2 when it cannot be read."""
     if name == "-":
-        return sys.stdin.read()
+        # Bytes: load_document reports bad UTF-8 as one line, whatever the process's locale.
+        stdin = getattr(sys.stdin, "buffer", sys.stdin)
+        return stdin.read()  # type: ignore[no-any-return]
     try:
         return Path(name).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -70,8 +72,10 @@ def _rules(path: str | None) -> list[PolicyRule]:
 
 
 def _line(name: str, level: str, problem: dict[str, Any]) -> str:
+    """One line per problem; the path is left out when it is the file itself (a syntax error)."""
     policy = f" [{problem['policy']}]" if problem.get("policy") else ""
-    return f"{name}: {level}: {problem['path']}: {problem['message']}{policy}"
+    where = "" if problem["path"] in ("", name) else f"{problem['path']}: "
+    return " ".join(f"{name}: {level}: {where}{problem['message']}{policy}".split())
 
 
 class Command(BaseCommand):
@@ -150,7 +154,8 @@ class Command(BaseCommand):
         if old is None or new is None:
             for name, issues in ((old_name, old_issues), (new_name, new_issues)):
                 for issue in issues:
-                    self.stderr.write(f"{name}: {issue}")
+                    where = "" if issue.path in ("", name) else f"{issue.path}: "
+                    self.stderr.write(" ".join(f"{name}: {where}{issue.message}".split()))
             raise CommandError("cannot diff invalid contracts", returncode=FAILED)
         changes = diff_contracts(old, new)
         version_down = new.version < old.version

@@ -14,10 +14,13 @@ from catalog.contract import ContractError, load_document
 from catalog.services import PublishRefused, product_publish
 
 
-def read_source(name: str) -> str:
-    """Read a file (or stdin for ``-``) as text, with a one-line error on failure."""
+def read_source(name: str) -> str | bytes:
+    """Read a file (or stdin for ``-``), with a one-line error on failure."""
     if name == "-":
-        return sys.stdin.read()
+        # Bytes when there are any: load_document reports bad UTF-8 as one line, whatever
+        # the locale the process runs in.
+        stdin = getattr(sys.stdin, "buffer", sys.stdin)
+        return stdin.read()  # type: ignore[no-any-return]
     path = Path(name)
     try:
         return path.read_text(encoding="utf-8")
@@ -25,6 +28,12 @@ def read_source(name: str) -> str:
         raise CommandError(f"{name}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"{name}: cannot read ({exc})") from None
+
+
+def issue_line(label: str, issue: Any) -> str:
+    """``file: path: message`` on one line; the file is not repeated when it is the path."""
+    where = "" if issue.path in ("", label) else f"{issue.path}: "
+    return " ".join(f"{label}: {where}{issue.message}".split())
 
 
 class Command(BaseCommand):
@@ -61,13 +70,9 @@ class Command(BaseCommand):
         except CommandError as exc:
             self.stderr.write(str(exc))
             return False
-        except ContractError as exc:
+        except (ContractError, PublishRefused) as exc:
             for issue in exc.issues:
-                self.stderr.write(f"{label}: {issue}")
-            return False
-        except PublishRefused as exc:
-            for issue in exc.issues:
-                self.stderr.write(f"{label}: {issue}")
+                self.stderr.write(issue_line(label, issue))
             return False
         except PermissionDenied as exc:
             self.stderr.write(f"{label}: permission denied: {exc}")
