@@ -42,7 +42,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from accounts.models import User
 
@@ -86,12 +85,16 @@ def global_rules() -> list[PolicyRule]:
     rows = {p.key: p for p in GovernancePolicy.objects.all()}
     missing = [r for r in DEFAULT_POLICIES if r.key not in rows]
     if missing:
-        with transaction.atomic():
-            for rule in missing:
-                row, _ = GovernancePolicy.objects.get_or_create(
-                    key=rule.key, defaults={"severity": rule.severity, "params": dict(rule.params)}
-                )
-                rows[row.key] = row
+        # One INSERT ... ON CONFLICT DO NOTHING: concurrent first publishes both seed safely
+        # (a read-then-write transaction deadlocks on SQLite's database lock).
+        GovernancePolicy.objects.bulk_create(
+            [
+                GovernancePolicy(key=r.key, severity=r.severity, params=dict(r.params))
+                for r in missing
+            ],
+            ignore_conflicts=True,
+        )
+        rows = {p.key: p for p in GovernancePolicy.objects.all()}
     # Rows for policies the engine no longer knows are ignored, never guessed at.
     return [
         PolicyRule(row.key, row.severity, dict(row.params or {}))
