@@ -406,3 +406,28 @@ def test_a_key_with_a_lone_surrogate_is_refused_and_its_error_is_printable() -> 
     assert any(i.path == "sla" and "lone surrogate" in i.message for i in issues), issues
     assert any(i.path == "" and "NUL" in i.message for i in issues), issues
     assert "\n".join(str(i) for i in issues).encode("utf-8")
+
+
+def test_the_documented_limits_are_the_enforced_ones() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "governance.md").read_text()
+    section = text.split("## Contract limits", 1)[1].split("\n## ", 1)[0]
+    for value in (
+        f"at most {c.TAGS_MAX}, each at most {c.TAG_MAX_LENGTH} characters",
+        f"at most {c.DESCRIPTION_MAX_LENGTH:,} characters",
+        f"at most {c.REASON_MAX_LENGTH:,} characters",
+        f"1 to {c.COLUMNS_MAX} columns",
+        f"| at most {c.CHECKS_MAX} |",
+        f"at most {c.ACCEPTED_VALUES_MAX:,}, strings at most {c.ACCEPTED_VALUE_MAX_LENGTH}",
+        f"`custom_sql` `params.sql` | at most {c.CUSTOM_SQL_MAX_LENGTH:,} characters",
+        "at most 10^15 in magnitude",
+        f"at most {c.LATENCY_MAX_MS:,} (one hour)",
+        f"at most {c.STALE_HOURS_MAX:,} (ten years)",
+        f"between {c.format_datetime(c.DATETIME_MIN)} and {c.format_datetime(c.DATETIME_MAX)}",
+        f"at most {c.MAX_DOCUMENT_BYTES:,} characters",
+        f"at most {c.ISSUES_MAX} problems",
+        f"at most {FIELD_MAX_LENGTH['name']} characters",
+    ):
+        assert value in section, value
+    assert c.NUMBER_MAX == 10**15
