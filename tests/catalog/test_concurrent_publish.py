@@ -10,6 +10,7 @@ What held before: two different bodies with the same version both got 200 and tw
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -218,3 +219,33 @@ def test_concurrent_registrations_of_one_team_keep_the_first_registrant(
     assert all(isinstance(r, ConsumerTaken) for r in results if isinstance(r, Exception))
     consumer = Consumer.objects.get(product=v3, team="Growth")
     assert consumer.contact == f"{consumer.registered_by.username}@co.io"
+
+
+@pytest.mark.django_db
+def test_an_admin_save_that_loses_a_race_says_so_and_saves_nothing(
+    v3: DataProduct, owner: Any, monkeypatch: Any
+) -> None:
+    from django.test import Client
+
+    from catalog import admin as catalog_admin
+    from tests.catalog.test_publish_gates import admin_post_data
+
+    real = catalog_admin.product_publish
+
+    def racing(**kw: Any) -> Any:
+        if not kw.get("dry_run"):  # between the form's check and the save, someone publishes v4
+            real(actor=None, document=contract_document(version=4, description="Theirs."))
+        return real(**kw)
+
+    monkeypatch.setattr(catalog_admin, "product_publish", racing)
+    client = Client()
+    client.force_login(owner)
+    data = admin_post_data(v3)
+    data.update(description="Mine.", version=4)
+    response = client.post(f"/admin/catalog/dataproduct/{v3.pk}/change/", data, follow=True)
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert response.redirect_chain == [(f"/admin/catalog/dataproduct/{v3.pk}/change/", 302)]
+    assert "Not saved: version: version 4 of marketing.campaign_attribution is already" in page
+    assert DataProduct.objects.get(pk=v3.pk).description == "Theirs."
+    assert [v for v, _ in history()] == [3, 4]
