@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from querying.governor import QueryRefused, govern, scrub_error
+from querying.governor import QueryRefused, govern, identifiers_in, scrub_error
 from querying.warehouses import QueryTimeout, WarehouseError, warehouse_from_url
 
 from .models import QueryDecision, QueryLog, QueryProductUse
@@ -236,6 +236,7 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
         else:
             keep = [c.name for p in policy.products for c in p.columns]
             keep += [p.product_id for p in policy.products]
+            keep += identifiers_in(sql)  # aliases and misspelled names the user wrote
             outcome = QueryOutcome(
                 decision=QueryDecision.ERROR,
                 http_status=400,

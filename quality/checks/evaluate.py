@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlglot.tokens import Tokenizer, TokenType
-
-from querying.governor import scrub_error
+from querying.governor import identifiers_in, scrub_error
 from querying.warehouses.base import QueryTimeout, Result
 
 from .gate import CustomSqlRefused
@@ -113,17 +111,10 @@ def describe_error(statement: Statement, error: BaseException) -> str:
         return f"timed out ({purpose}): {_bounded(str(error).strip(), MAX_ERROR_CHARS)}"
     if isinstance(error, CustomSqlRefused):
         return f"custom SQL refused: {_bounded(str(error).strip(), MAX_ERROR_CHARS)}"
-    text = scrub_error(str(error).strip() or type(error).__name__, keep=_names(statement.sql))
+    text = scrub_error(
+        str(error).strip() or type(error).__name__, keep=identifiers_in(statement.sql)
+    )
     return f"query failed ({purpose}): {_bounded(text, MAX_ERROR_CHARS)}"
-
-
-def _names(sql: str) -> set[str]:
-    """The identifiers a statement names (an error may quote them: they are not data)."""
-    try:
-        tokens = Tokenizer().tokenize(sql)
-    except Exception:  # an untokenisable statement: keep nothing
-        return set()
-    return {t.text for t in tokens if t.token_type in (TokenType.VAR, TokenType.IDENTIFIER)}
 
 
 def _bounded(text: str, limit: int) -> str:

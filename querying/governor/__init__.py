@@ -27,7 +27,7 @@ Pure Python: no Django import, no import of our Django apps (tests/test_layering
 
 from .core import MAX_SQL_CHARS, govern
 from .policy import ColumnPolicy, GovernedQuery, Policy, ProductPolicy, QueryRefused
-from .scrub import scrub_error
+from .scrub import identifiers_in, scrub_error
 
 __all__ = [
     "MAX_SQL_CHARS",
@@ -37,5 +37,6 @@ __all__ = [
     "ProductPolicy",
     "QueryRefused",
     "govern",
+    "identifiers_in",
     "scrub_error",
 ]

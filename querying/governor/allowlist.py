@@ -24,7 +24,7 @@ ALLOWED_NODES = _classes(
     "Select", "Union", "Intersect", "Except", "Subquery", "With", "CTE", "TableAlias", "From",
     "Join", "Where", "Group", "Having", "Qualify", "Order", "Ordered", "Limit", "Offset", "Fetch",
     "LimitOptions", "Distinct", "Window", "WindowSpec", "Values", "Tuple", "Table", "Lateral",
-    "Cube", "Rollup", "GroupingSets",
+    "Cube", "Rollup", "GroupingSets", "TableSample",
     # names and values
     "Column", "Identifier", "Star", "Alias", "Aliases", "Paren", "Literal", "Boolean", "Null",
     "RawString", "HexString", "BitString", "PositionalColumn", "Dot", "Bracket", "Slice", "Var",
@@ -162,7 +162,7 @@ ALLOWED_TYPES = frozenset(
             "TINYINT SMALLINT INT BIGINT HUGEINT UTINYINT USMALLINT UINT UBIGINT UHUGEINT "
             "INT128 UINT128 "
             "DECIMAL BIGDECIMAL DOUBLE FLOAT REAL MONEY "
-            "BOOLEAN DATE TIME TIMETZ TIMESTAMP TIMESTAMPTZ TIMESTAMPLTZ TIMESTAMP_S "
+            "BOOLEAN DATE TIME TIMETZ TIMESTAMP TIMESTAMPTZ TIMESTAMPLTZ TIMESTAMPNTZ TIMESTAMP_S "
             "TIMESTAMP_MS TIMESTAMP_NS DATETIME INTERVAL JSON JSONB UUID BINARY VARBINARY "
             "BLOB BIT VARBIT ARRAY LIST STRUCT MAP NULL UNKNOWN"
         ).split()

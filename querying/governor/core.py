@@ -16,6 +16,7 @@ Steps:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import secrets
 import unicodedata
@@ -37,7 +38,7 @@ from .allowlist import (
 from .masks import HASH_KEY_SETTING, is_key_expression, mask_expression
 from .names import ascii_lower, confusable, fold_identifier
 from .nodes import literal_int, nonempty_args
-from .policy import MASKS, GovernedQuery, Policy, ProductPolicy, QueryRefused
+from .policy import MASKS, ColumnPolicy, GovernedQuery, Policy, ProductPolicy, QueryRefused
 
 MAX_SQL_CHARS = 100_000
 MAX_NODES = 50_000
@@ -65,13 +66,15 @@ _ARG_KEYS: dict[type[exp.Expression], frozenset[str]] = {
             "order",
             "limit",
             "offset",
+            "sample",
         }
     ),
     exp.Union: frozenset(
         {"this", "expression", "distinct", "by_name", "with_", "limit", "offset", "order"}
     ),
     exp.Subquery: frozenset({"this", "alias", "with_", "limit", "offset", "order"}),
-    exp.Table: frozenset({"this", "db", "catalog", "alias", "only"}),
+    exp.Table: frozenset({"this", "db", "catalog", "alias", "only", "sample"}),
+    exp.TableSample: frozenset({"method", "size", "percent", "seed"}),
     exp.Join: frozenset({"this", "on", "using", "kind", "side", "method"}),
     exp.Lateral: frozenset({"this", "alias"}),
     exp.With: frozenset({"expressions", "recursive"}),
@@ -91,6 +94,7 @@ _NAMED_ITEMS = tuple(
     if isinstance(cls, type)
 )
 _UNIT_PARENTS = (exp.Extract, exp.Interval, exp.IntervalSpan)
+SAMPLE_METHODS = frozenset({"system", "bernoulli", "reservoir"})
 # Date parts both engines know (lower-case, singular, plural and abbreviated spellings).
 # fmt: off
 DATE_PARTS = frozenset({
@@ -143,14 +147,12 @@ def _parse(sql: str, dialect: str) -> exp.Expression:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        where = ""
-        if first.get("line"):
-            where = f" (line {first.get('line')}, column {first.get('col')})"
-        description = str(first.get("description") or "invalid SQL")
-        raise _refuse("PARSE_ERROR", f"could not parse the query: {description}{where}") from None
-    except TokenError as exc:
-        raise _refuse("PARSE_ERROR", f"could not parse the query: {exc}") from None
+        raise _refuse("PARSE_ERROR", _parse_message(exc.errors[0] if exc.errors else {})) from None
+    except TokenError:
+        raise _refuse(
+            "PARSE_ERROR",
+            "could not parse the query: a quoted string or name is not closed (check the quotes)",
+        ) from None
     except (SqlglotError, RecursionError, ValueError, TypeError, KeyError, IndexError):
         raise _refuse("PARSE_ERROR", "could not parse the query") from None
     if not statements:
@@ -166,6 +168,27 @@ def _parse(sql: str, dialect: str) -> exp.Expression:
             kind = str(root.this).upper()
         raise _refuse("NOT_A_SELECT", f"only SELECT queries are allowed, not {kind}")
     return root
+
+
+def _parse_message(error: dict[str, object]) -> str:
+    """A parse error as a sentence with its position, never the parser's internals."""
+    description = str(error.get("description") or "")
+    near = str(error.get("highlight") or "").strip()
+    if description.startswith("Expecting )"):
+        sentence = "a closing parenthesis is missing"
+    elif description.startswith("Expecting "):
+        sentence = f"expected {description.removeprefix('Expecting ').strip()}"
+    elif description.startswith("Required keyword") or "missing for" in description:
+        sentence = "the query is incomplete"
+    elif "Unexpected token" in description or "Invalid expression" in description:
+        sentence = "this is not valid SQL here"
+    else:
+        sentence = "this is not valid SQL"
+    shown = near if len(near) <= 40 else near[:37] + "..."
+    where = f" near {shown!r}" if shown else ""
+    if error.get("line"):
+        where += f" (line {error.get('line')}, column {error.get('col')})"
+    return f"could not parse the query: {sentence}{where}"
 
 
 @dataclass
@@ -336,9 +359,25 @@ class _Governor:
                     "DISALLOWED_SYNTAX",
                     f"{kind.__name__.upper()} with {', '.join(sorted(extra))} is not allowed",
                 )
+        if kind is exp.Select and node.args.get("sample") is not None and self.dialect != "duckdb":
+            raise _refuse("DISALLOWED_SYNTAX", "USING SAMPLE is DuckDB's; use TABLESAMPLE")
         if kind is exp.DataType:
             if node.this not in ALLOWED_TYPES:
                 raise _refuse("TYPE_NOT_ALLOWED", f"type {node.sql(self.dialect)} is not allowed")
+        elif kind is exp.Var and isinstance(node.parent, exp.TableSample):
+            if node.arg_key != "method" or ascii_lower(str(node.this)) not in SAMPLE_METHODS:
+                raise _refuse(
+                    "DISALLOWED_SYNTAX",
+                    f"sampling method {str(node.this)!r} is not allowed "
+                    "(use SYSTEM, BERNOULLI or RESERVOIR)",
+                )
+        elif kind is exp.TableSample:
+            for key in ("size", "percent", "seed"):
+                value = node.args.get(key)
+                if value is not None and not (
+                    isinstance(value, exp.Literal) and not value.is_string
+                ):
+                    raise _refuse("DISALLOWED_SYNTAX", "a sample size must be a plain number")
         elif kind is exp.Var:
             parent = node.parent
             is_unit = node.arg_key == "unit" or isinstance(parent, _UNIT_PARENTS)
@@ -407,6 +446,9 @@ class _Governor:
         alias = node.args.get("alias")
         if alias is not None:
             self.visit(alias, env)
+        sample = node.args.get("sample")
+        if sample is not None:
+            self.visit(sample, env)
         display = ".".join(str(p.this) for p in parts_nodes)
         if len(parts_nodes) == 1:
             name = self._norm(parts_nodes[0])
@@ -437,13 +479,19 @@ class _Governor:
                 "FORBIDDEN_PRODUCT", f"you do not have access to data product {display}", 403
             )
         if key not in self.names:
-            raise _refuse("UNKNOWN_TABLE", f"unknown table {display}")
+            raise _refuse("UNKNOWN_TABLE", f"unknown table {display}{self._did_you_mean(key)}")
         product = self.names[key]
         if product is None:
             raise _refuse("AMBIGUOUS_TABLE", f"the name {display} matches several data products")
         if product.refusal is not None:
             raise _refuse(product.refusal_code, product.refusal)
         self.uses.append(_Use(node, product))
+
+    def _did_you_mean(self, key: str) -> str:
+        """The closest name of a readable product, as a hint (``""`` when none is close)."""
+        known = sorted(name for name, product in self.names.items() if product is not None)
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        return f" (did you mean {close[0]}?)" if close else ""
 
     # -- rewrite ------------------------------------------------------------------------------
 
@@ -465,11 +513,17 @@ class _Governor:
             else:
                 alias = alias.copy()
             late = self._late_hashing(use, alias)
+            # TABLESAMPLE samples the physical table, inside the masked projection (PostgreSQL
+            # samples only real tables); its parts were checked to be plain numbers and names.
+            sample = use.table.args.get("sample")
+            sample_sql = sample.sql(dialect=self.dialect) if sample is not None else ""
             placeholder = exp.Table(this=exp.to_identifier(name, quoted=True), alias=alias)
             use.table.replace(placeholder)
             if late:
                 self.late[name] = (use.product, late)
-            self.placeholders[name] = derived_sql(use.product, self.dialect, self.schema, late)
+            self.placeholders[name] = derived_sql(
+                use.product, self.dialect, self.schema, late, sample_sql
+            )
 
     def _late_hashing(self, use: _Use, alias: exp.TableAlias) -> frozenset[str]:
         """Hash columns the SELECT reading ``use`` only groups or counts (pseudonyms.py)."""
@@ -511,6 +565,7 @@ def derived_sql(
     dialect: str,
     schema: str,
     pretext: frozenset[str] = frozenset(),
+    sample: str = "",
 ) -> str:
     """``SELECT a, <mask>(b) AS b, ... FROM "schema"."table"`` for one product (checked).
 
@@ -542,6 +597,11 @@ def derived_sql(
         db=exp.to_identifier(parts[-2], quoted=True),
         catalog=exp.to_identifier(parts[-3], quoted=True) if len(parts) > 2 else None,
     )
+    if sample:
+        table.set(
+            "sample",
+            sqlglot.parse_one(f"SELECT 1 FROM t {sample}", read=dialect).find(exp.TableSample),
+        )
     select = exp.Select(expressions=projections).from_(table, copy=False)
     text = select.sql(dialect=dialect, comments=False, unsupported_level=ErrorLevel.RAISE)
     # The projection is ours, but check it the same way: one SELECT reading only that table,
@@ -568,6 +628,52 @@ def _is_digest_collation(node: exp.Expression) -> bool:
         and collation.this == "C"
         and isinstance(node.this, (exp.MD5, exp.Anonymous))
         and (isinstance(node.this, exp.MD5) or ascii_lower(str(node.this.this)) == "md5")
+    )
+
+
+# Masks that map different values to one (last4, the e-mail domain, a constant, NULL): grouping,
+# joining or counting distinct values over them merges what the originals kept apart.
+COLLAPSING_MASKS = frozenset({"last4", "email", "redact", "null"})
+
+
+def _approximate(root: exp.Expression, uses: list[_Use], dialect: str) -> list[str]:
+    """Warnings for collapsing-masked columns used as a grouping, join or DISTINCT key."""
+    masked: dict[str, list[tuple[ProductPolicy, ColumnPolicy]]] = {}
+    for use in uses:
+        for c in use.product.columns:
+            if c.mask in COLLAPSING_MASKS:
+                key = fold_identifier(exp.to_identifier(c.name, quoted=True), dialect)
+                masked.setdefault(key, []).append((use.product, c))
+    warnings: list[str] = []
+    for column in root.find_all(exp.Column) if masked else ():
+        if not isinstance(column.this, exp.Identifier) or not _keys_rows(column):
+            continue
+        for product, spec in masked.get(fold_identifier(column.this, dialect), []):
+            text = (
+                f"{product.product_id}.{spec.name} is masked ({spec.mask}), which merges "
+                "different values: counts of distinct values, groups and joins over it are "
+                "approximate"
+            )
+            if text not in warnings:
+                warnings.append(text)
+    return warnings
+
+
+def _keys_rows(node: exp.Expression) -> bool:
+    """Whether ``node`` is (inside) a GROUP BY key, a join condition or a DISTINCT."""
+    child, parent = node, node.parent
+    while parent is not None and not isinstance(parent, exp.Query):
+        if isinstance(parent, exp.Group) or isinstance(parent, exp.Distinct):
+            return True
+        if isinstance(parent, exp.Join) and child.arg_key in ("on", "using"):
+            return True
+        if isinstance(parent, exp.Window) and child.arg_key == "partition_by":
+            return True
+        child, parent = parent, parent.parent
+    return (
+        isinstance(parent, exp.Select)
+        and parent.args.get("distinct") is not None
+        and child.arg_key == "expressions"
     )
 
 
@@ -692,6 +798,7 @@ def govern(
     governor.taken |= {ascii_lower(str(i.this)) for i in root.find_all(exp.Identifier)}
     try:
         governor.visit(root, ())
+        approximate = _approximate(root, governor.uses, engine)
         governor.rewrite()
         _cap_limit(root, policy.max_rows)
         skeleton = root.sql(dialect=engine, comments=False, unsupported_level=ErrorLevel.RAISE)
@@ -706,7 +813,9 @@ def govern(
         raise
     except SqlglotError as exc:
         raise _refuse("REWRITE_FAILED", f"the query could not be rewritten: {exc}") from None
-    return _result(governed_sql, governor, policy, pii_columns)
+    governed = _result(governed_sql, governor, policy, pii_columns)
+    governed.warnings.extend(approximate)
+    return governed
 
 
 def _result(

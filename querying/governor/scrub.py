@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from sqlglot.tokens import Tokenizer, TokenType
+
 # PostgreSQL and DuckDB echo the statement ("LINE 1: SELECT ...") and point at it with a caret
 # line; the statement holds literals (the hash key among them), so those lines go entirely.
 _CONTEXT_LINE = re.compile(r"^\s*(LINE \d+:|\^|QUERY:|CONTEXT:|STATEMENT:)")
@@ -38,7 +40,8 @@ def scrub_error(message: str, *, keep: Iterable[str] = ()) -> str:
 
     def _double(match: re.Match[str]) -> str:
         inner = match.group(0).strip('"')
-        return match.group(0) if inner.lower() in kept else '"…"'
+        parts = inner.lower().split(".")
+        return match.group(0) if all(p in kept for p in parts) else '"…"'
 
     text = _DOUBLE.sub(_double, text)
     text = _KEY_VALUE.sub(")=(…)", text)
@@ -48,3 +51,12 @@ def scrub_error(message: str, *, keep: Iterable[str] = ()) -> str:
     if len(text) > _MAX_CHARS:
         text = text[:_MAX_CHARS] + "…"
     return text or "the warehouse reported an error"
+
+
+def identifiers_in(sql: str) -> set[str]:
+    """The names a statement uses (an error may quote them: they are the writer's, not data)."""
+    try:
+        tokens = Tokenizer().tokenize(sql)
+    except Exception:  # an untokenisable statement: keep nothing
+        return set()
+    return {t.text for t in tokens if t.token_type in (TokenType.VAR, TokenType.IDENTIFIER)}
