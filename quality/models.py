@@ -6,9 +6,13 @@ a publish) and filled by ``quality.services.check_run``; see docs/quality.md.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from catalog.models import DataProduct
 
@@ -29,6 +33,20 @@ class RunStatus(models.TextChoices):
 
 
 FINISHED_STATUSES = (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR)
+
+
+# Slack on top of the checks' own time cap before an unfinished run counts as lost.
+RUN_MARGIN = timedelta(seconds=60)
+
+
+def queue_deadline(now: datetime) -> datetime:
+    """Until when a queued run may wait for a worker (generous: workers may be busy)."""
+    return now + timedelta(seconds=2 * float(settings.CHECK_TIMEOUT_S)) + RUN_MARGIN
+
+
+def running_deadline(now: datetime) -> datetime:
+    """Until when a claimed run may run: the run's time budget plus a margin."""
+    return now + timedelta(seconds=float(settings.CHECK_TIMEOUT_S)) + RUN_MARGIN
 
 
 class CheckRun(models.Model):
@@ -54,6 +72,10 @@ class CheckRun(models.Model):
     statements_sent = models.PositiveIntegerField(default=0)
     newest_data_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
+    # A queued or running run still unfinished at this time was lost (worker killed, broker or
+    # database down); the dispatcher re-queues it once, then records it as an error.
+    deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    requeues = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -61,6 +83,12 @@ class CheckRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} run {self.pk} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new unfinished run always has a deadline (services.queue_deadline's rule)."""
+        if self.deadline_at is None and not self.is_finished:
+            self.deadline_at = queue_deadline(timezone.now())
+        super().save(*args, **kwargs)
 
     @property
     def is_finished(self) -> bool:

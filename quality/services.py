@@ -3,9 +3,15 @@
 Invariants (see docs/quality.md):
 
 - A run row is created *before* its task is queued, with a unique ``run_key``; the task only
-  fills it. A run is claimed ``queued -> running`` with one conditional UPDATE carrying a fresh
-  token, and finished with another conditional UPDATE on that token, so a redelivered task
+  fills it. Every unfinished run has a ``deadline_at``: queued, the time it may wait for a
+  worker; running, its checks' time cap plus a margin. The dispatcher re-queues a run past its
+  deadline once, then records it as ``error`` with the reason (``runs_recover``), so no run
+  stays ``queued`` or ``running`` forever, whatever was lost (worker, broker, database).
+- A run is claimed ``queued -> running`` with one conditional UPDATE carrying a fresh token,
+  and finished with another conditional UPDATE on that token, so a redelivered task
   (``acks_late``) or a second worker never records a run twice.
+- Scheduled due times follow from the previous due time (``next_due``), so schedules do not
+  drift by the dispatcher's delay.
 - The beat dispatcher claims a due product with one conditional UPDATE on
   ``DataProduct.next_check_at``; zero rows updated means another beat or worker won.
 - At most one open incident per product and kind (a partial unique constraint), and each
@@ -20,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,7 +39,7 @@ from quality.checks import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, Run
 from querying.governor import scrub_error
 from querying.warehouses import warehouse_from_url
 
-from . import notifications, selectors
+from . import health, notifications, selectors
 from .models import (
     FINISHED_STATUSES,
     CheckResult,
@@ -41,6 +48,8 @@ from .models import (
     IncidentStatus,
     RunStatus,
     RunTrigger,
+    queue_deadline,
+    running_deadline,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +66,8 @@ DEFAULT_CADENCE = timedelta(hours=6)
 # Products the scheduler checks; drafts and retired products are checked only on request.
 SCHEDULED_STATUSES = ("published", "deprecated")
 MIN_RETENTION_DAYS = 90
-STALE_INCIDENT = "stale_data"
+STALE_INCIDENT = health.STALE_INCIDENT
+QUALITY_INCIDENT = health.QUALITY_INCIDENT
 
 
 def check_cadence(freshness: str) -> timedelta:
@@ -70,9 +80,8 @@ def retention_days() -> int:
     return max(MIN_RETENTION_DAYS, int(getattr(settings, "QUALITY_HISTORY_DAYS", 90)))
 
 
-def _stale_claim_after() -> timedelta:
-    """A run still ``running`` after this long lost its worker and may be claimed again."""
-    return timedelta(seconds=2 * float(settings.CHECK_TIMEOUT_S) + 60)
+# A lost run is queued again this many times, then recorded as an error.
+MAX_REQUEUES = 1
 
 
 def product_spec(product: DataProduct) -> ProductSpec:
@@ -100,10 +109,32 @@ def product_spec(product: DataProduct) -> ProductSpec:
     )
 
 
-def _enqueue(run_id: int) -> None:
+def run_enqueue(run_id: int) -> bool:
+    """Send the run's task to the broker; False (logged) when the broker cannot take it.
+
+    The run stays queued with its deadline: the dispatcher re-queues it once the broker is
+    back (``runs_recover``), so a broker outage never leaves a run behind.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
     from .tasks import check_run_task
 
-    check_run_task.delay(run_id)
+    try:
+        check_run_task.delay(run_id)
+    except (BrokerError, OSError) as exc:
+        log.warning("could not queue check run %s (broker unavailable): %s", run_id, exc)
+        return False
+    return True
+
+
+def _enqueue(run_id: int) -> None:
+    run_enqueue(run_id)
+
+
+def run_withdraw(*, run: CheckRun) -> bool:
+    """Delete a run nobody could queue (still ``queued``, never claimed); whether it went."""
+    deleted, _ = CheckRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).delete()
+    return bool(deleted)
 
 
 def check_request(
@@ -121,11 +152,13 @@ def check_request(
     that exists already (a publish hook delivered twice) returns the existing run.
     ``enqueue=False`` is for callers that run it themselves (``check_run``, the CLI).
     """
+    now = timezone.now()
     if trigger in (RunTrigger.MANUAL, RunTrigger.API):
+        # A run still within its deadline is in progress; one past it is lost and never handed
+        # back as if it were (the dispatcher recovers it).
         pending = (
             product.check_runs.filter(
-                status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
-                created_at__gte=timezone.now() - _stale_claim_after(),
+                status__in=[RunStatus.QUEUED, RunStatus.RUNNING], deadline_at__gt=now
             )
             .order_by("-id")
             .first()
@@ -142,6 +175,7 @@ def check_request(
                 run_key=key,
                 requested_by=user,  # type: ignore[misc]
                 contract_version=product.version,
+                deadline_at=queue_deadline(now),
             )
     except IntegrityError:
         return CheckRun.objects.get(run_key=key), False
@@ -157,6 +191,7 @@ def checks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
     claimed that product first; that is normal, not an error.
     """
     now = now or timezone.now()
+    runs_recover(now=now)
     due = (
         DataProduct.objects.filter(status__in=SCHEDULED_STATUSES)
         .filter(Q(next_check_at__lte=now) | Q(next_check_at__isnull=True))
@@ -172,16 +207,94 @@ def checks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
                 if due_at
                 else claim.filter(next_check_at__isnull=True)
             )
-            won = claim.update(next_check_at=now + check_cadence(freshness))
+            won = claim.update(next_check_at=next_due(due_at, check_cadence(freshness), now))
             if not won:
                 continue
             stamp = due_at.isoformat() if due_at else now.isoformat()
             run = CheckRun.objects.create(
-                product_id=pk, trigger=RunTrigger.SCHEDULE, run_key=f"schedule:{pk}:{stamp}"
+                product_id=pk,
+                trigger=RunTrigger.SCHEDULE,
+                run_key=f"schedule:{pk}:{stamp}",
+                deadline_at=queue_deadline(now),
             )
             transaction.on_commit(partial(_enqueue, run.pk))
         run_ids.append(run.pk)
     return run_ids
+
+
+def next_due(due_at: datetime | None, cadence: timedelta, now: datetime) -> datetime:
+    """The next due time, counted from the previous due time so schedules do not drift.
+
+    A product due at 10:00 every 5 minutes is next due at 10:05 even when the dispatcher saw
+    it at 10:00:59; after a long pause it skips to the first slot after ``now``.
+    """
+    if due_at is None:
+        return now + cadence
+    following = due_at + cadence
+    if following <= now:
+        missed = (now - due_at) // cadence
+        following = due_at + cadence * (missed + 1)
+    return following
+
+
+def runs_recover(*, now: datetime | None = None) -> list[int]:
+    """Re-queue runs past their deadline once, then record them as ``error``; returns their ids.
+
+    Each step is a conditional UPDATE on the run's status and deadline, so two dispatchers (or
+    a worker finishing late) never both act on one run.
+    """
+    now = now or timezone.now()
+    lost = CheckRun.objects.filter(
+        status__in=[RunStatus.QUEUED, RunStatus.RUNNING], deadline_at__lt=now
+    ).values_list("pk", "status", "deadline_at", "requeues")
+    recovered: list[int] = []
+    for pk, status, deadline, requeues in list(lost[:500]):
+        same = CheckRun.objects.filter(pk=pk, status=status, deadline_at=deadline)
+        if requeues < MAX_REQUEUES:
+            with transaction.atomic():
+                won = same.update(
+                    status=RunStatus.QUEUED,
+                    claim_token="",
+                    requeues=requeues + 1,
+                    deadline_at=queue_deadline(now),
+                )
+                if won:
+                    transaction.on_commit(partial(_enqueue, pk))
+            if won:
+                log.warning("check run %s was lost while %s; queued again", pk, status)
+                recovered.append(pk)
+            continue
+        reason = (
+            f"the run was lost twice while {status} (a worker was stopped, or the broker or "
+            "the portal database was unavailable); its checks did not run"
+        )
+        if _record_lost(pk, same, reason=reason, now=now):
+            recovered.append(pk)
+    return recovered
+
+
+def _record_lost(pk: int, same: Any, *, reason: str, now: datetime) -> bool:
+    """Finish a lost run as ``error`` with one result saying why; False if someone else did."""
+    with transaction.atomic():
+        if not same.update(status=RunStatus.ERROR, finished_at=now, message=reason, claim_token=""):
+            return False
+        run = CheckRun.objects.select_related("product").get(pk=pk)
+        CheckResult.objects.create(
+            run=run,
+            position=0,
+            check_name="run",
+            check_type="schema",
+            status="error",
+            passed=False,
+            severity="error",
+            message=reason,
+            created_at=now,
+        )
+        DataProduct.objects.filter(pk=run.product_id).update(
+            quality_score=selectors.quality_score_compute(run.product)
+        )
+    log.error("check run %s recorded as error: %s", pk, reason)
+    return True
 
 
 def _run_status(report: RunReport) -> str:
@@ -247,8 +360,10 @@ def check_run(
     3. in one transaction: finish the run (only if our claim still holds), store one
        CheckResult per outcome, update the product's lastValidated, qualityScore,
        newest data time and next check time;
-    4. open or resolve the stale-data incident;
-    5. notify on incident transitions and on error-severity checks that newly fail.
+    4. open or resolve the stale-data incident, and the quality incident (an error-severity
+       check failing or erroring);
+    5. notify on incident transitions, and on error-severity checks that newly fail while no
+       quality incident opened in this run (that incident's message names them already).
     """
     now = now or timezone.now()
     if run is None:
@@ -257,10 +372,14 @@ def check_run(
     claimed = (
         CheckRun.objects.filter(pk=run.pk)
         .filter(
-            Q(status=RunStatus.QUEUED)
-            | Q(status=RunStatus.RUNNING, started_at__lt=timezone.now() - _stale_claim_after())
+            Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, deadline_at__lt=timezone.now())
         )
-        .update(status=RunStatus.RUNNING, claim_token=token, started_at=now)
+        .update(
+            status=RunStatus.RUNNING,
+            claim_token=token,
+            started_at=now,
+            deadline_at=running_deadline(timezone.now()),
+        )
     )
     if not claimed:
         run.refresh_from_db()
@@ -314,9 +433,9 @@ def _execute(*, product: DataProduct, run: CheckRun, token: str, now: datetime) 
         fields: dict[str, object] = {
             "last_validated_at": finished_at,
             "quality_score": selectors.quality_score_compute(product),
-            "next_check_at": max(
-                product.next_check_at or now, now + check_cadence(product.sla_freshness)
-            ),
+            # Scheduled runs were given their next slot when claimed (next_due, no drift); a
+            # product never scheduled yet gets one from now.
+            "next_check_at": product.next_check_at or now + check_cadence(product.sla_freshness),
         }
         if report.newest_value_at is not None:
             fields["newest_data_at"] = report.newest_value_at
@@ -324,13 +443,18 @@ def _execute(*, product: DataProduct, run: CheckRun, token: str, now: datetime) 
     run.refresh_from_db()
     product.refresh_from_db()
 
-    transitions = _sync_stale_incident(product=product, run=run, now=finished_at)
+    stale = _sync_stale_incident(product=product, run=run, now=finished_at)
+    quality = _sync_quality_incident(
+        product=product, run=run, outcomes=report.outcomes, now=finished_at
+    )
     newly_failing = _newly_failing(report.outcomes, previous)
-    if transitions.opened is not None:
-        incident_notify(incident=transitions.opened, event="opened")
-    if transitions.resolved is not None:
-        incident_notify(incident=transitions.resolved, event="resolved")
-    if newly_failing:
+    for transitions in (stale, quality):
+        if transitions.opened is not None:
+            incident_notify(incident=transitions.opened, event="opened")
+        if transitions.resolved is not None:
+            incident_notify(incident=transitions.resolved, event="resolved")
+    # The opened quality incident already names every failing check: one message, not two.
+    if newly_failing and quality.opened is None:
         notifications.check_failures(product=product, run=run, outcomes=newly_failing)
     return run
 
@@ -380,6 +504,57 @@ def _sync_stale_incident(*, product: DataProduct, run: CheckRun, now: datetime) 
         status=IncidentStatus.RESOLVED,
         resolved_at=now,
         resolution=f"data is fresh again ({hours_stale:.1f} h old, SLA {limit_h:g} h)",
+    )
+    if not resolved:
+        return _Transitions()
+    open_incident.refresh_from_db()
+    return _Transitions(resolved=open_incident)
+
+
+def _quality_message(product: DataProduct, failing: list[CheckOutcome]) -> str:
+    """``<product>: 2 error-severity checks failing: a (failed): …; b (error): …``."""
+    shown = "; ".join(
+        f"{o.check_name} ({o.status}): {o.message[:200]}" if o.message else o.check_name
+        for o in failing[:5]
+    )
+    more = f"; and {len(failing) - 5} more" if len(failing) > 5 else ""
+    plural = "s" if len(failing) > 1 else ""
+    return f"{product.product_id}: {len(failing)} error-severity check{plural} failing: {shown}{more}"
+
+
+def _sync_quality_incident(
+    *, product: DataProduct, run: CheckRun, outcomes: list[CheckOutcome], now: datetime
+) -> _Transitions:
+    """Open a quality incident when an error-severity check fails or errors; resolve it once
+    every error-severity check passes again (issue 12). One open per product (the constraint)."""
+    failing = [o for o in outcomes if o.severity == "error" and not o.passed]
+    if failing:
+        try:
+            with transaction.atomic():
+                incident = Incident.objects.create(
+                    product=product,
+                    kind=QUALITY_INCIDENT,
+                    opened_at=now,
+                    message=_quality_message(product, failing),
+                    opened_by_run=run,
+                )
+        except IntegrityError:  # already open: one incident, one notification
+            return _Transitions()
+        return _Transitions(opened=incident)
+    open_incident = product.incidents.filter(
+        kind=QUALITY_INCIDENT, status=IncidentStatus.OPEN
+    ).first()
+    if open_incident is None:
+        return _Transitions()
+    passed = sum(1 for o in outcomes if o.severity == "error")
+    resolved = Incident.objects.filter(pk=open_incident.pk, status=IncidentStatus.OPEN).update(
+        status=IncidentStatus.RESOLVED,
+        resolved_at=now,
+        resolution=(
+            f"all {passed} error-severity checks pass again (run {run.pk})"
+            if passed
+            else f"no error-severity check fails any more (run {run.pk})"
+        ),
     )
     if not resolved:
         return _Transitions()

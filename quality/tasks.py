@@ -17,9 +17,13 @@ from .models import CheckRun
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
+    # The portal database down: retry over minutes (30 s, 60 s, 120 s, ... up to 10 min), not
+    # seconds; a run the retries cannot save is recovered by the dispatcher at its deadline.
     autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=6,
 )
 def check_run_task(run_id: int) -> str | None:
     """Run the queued CheckRun ``run_id``; returns its final status."""

@@ -80,11 +80,18 @@ class ProductRunsApi(APIView):
                 status.HTTP_403_FORBIDDEN,
             )
         run, created = services.check_request(
-            product=product, trigger=RunTrigger.API, actor=request.user
+            product=product, trigger=RunTrigger.API, actor=request.user, enqueue=False
         )
-        run.refresh_from_db()  # with eager Celery (tests, demo) it has finished already
-        body = dict(CheckRunSerializer(run).data)
+        body = dict(CheckRunSerializer(run).data)  # as queued, before a worker takes it
         body["created"] = created
+        if created and not services.run_enqueue(run.pk):
+            services.run_withdraw(run=run)  # no orphan row: the caller is told to retry
+            return error_response(
+                "QUEUE_UNAVAILABLE",
+                "the task queue is not available right now, so the checks could not be "
+                "started; try again in a minute",
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 

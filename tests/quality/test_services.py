@@ -244,7 +244,10 @@ def test_a_run_whose_worker_died_is_claimed_again(
         product=product, trigger="schedule", run_key="dead", status="running",
         claim_token="dead-worker",
     )  # fmt: skip
-    CheckRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    CheckRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - timedelta(hours=2),
+        deadline_at=timezone.now() - timedelta(minutes=1),  # its time cap and margin are up
+    )
 
     done = services.check_run(product=product, trigger="schedule", run=run)
 
