@@ -201,7 +201,7 @@ CONTENT_SECURITY_POLICY_BY_PATH = {
 }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.PortalAdminConfig",  # django.contrib.admin with the portal's site (issue 12)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -303,6 +303,12 @@ QUERY_MAX_ROWS = env_int("QUERY_MAX_ROWS", 10000)
 # Byte cap of one governed result (values as JSON/CSV would carry them): a huge answer is cut
 # (truncated, with a warning) instead of filling the web process memory.
 QUERY_MAX_BYTES = env_int("QUERY_MAX_BYTES", 50 * 1024 * 1024)
+# Governed queries at a time: per server process (the other threads keep serving the catalog;
+# a query waits up to QUERY_QUEUE_WAIT_S for a slot) and per user across processes (counted in
+# the cache). Beyond them: 429 QUERY_BUSY (querying/capacity.py).
+QUERY_MAX_CONCURRENT = env_int("QUERY_MAX_CONCURRENT", 4)
+QUERY_MAX_PER_USER = env_int("QUERY_MAX_PER_USER", 2)
+QUERY_QUEUE_WAIT_S = env_int("QUERY_QUEUE_WAIT_S", 5)
 QUERY_TIMEOUT_S = env_int("QUERY_TIMEOUT_S", 30)
 CHECK_TIMEOUT_S = env_int("CHECK_TIMEOUT_S", 120)
 # Check history is kept this many days (never fewer than 90).
@@ -340,6 +346,9 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The demo only (bin/demo sets 300): rebuild the demo DuckDB warehouse relative to now every
+# this many seconds, so its fresh products stay fresh (catalog.tasks); 0 never does.
+DEMO_KEEP_FRESH_S = env_int("DEMO_KEEP_FRESH_S", 0)
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -14,31 +14,31 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from querying.governor import QueryRefused, govern, identifiers_in, scrub_error
-from querying.warehouses import QueryTimeout, WarehouseError, warehouse_from_url
+from querying.governor import (
+    GovernedQuery,
+    Policy,
+    QueryRefused,
+    govern,
+    identifiers_in,
+    scrub_error,
+)
+from querying.warehouses import (
+    QueryTimeout,
+    Result,
+    Warehouse,
+    WarehouseError,
+    WarehouseUnavailable,
+    warehouse_from_url,
+)
 
+from .capacity import query_slot
 from .models import QueryDecision, QueryLog, QueryProductUse
 from .selectors import query_policy
 
 log = logging.getLogger(__name__)
-
-# The adapters raise WarehouseError both for "cannot reach the warehouse" and for engine errors
-# in the statement; these phrases mark the first kind (answered 503, not 400).
-_UNAVAILABLE_HINTS = (
-    "does not exist (run seed_demo",
-    "warehouse is locked",
-    "unsupported warehouse url",
-    "needs a file path",
-    "connection refused",
-    "could not connect",
-    "connection failed",
-    "timeout expired",
-    "could not translate host name",
-    "name or service not known",
-)
 
 
 @dataclass
@@ -103,10 +103,8 @@ def json_safe(value: Any) -> Any:
 
 
 def _is_unavailable(exc: WarehouseError) -> bool:
-    text = str(exc).lower()
-    return type(exc).__name__ == "WarehouseUnavailable" or any(
-        h in text for h in _UNAVAILABLE_HINTS
-    )
+    """The warehouse could not be reached or was lost mid-statement (503, not the query's fault)."""
+    return isinstance(exc, WarehouseUnavailable)
 
 
 def _role(user: Any) -> str:
@@ -208,6 +206,21 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
         return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
 
     executed_sql = governed.display_sql()
+    with query_slot(user) as busy:
+        if busy is None:
+            outcome = _run(warehouse, governed, policy, sql)
+    if busy is not None:
+        outcome = QueryOutcome(
+            decision=QueryDecision.REFUSED, http_status=429, code="QUERY_BUSY", message=busy
+        )
+        outcome.products = list(governed.products)
+        return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
+    return _finish(user, sql, outcome, executed_sql, started, now, executed=True)
+
+
+def _run(warehouse: Warehouse, governed: GovernedQuery, policy: Policy, sql: str) -> QueryOutcome:
+    """Execute governed SQL within its caps and turn what happened into an outcome."""
+    result: Result | None = None
     try:
         result = warehouse.execute(
             governed.sql,
@@ -265,13 +278,13 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
     outcome.masked_columns = list(governed.masked_columns)
     outcome.pii_columns = list(governed.pii_columns)
     outcome.warnings = list(governed.warnings)
-    if outcome.is_allowed and result.truncated_by == "bytes":
+    if outcome.is_allowed and result is not None and result.truncated_by == "bytes":
         outcome.warnings.append(
             f"The result was cut after {outcome.row_count:,} rows: it reached the "
             f"{_megabytes(settings.QUERY_MAX_BYTES)} limit of one answer (QUERY_MAX_BYTES). "
             "Select fewer columns or aggregate."
         )
-    return _finish(user, sql, outcome, executed_sql, started, now, executed=True)
+    return outcome
 
 
 def _megabytes(size: int) -> str:
@@ -291,14 +304,25 @@ def _finish(
     # The audited duration is what the caller waited for (policy, governor and warehouse), so
     # the latency SLA is measured as consumers experience it.
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    entry = _audit(
-        user=user,
-        sql=sql,
-        outcome=outcome,
-        executed_sql=executed_sql,
-        duration_ms=duration_ms if executed else None,
-        now=now,
-    )
+    try:
+        entry = _audit(
+            user=user,
+            sql=sql,
+            outcome=outcome,
+            executed_sql=executed_sql,
+            duration_ms=duration_ms if executed else None,
+            now=now,
+        )
+    except DatabaseError:
+        # The audit row and the answer are one unit: an answer nobody could record is withheld.
+        log.exception("the audit log could not be written; the answer is withheld")
+        return QueryOutcome(
+            decision=QueryDecision.ERROR,
+            http_status=503,
+            code="AUDIT_UNAVAILABLE",
+            message="The portal could not record this query in its audit log, so the answer "
+            "is withheld; try again in a moment.",
+        )
     outcome.log_id = entry.pk
     return outcome
 

@@ -55,7 +55,7 @@ class DuckDBWarehouse(InformationSchemaMixin):
         if path.startswith("//"):  # duckdb:////abs/path: one leading slash is enough
             path = "/" + path.lstrip("/")
         if not path:
-            raise WarehouseError("duckdb URL needs a file path: duckdb:///abs/path.duckdb")
+            raise WarehouseUnavailable("duckdb URL needs a file path: duckdb:///abs/path.duckdb")
         return cls(path)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:

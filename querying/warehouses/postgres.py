@@ -75,7 +75,7 @@ class PostgresWarehouse(InformationSchemaMixin):
         except pg_errors.QueryCanceled as exc:
             raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from exc
         except psycopg.OperationalError as exc:
-            if conn_opened:
+            if conn_opened and not _connection_lost(exc):
                 raise WarehouseError(str(exc).strip()) from exc
             raise WarehouseUnavailable(f"cannot reach the warehouse: {str(exc).strip()}") from exc
         except psycopg.Error as exc:
@@ -109,3 +109,14 @@ class _Timed:
     def fetchmany(self, size: int = 0) -> Sequence[Sequence[object]]:
         _set_timeout(self.setup, self.deadline, self.timeout_s)
         return self.cur.fetchmany(size)  # type: ignore[no-any-return]
+
+
+def _connection_lost(exc: psycopg.OperationalError) -> bool:
+    """The server went away mid-statement (closed, shut down, crashed, restarting).
+
+    libpq reports a lost connection without an SQLSTATE; the server's own shutdown notices are
+    class 57P (admin shutdown, crash, cannot connect now) and class 08 (connection exception).
+    Anything else with an SQLSTATE is the statement's own fault (e.g. out of memory for it).
+    """
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith(("08", "57P"))

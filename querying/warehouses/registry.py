@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from .base import Warehouse, WarehouseError
+from .base import Warehouse, WarehouseUnavailable
 
 
 def warehouse_from_url(url: str) -> Warehouse:
@@ -18,6 +18,6 @@ def warehouse_from_url(url: str) -> Warehouse:
         from .postgres import PostgresWarehouse
 
         return PostgresWarehouse(url)
-    raise WarehouseError(
+    raise WarehouseUnavailable(
         f"unsupported warehouse URL scheme {scheme!r} (use duckdb:// or postgresql://)"
     )
