@@ -20,7 +20,14 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 # The handlers lived here before config/errors.py; callers may still import them from here.
-from .errors import bad_request, page_not_found, permission_denied, server_error  # noqa: F401
+from .errors import (  # noqa: F401 - the handlers are named from here in config.urls
+    UNAVAILABLE_MESSAGE,
+    bad_request,
+    is_infrastructure_fault,
+    page_not_found,
+    permission_denied,
+    server_error,
+)
 
 if TYPE_CHECKING:  # rest_framework.views imports this module while it loads
     from rest_framework.views import APIView
@@ -86,6 +93,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 "BODY_TOO_LARGE", str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
             )
         return error_response("INVALID", str(exc), status.HTTP_400_BAD_REQUEST)
+    if is_infrastructure_fault(exc):
+        # The portal database down or locked, the disk full: 503, the request may be retried.
+        log.error("service unavailable: %s: %s", type(exc).__name__, exc)
+        response = error_response("SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
+        response["Retry-After"] = "30"
+        return response
     # Imported here: rest_framework.views reads the settings that name this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 

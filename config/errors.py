@@ -8,11 +8,14 @@ lists). ``SafeExceptionReporter`` covers what is left (an error raised inside a 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
+import sys
 from typing import Any
 
+from django import db
 from django.core import signals
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -64,10 +67,46 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: an error raised outside a DRF view (rendering, middleware) stays JSON."""
+    """``handler500``: an error raised outside a DRF view (rendering, middleware) stays JSON.
+
+    A fault of the portal's own database or disk (saving the session, say) is 503, not 500.
+    """
+    fault = sys.exc_info()[1]
+    if isinstance(fault, Exception) and is_infrastructure_fault(fault):
+        return service_unavailable(request, fault)
     if is_api(request):
         return json_error("INTERNAL", INTERNAL_MESSAGE, 500)
     return defaults.server_error(request)
+
+
+# The disk is full, read-only, over quota or failing: not the request's fault, and passing.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO})
+UNAVAILABLE_MESSAGE = (
+    "The portal cannot reach its database or storage right now; nothing was changed. "
+    "Try again in a minute."
+)
+
+
+def is_infrastructure_fault(exc: BaseException) -> bool:
+    """The portal database is down or locked, or its disk is full or read-only (answer 503)."""
+    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS
+
+
+def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """503 in the JSON shape under /v1/, the app's page elsewhere; the fault is logged."""
+    log.error("service unavailable: %s: %s", type(exc).__name__, exc)
+    if is_api(request):
+        response: HttpResponse = json_error("SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
+    else:
+        try:
+            html = loader.render_to_string("503.html", {"message": UNAVAILABLE_MESSAGE})
+        except Exception:  # the template needs nothing from the database, but never fail here
+            html = f"<h1>Service unavailable</h1><p>{UNAVAILABLE_MESSAGE}</p>"
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = "30"
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -94,6 +133,8 @@ def too_many_requests(request: HttpRequest, wait: float | None, reason: str) -> 
 
 def response_for_debug(request: HttpRequest, exc: Exception) -> HttpResponse:
     """What Django answers for a view's exception with DEBUG off, for use with DEBUG on."""
+    if is_infrastructure_fault(exc):
+        return service_unavailable(request, exc)
     if isinstance(exc, Http404):
         return page_not_found(request, exc)
     if isinstance(exc, PermissionDenied):

@@ -92,6 +92,8 @@ class ErrorResponseMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if errors.is_infrastructure_fault(exception):
+            return errors.service_unavailable(request, exception)
         if isinstance(exception, Throttled):
             reason = getattr(exception, "reason", "Too many requests.")
             return errors.too_many_requests(request, exception.wait, reason)

@@ -119,7 +119,19 @@ def database_from_url(url: str) -> dict[str, object]:
         path = unquote(parsed.netloc + parsed.path)
         if path.startswith("/") and not parsed.netloc:
             path = path[1:]
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or ":memory:"}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path or ":memory:",
+            # Several writers (web threads, the worker, seed_demo): write-ahead logging lets
+            # readers go on while one writes; a writer waits up to 30 s for the lock instead of
+            # failing; BEGIN IMMEDIATE takes the write lock when a transaction starts, so two
+            # transactions never deadlock upgrading a read lock ("database is locked").
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
     if parsed.scheme in {"postgres", "postgresql"}:
         return {
             "ENGINE": "django.db.backends.postgresql",
