@@ -537,9 +537,9 @@ def _open_incidents(product: DataProduct) -> int:
 
 
 def product_compliance(
-    product: DataProduct, rules: Sequence[PolicyRule], *, now: datetime
+    product: DataProduct, rules: Sequence[PolicyRule], *, now: datetime, health: Any = None
 ) -> dict[str, Any]:
-    """One product's standing: policy violations, PII coverage, SLA, open incidents."""
+    """One product's standing: policy violations, PII coverage, SLA, open incidents, health."""
     from .policies import pii_category_for_name
     from .services import product_contract
 
@@ -559,7 +559,17 @@ def product_compliance(
         "unflaggedPersonalColumns": [c.name for c in personal if not c.pii],
         "slaMet": _sla_met(product, now),
         "openIncidents": _open_incidents(product),
+        **_health_fields(product, now, health),
     }
+
+
+def _health_fields(product: DataProduct, now: datetime, health: Any) -> dict[str, Any]:
+    """``health`` and ``healthReasons``: the verdict every surface shows (quality/health.py)."""
+    if health is None:
+        from quality.selectors import product_health
+
+        health = product_health(product, now=now)
+    return {"health": health.state, "healthReasons": list(health.reasons)}
 
 
 def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, Any]:
@@ -583,7 +593,13 @@ def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, A
         rules_error = None
     except ValueError as exc:
         rules, rules_error = global_rules(), str(exc)
-    rows = [product_compliance(p, rules, now=now) for p in products]
+    from quality.health import HEALTH_STATES
+    from quality.selectors import products_health
+
+    products = list(products)
+    verdicts = products_health(products, now=now)
+    rows = [product_compliance(p, rules, now=now, health=verdicts[p.pk]) for p in products]
+    health_counts = {s: sum(r["health"] == s for r in rows) for s in HEALTH_STATES}
     personal = sum(r["personalLookingColumns"] for r in rows)
     flagged = sum(r["personalColumnsFlagged"] for r in rows)
     measured = [r for r in rows if r["slaMet"] is not None]
@@ -610,6 +626,9 @@ def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, A
             "windowDays": 30,
         },
         "openIncidents": sum(r["openIncidents"] for r in rows),
+        # Stale or failing products (issue 12): the home page's "needs attention" counts them too.
+        "needsAttention": health_counts["stale"] + health_counts["failing"],
+        "health": health_counts,
         "policyOverrides": domain.policy_overrides or [],
         "policyOverridesError": rules_error,
         "productDetails": rows,

@@ -570,6 +570,49 @@ def _pii_values(
     return out
 
 
+# Masks that map many values to one reading (``last4`` of two ids can match, ``redact`` and
+# ``null`` map every value to one): the governor's COLLAPSING_MASKS, kept equal by a test.
+COLLAPSING_MASKS = frozenset({"last4", "email", "redact", "null"})
+# Names that identify a row or a person: ``id``, ``*_id``, ``*_key``, ``*_uuid``, and bare
+# person or account nouns (``customer``, ``user``...), plus the pii.column_names person-id words.
+IDENTIFIER_NAME_RE = re.compile(
+    r"(^|_)(id|ids|uuid|guid|key|identifier)" + _END + "|"
+    r"^(customer|user|member|person|subscriber|patient|employee|visitor|buyer|shopper|client|"
+    r"account|owner|contact|recipient|sender)" + _END
+)
+
+
+def looks_like_identifier(column: str) -> bool:
+    """Whether a column name reads as an identifier (``user_id``, ``id``, ``customer``)."""
+    name = column.lower()
+    return bool(
+        IDENTIFIER_NAME_RE.search(name) or pii_category_for_name(name) == "person identifier"
+    )
+
+
+def _pii_identifier_masks(
+    contract: Contract, params: Mapping[str, Any], samples: Mapping[str, Sequence[object]]
+) -> list[tuple[str, str]]:
+    ignored = set(params.get("ignore_columns", ()))
+    out = []
+    for i, col in enumerate(contract.schema):
+        mask = col.effective_mask
+        if col.column in ignored or mask not in COLLAPSING_MASKS:
+            continue
+        if looks_like_identifier(col.column):
+            shown = mask if col.mask else f"{mask} (the default)"
+            out.append(
+                (
+                    f"schema[{i}].mask",
+                    f"column {col.column} looks like an identifier, but its mask {shown} "
+                    "collapses values: different ids read the same, so masked readers' joins, "
+                    "groupings and distinct counts on it are wrong; set mask: hash (keyed, "
+                    "one reading per value, still joinable)",
+                )
+            )
+    return out
+
+
 def _lower_threshold(
     global_params: Mapping[str, Any], domain_params: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -759,6 +802,18 @@ POLICIES: dict[str, PolicyDefinition] = {
             {"threshold": 0.5, "min_samples": 1},
             _pii_values,
             _lower_threshold,
+        ),
+        PolicyDefinition(
+            "pii.identifier_mask",
+            "Identifier-like personal data is hashed",
+            "A pii column whose name reads as an identifier (id, *_id, *_key, customer, "
+            "user...) uses mask: hash, which keeps one reading per value: last4, email, "
+            "redact and null make different ids read the same, so masked readers' joins, "
+            "groupings and distinct counts on it go wrong.",
+            "warning",
+            {"ignore_columns": []},
+            _pii_identifier_masks,
+            _fewer_ignored,
         ),
         PolicyDefinition(
             "checks.freshness",

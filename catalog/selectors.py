@@ -82,7 +82,38 @@ def product_search_page(
         for name, value in zip(PAGE_ANNOTATIONS, values, strict=True):
             setattr(product, name, value)
         page.append(product)
-    return total, page
+    return total, attach_health(page)
+
+
+def attach_health(products: list[DataProduct], now: datetime | None = None) -> list[DataProduct]:
+    """Set ``product.health`` (quality.health.Health) on each product; returns the list.
+
+    The one verdict every surface shows (issue 12), computed for the whole list at once.
+    """
+    from quality.selectors import products_health
+
+    verdicts = products_health(products, now=now or timezone.now())
+    for product in products:
+        product.health = verdicts[product.pk]  # type: ignore[attr-defined]
+    return products
+
+
+def health_counts(products: list[DataProduct]) -> dict[str, int]:
+    """How many of ``products`` (with ``attach_health`` done) have each verdict."""
+    from quality.health import HEALTH_STATES
+
+    counts = Counter(p.health.state for p in products)  # type: ignore[attr-defined]
+    return {state: counts.get(state, 0) for state in HEALTH_STATES}
+
+
+def needs_attention(*, user: Any, limit: int = 10) -> tuple[list[DataProduct], int]:
+    """Live products ``user`` may view that are stale or failing (with ``health``), and how many."""
+    from quality.selectors import products_needing_attention
+
+    pairs, total = products_needing_attention(user, now=timezone.now(), limit=limit)
+    for product, health in pairs:
+        product.health = health  # type: ignore[attr-defined]
+    return [product for product, _ in pairs], total
 
 
 def search_facets(
@@ -190,7 +221,7 @@ def recently_updated(*, user: Any, limit: int = 8) -> list[DataProduct]:
             status__in=[ProductStatus.DRAFT, ProductStatus.RETIRED]
         )
     )
-    return list(qs.order_by("-updated_at")[:limit])
+    return attach_health(list(qs.order_by("-updated_at")[:limit]))
 
 
 def _quality() -> ModuleType | None:
@@ -224,6 +255,7 @@ class QualityPanel:
     scores: list[tuple[datetime, float]] = field(default_factory=list)
     sla: Any = None
     incidents: list[Any] = field(default_factory=list)
+    health: Any = None
 
 
 def quality_panel(
@@ -239,4 +271,5 @@ def quality_panel(
         scores=list(_call("score_history", product, days=90) or []),
         sla=_call("sla_status", product, now=now),
         incidents=list(_call("product_incidents", product) or [])[:50],
+        health=_call("product_health", product, now=now),
     )

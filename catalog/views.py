@@ -29,13 +29,17 @@ PAGE_DEFAULT_STATUS = "published,deprecated"
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Search box, domains with product counts, recently updated products, open incidents."""
+    """Search box, domains with product counts, recently updated products, and the products
+    that need attention (stale or failing, with their open incidents)."""
+    attention, attention_total = selectors.needs_attention(user=request.user)
     return render(
         request,
         "catalog/home.html",
         {
             "domains": selectors.domain_list(user=request.user),
             "recent": selectors.recently_updated(user=request.user),
+            "attention": attention,
+            "attention_total": attention_total,
             "incidents": selectors.open_incidents(user=request.user),
         },
     )
@@ -90,7 +94,9 @@ def domain_detail(request: HttpRequest, slug: str) -> HttpResponse:
     domain = selectors.domain_get(user=request.user, slug=slug)
     if domain is None:
         raise Http404("No such domain")
-    products = list(selectors.domain_products(user=request.user, domain=domain))
+    products = selectors.attach_health(
+        list(selectors.domain_products(user=request.user, domain=domain))
+    )
     return render(
         request,
         "catalog/domain_detail.html",
@@ -105,10 +111,13 @@ def domain_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _status_counts(products: list[DataProduct]) -> dict[str, int]:
+    """Products per lifecycle status, and live ones per health verdict (``health_<state>``)."""
     counts: dict[str, int] = {}
     for product in products:
         counts[product.status] = counts.get(product.status, 0) + 1
-    counts["stale"] = sum(1 for p in products if getattr(p, "freshness_state", "") == "stale")
+    live = [p for p in products if p.status in ("published", "deprecated")]
+    for state, n in selectors.health_counts(live).items():
+        counts[f"health_{state}"] = n
     return counts
 
 
@@ -120,6 +129,7 @@ def _product_context(
     return {
         "product": product,
         "panel": panel,
+        "health": panel.health,
         "checks": [(check, latest.get(check.name)) for check in product.checks.all()],
         "columns": list(product.columns.all()),
         "sees_pii": can(request.user, "view_pii", product),

@@ -120,15 +120,33 @@ def _send(
         post_json(webhook, {"event": event, "product": product.product_id, **payload})
 
 
+# Per incident kind: (subject when opened, subject when resolved, text of a bare resolution).
+INCIDENT_WORDING: dict[str, tuple[str, str, str]] = {
+    "stale_data": (
+        "stale data: {product}",
+        "resolved: {product} is fresh again",
+        "The data is fresh again.",
+    ),
+    "quality_failure": (
+        "failing checks: {product}",
+        "resolved: {product} passes its checks again",
+        "Every error-severity check passes again.",
+    ),
+}
+
+
 def incident_event(*, incident: Incident, event: str) -> None:
     """An incident was opened or resolved."""
     product = DataProduct.objects.select_related("domain").get(pk=incident.product_id)
+    opened_subject, resolved_subject, resolved_text = INCIDENT_WORDING.get(
+        incident.kind, INCIDENT_WORDING["stale_data"]
+    )
     if event == "opened":
-        subject = f"stale data: {product.product_id}"
+        subject = opened_subject.format(product=product.product_id)
         text = _clip(incident.message)
     else:
-        subject = f"resolved: {product.product_id} is fresh again"
-        text = _clip(incident.resolution or "The data is fresh again.")
+        subject = resolved_subject.format(product=product.product_id)
+        text = _clip(incident.resolution or resolved_text)
     _send(
         product,
         event=f"incident.{event}",

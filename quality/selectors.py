@@ -1,24 +1,35 @@
-"""Reads for quality: history, scores, SLA status, incidents.
+"""Reads for quality: history, scores, SLA status, health verdicts, incidents.
 
 Selectors that take a product expect the caller to have fetched it through
 ``accounts.permissions.restrict(..., "view")``; selectors that take a user scope by it.
-The quality score formula lives here and in docs/quality.md (keep them in step).
+The quality score and availability formulas live here and in docs/quality.md (keep them in
+step); the health rule lives in ``quality/health.py`` and is fed only by ``health_facts_many``.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from accounts.permissions import restrict
 from catalog.contract import FRESHNESS_HOURS
 from catalog.models import DataProduct
 
+from .health import (
+    HEALTH_RANK,
+    Health,
+    HealthFacts,
+    IncidentFact,
+    ResultFact,
+    freshness,
+    health_of,
+)
 from .models import FINISHED_STATUSES, CheckResult, CheckRun, Incident, IncidentStatus
 
 SCORE_WINDOW_RUNS = 30
@@ -157,6 +168,16 @@ def score_history(
     return points
 
 
+AVAILABILITY_FORMULA = (
+    "Availability = successful answers / attempts on the product over the last 30 days. "
+    "Successful: governed queries the warehouse answered, and check runs that reached the "
+    "product's table. Attempts: those plus governed queries the warehouse could not answer "
+    "(unavailable) and check runs that could not reach the table (missing, or warehouse "
+    "down). Refused queries, errors in the caller's own SQL and timeouts are not counted "
+    "(timeouts count in the latency p95)."
+)
+
+
 @dataclass(frozen=True)
 class SlaStatus:
     """A product's SLA, measured: freshness, availability and query latency."""
@@ -173,6 +194,28 @@ class SlaStatus:
     latency_p95_ms: float | None
     latency_target_ms: float
     latency_met: bool | None
+    availability_runs_reached: int = 0
+    availability_queries_answered: int = 0
+    availability_queries_failed: int = 0
+
+    @property
+    def availability_formula(self) -> str:
+        """How availability is measured (shown on the product page)."""
+        return AVAILABILITY_FORMULA
+
+    @property
+    def latency_formula(self) -> str:
+        """How the latency p95 is measured (shown on the product page)."""
+        return _latency_formula()
+
+    @property
+    def availability_attempts(self) -> int:
+        """Check runs and counted governed queries in the window."""
+        return (
+            self.availability_runs
+            + self.availability_queries_answered
+            + (self.availability_queries_failed)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """camelCase for the API."""
@@ -189,61 +232,234 @@ class SlaStatus:
                 "target": self.availability_target,
                 "met": self.availability_met,
                 "runs": self.availability_runs,
+                "runsReachedTable": self.availability_runs_reached,
+                "queriesAnswered": self.availability_queries_answered,
+                "queriesFailed": self.availability_queries_failed,
                 "windowDays": AVAILABILITY_WINDOW_DAYS,
+                "formula": AVAILABILITY_FORMULA,
             },
             "queryLatencyP95Ms": {
                 "value": self.latency_p95_ms,
                 "target": self.latency_target_ms,
                 "met": self.latency_met,
                 "windowDays": LATENCY_WINDOW_DAYS,
+                "formula": _latency_formula(),
             },
         }
 
 
-def _latency_p95_ms(product_id: str) -> float | None:
-    try:
-        from querying.selectors import product_latency_p95_ms  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
+def _latency_formula() -> str:
+    from django.conf import settings
+
+    from querying.selectors import LATENCY_FORMULA
+
+    return LATENCY_FORMULA.format(days=LATENCY_WINDOW_DAYS, cap=float(settings.QUERY_TIMEOUT_S))
+
+
+def availability_pct(*, runs: int, runs_reached: int, answered: int, failed: int) -> float | None:
+    """The availability formula (AVAILABILITY_FORMULA): None when nothing was attempted."""
+    attempts = runs + answered + failed
+    if not attempts:
         return None
-    try:
-        value = product_latency_p95_ms(product_id, days=LATENCY_WINDOW_DAYS)
-    except Exception:  # the query log belongs to another app; "no data" beats a broken page
-        return None
-    return float(value) if value is not None else None
+    return round(100.0 * (runs_reached + answered) / attempts, 2)
+
+
+def _latency_many(product_ids: list[str], *, now: datetime) -> dict[str, float]:
+    from querying.selectors import products_latency_p95_ms
+
+    return products_latency_p95_ms(product_ids, days=LATENCY_WINDOW_DAYS, now=now)
+
+
+def _query_outcomes_many(product_ids: list[str], *, now: datetime) -> dict[str, tuple[int, int]]:
+    from querying.selectors import products_query_outcomes
+
+    return products_query_outcomes(product_ids, days=AVAILABILITY_WINDOW_DAYS, now=now)
+
+
+def sla_status_many(products: Sequence[DataProduct], *, now: datetime) -> dict[int, SlaStatus]:
+    """Per product pk: freshness from the newest data seen, availability from check runs and
+    governed queries (AVAILABILITY_FORMULA), latency p95 from the query log; four queries."""
+    if not products:
+        return {}
+    since = now - timedelta(days=AVAILABILITY_WINDOW_DAYS)
+    run_counts = {
+        row["product_id"]: (row["total"], row["reached"])
+        for row in CheckRun.objects.filter(
+            product__in=[p.pk for p in products],
+            status__in=FINISHED_STATUSES,
+            finished_at__gte=since,
+        )
+        .values("product_id")
+        .annotate(total=Count("id"), reached=Count("id", filter=Q(table_reachable=True)))
+        .order_by()
+    }
+    ids = [p.product_id for p in products]
+    outcomes = _query_outcomes_many(ids, now=now)
+    latency = _latency_many(ids, now=now)
+    out: dict[int, SlaStatus] = {}
+    for product in products:
+        limit_h = FRESHNESS_HOURS.get(product.sla_freshness)
+        state, hours_stale = freshness(product.newest_data_at, limit_h, now=now)
+        runs, reached = run_counts.get(product.pk, (0, 0))
+        answered, failed = outcomes.get(product.product_id, (0, 0))
+        pct = availability_pct(runs=runs, runs_reached=reached, answered=answered, failed=failed)
+        p95 = latency.get(product.product_id)
+        out[product.pk] = SlaStatus(
+            freshness=product.sla_freshness,
+            freshness_state=state,
+            hours_stale=hours_stale,
+            freshness_limit_h=limit_h,
+            newest_data_at=product.newest_data_at,
+            availability_pct=pct,
+            availability_target=product.sla_availability,
+            availability_met=None if pct is None else pct >= product.sla_availability,
+            availability_runs=runs,
+            latency_p95_ms=p95,
+            latency_target_ms=product.sla_query_latency_p95_ms,
+            latency_met=None if p95 is None else p95 <= product.sla_query_latency_p95_ms,
+            availability_runs_reached=reached,
+            availability_queries_answered=answered,
+            availability_queries_failed=failed,
+        )
+    return out
 
 
 def sla_status(product: DataProduct, *, now: datetime) -> SlaStatus:
-    """Freshness from the newest data seen, availability from runs, latency from the query log."""
-    limit_h = FRESHNESS_HOURS.get(product.sla_freshness)
-    newest = product.newest_data_at
-    hours_stale: float | None = None
-    state = "unknown"
-    if newest is not None:
-        hours_stale = round(max(0.0, (now - newest).total_seconds() / 3600), 2)
-        if limit_h is not None:
-            state = "stale" if hours_stale > limit_h else "fresh"
-    counts = CheckRun.objects.filter(
-        product=product,
-        status__in=FINISHED_STATUSES,
-        finished_at__gte=now - timedelta(days=AVAILABILITY_WINDOW_DAYS),
-    ).aggregate(total=Count("id"), reached=Count("id", filter=Q(table_reachable=True)))
-    total = counts["total"] or 0
-    availability = round(100.0 * (counts["reached"] or 0) / total, 2) if total else None
-    latency = _latency_p95_ms(product.product_id)
-    return SlaStatus(
-        freshness=product.sla_freshness,
-        freshness_state=state,
-        hours_stale=hours_stale,
-        freshness_limit_h=limit_h,
-        newest_data_at=newest,
-        availability_pct=availability,
-        availability_target=product.sla_availability,
-        availability_met=None if availability is None else availability >= product.sla_availability,
-        availability_runs=total,
-        latency_p95_ms=latency,
-        latency_target_ms=product.sla_query_latency_p95_ms,
-        latency_met=None if latency is None else latency <= product.sla_query_latency_p95_ms,
+    """Freshness from the newest data seen, availability from runs and governed queries,
+    latency from the query log (see ``sla_status_many``)."""
+    return sla_status_many([product], now=now)[product.pk]
+
+
+# ---------------------------------------------------------------------------------------------
+# Health: one verdict per product (quality/health.py holds the rule)
+# ---------------------------------------------------------------------------------------------
+
+
+def _latest_runs(product_pks: list[int]) -> dict[int, CheckRun]:
+    """The newest finished run of each product (two queries)."""
+    newest = (
+        CheckRun.objects.filter(product_id=OuterRef("pk"), status__in=FINISHED_STATUSES)
+        .order_by("-finished_at", "-id")
+        .values("pk")[:1]
     )
+    run_ids = [
+        run_id
+        for run_id in DataProduct.objects.filter(pk__in=product_pks)
+        .annotate(run_id=Subquery(newest))
+        .values_list("run_id", flat=True)
+        if run_id is not None
+    ]
+    runs = CheckRun.objects.filter(pk__in=run_ids).only(
+        "pk", "product_id", "finished_at", "table_reachable"
+    )
+    return {run.product_id: run for run in runs}
+
+
+def health_facts_many(
+    products: Sequence[DataProduct], *, now: datetime, with_sla: bool = True
+) -> dict[int, HealthFacts]:
+    """Per product pk, the facts its verdict depends on (a fixed number of queries).
+
+    ``with_sla=False`` leaves availability and latency unmeasured: the verdict is then the same
+    for ``stale``, ``failing`` and ``unknown`` (they never depend on those figures), which is
+    all governed-query warnings need.
+    """
+    pks = [p.pk for p in products]
+    if not pks:
+        return {}
+    runs = _latest_runs(pks)
+    results: dict[int, list[ResultFact]] = {}
+    for row in (
+        CheckResult.objects.filter(run_id__in=[r.pk for r in runs.values()])
+        .order_by("run_id", "position")
+        .values_list("run_id", "check_name", "status", "severity", "message")
+    ):
+        results.setdefault(row[0], []).append(
+            ResultFact(check_name=row[1], status=row[2], severity=row[3], message=row[4])
+        )
+    incidents: dict[int, list[IncidentFact]] = {}
+    for product_id, kind, message, opened_at in (
+        Incident.objects.filter(product_id__in=pks, status=IncidentStatus.OPEN)
+        .order_by("opened_at", "id")
+        .values_list("product_id", "kind", "message", "opened_at")
+    ):
+        incidents.setdefault(product_id, []).append(
+            IncidentFact(kind=kind, message=message, opened_at=opened_at)
+        )
+    slas = sla_status_many(products, now=now) if with_sla else {}
+    out: dict[int, HealthFacts] = {}
+    for product in products:
+        run = runs.get(product.pk)
+        sla = slas.get(product.pk)
+        out[product.pk] = HealthFacts(
+            product_id=product.product_id,
+            freshness_sla=product.sla_freshness,
+            freshness_limit_h=FRESHNESS_HOURS.get(product.sla_freshness),
+            newest_data_at=product.newest_data_at,
+            last_run_at=run.finished_at if run is not None else None,
+            table_reachable=run.table_reachable if run is not None else None,
+            results=tuple(results.get(run.pk, ())) if run is not None else (),
+            open_incidents=tuple(incidents.get(product.pk, ())),
+            quality_score=product.quality_score,
+            availability_pct=sla.availability_pct if sla else None,
+            availability_target=product.sla_availability,
+            latency_p95_ms=sla.latency_p95_ms if sla else None,
+            latency_target_ms=product.sla_query_latency_p95_ms,
+        )
+    return out
+
+
+def products_health(
+    products: Sequence[DataProduct], *, now: datetime, with_sla: bool = True
+) -> dict[int, Health]:
+    """Per product pk, its one health verdict (``quality.health.health_of``)."""
+    facts = health_facts_many(products, now=now, with_sla=with_sla)
+    return {pk: health_of(f, now=now) for pk, f in facts.items()}
+
+
+def product_health(product: DataProduct, *, now: datetime) -> Health:
+    """The product's health verdict with its reasons."""
+    return products_health([product], now=now)[product.pk]
+
+
+ATTENTION_STATUSES = ("published", "deprecated")
+ATTENTION_CANDIDATES = 200
+
+
+def products_needing_attention(
+    user: Any, *, now: datetime, limit: int = 10
+) -> tuple[list[tuple[DataProduct, Health]], int]:
+    """Live products ``user`` may read whose health is stale or failing, most severe first.
+
+    Returns (up to ``limit`` of them, how many there are). Candidates are found in SQL (data
+    older than its SLA, an open incident, or a newest run that failed or errored); the verdict
+    itself always comes from ``health_of``.
+    """
+    from catalog.api.filters import freshness_filter
+
+    newest_status = (
+        CheckRun.objects.filter(product_id=OuterRef("pk"), status__in=FINISHED_STATUSES)
+        .order_by("-finished_at", "-id")
+        .values("status")[:1]
+    )
+    open_incident = Incident.objects.filter(product_id=OuterRef("pk"), status=IncidentStatus.OPEN)
+    candidates = list(
+        restrict(DataProduct.objects.select_related("domain"), user, "view")
+        .filter(status__in=ATTENTION_STATUSES)
+        .annotate(
+            newest_run_status=Subquery(newest_status), has_open_incident=Exists(open_incident)
+        )
+        .filter(
+            freshness_filter("stale", now)
+            | Q(newest_run_status__in=["failed", "error"])
+            | Q(has_open_incident=True)
+        )
+        .order_by("product_id")[:ATTENTION_CANDIDATES]
+    )
+    verdicts = products_health(candidates, now=now)
+    flagged = [(p, verdicts[p.pk]) for p in candidates if verdicts[p.pk].needs_attention]
+    flagged.sort(key=lambda pair: (HEALTH_RANK[pair[1].state], pair[0].product_id))
+    return flagged[:limit], len(flagged)
 
 
 def open_incidents(user: Any) -> QuerySet[Incident]:
@@ -288,8 +504,15 @@ def incidents_visible(user: Any) -> QuerySet[Incident]:
 
 
 __all__ = [
+    "AVAILABILITY_FORMULA",
     "SCORE_FORMULA",
     "SlaStatus",
+    "availability_pct",
+    "health_facts_many",
+    "product_health",
+    "products_health",
+    "products_needing_attention",
+    "sla_status_many",
     "incidents_per_month",
     "incidents_per_month_in",
     "latest_results",

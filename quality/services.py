@@ -445,7 +445,13 @@ def _execute(*, product: DataProduct, run: CheckRun, token: str, now: datetime) 
 
     stale = _sync_stale_incident(product=product, run=run, now=finished_at)
     quality = _sync_quality_incident(
-        product=product, run=run, outcomes=report.outcomes, now=finished_at
+        product=product,
+        run=run,
+        outcomes=report.outcomes,
+        now=finished_at,
+        stale_open=product.incidents.filter(
+            kind=STALE_INCIDENT, status=IncidentStatus.OPEN
+        ).exists(),
     )
     newly_failing = _newly_failing(report.outcomes, previous)
     for transitions in (stale, quality):
@@ -518,16 +524,31 @@ def _quality_message(product: DataProduct, failing: list[CheckOutcome]) -> str:
         for o in failing[:5]
     )
     more = f"; and {len(failing) - 5} more" if len(failing) > 5 else ""
-    plural = "s" if len(failing) > 1 else ""
-    return f"{product.product_id}: {len(failing)} error-severity check{plural} failing: {shown}{more}"
+    count = f"{len(failing)} error-severity check{'s' if len(failing) > 1 else ''}"
+    return f"{product.product_id}: {count} failing: {shown}{more}"
 
 
 def _sync_quality_incident(
-    *, product: DataProduct, run: CheckRun, outcomes: list[CheckOutcome], now: datetime
+    *,
+    product: DataProduct,
+    run: CheckRun,
+    outcomes: list[CheckOutcome],
+    now: datetime,
+    stale_open: bool = False,
 ) -> _Transitions:
     """Open a quality incident when an error-severity check fails or errors; resolve it once
-    every error-severity check passes again (issue 12). One open per product (the constraint)."""
-    failing = [o for o in outcomes if o.severity == "error" and not o.passed]
+    every error-severity check passes again (issue 12). One open per product (the constraint).
+
+    One problem, one incident: while a stale-data incident is open, failing freshness checks
+    are that incident's, so stale data alone does not open a second one.
+    """
+    failing = [
+        o
+        for o in outcomes
+        if o.severity == "error"
+        and not o.passed
+        and not (stale_open and o.type == "freshness" and o.status == "failed")
+    ]
     if failing:
         try:
             with transaction.atomic():
@@ -546,15 +567,18 @@ def _sync_quality_incident(
     ).first()
     if open_incident is None:
         return _Transitions()
-    passed = sum(1 for o in outcomes if o.severity == "error")
+    checked = [o for o in outcomes if o.severity == "error"]
+    if any(not o.passed for o in checked):
+        resolution = (
+            f"the other error-severity checks pass again (run {run.pk}); the failing "
+            "freshness check belongs to the open stale-data incident"
+        )
+    elif checked:
+        resolution = f"all {len(checked)} error-severity checks pass again (run {run.pk})"
+    else:
+        resolution = f"no error-severity check fails any more (run {run.pk})"
     resolved = Incident.objects.filter(pk=open_incident.pk, status=IncidentStatus.OPEN).update(
-        status=IncidentStatus.RESOLVED,
-        resolved_at=now,
-        resolution=(
-            f"all {passed} error-severity checks pass again (run {run.pk})"
-            if passed
-            else f"no error-severity check fails any more (run {run.pk})"
-        ),
+        status=IncidentStatus.RESOLVED, resolved_at=now, resolution=resolution
     )
     if not resolved:
         return _Transitions()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -55,6 +56,23 @@ def deprecation_warnings(product: DataProduct) -> list[str]:
     return [text + "."]
 
 
+HEALTH_HELP = (
+    "ok | warning | failing | stale | unknown: the one verdict every surface shows "
+    "(quality/health.py; precedence stale > failing > unknown > warning > ok)"
+)
+
+
+def health_of_product(product: DataProduct) -> Any:
+    """The product's verdict: the one ``catalog.selectors.attach_health`` set, else computed."""
+    health = getattr(product, "health", None)
+    if health is None:
+        from quality.selectors import product_health
+
+        health = product_health(product, now=timezone.now())
+        product.health = health  # type: ignore[attr-defined]
+    return health
+
+
 class ProductSummarySerializer(serializers.Serializer):
     """One search hit: the write-up's fields, plus relevance, freshness and deprecation."""
 
@@ -70,11 +88,21 @@ class ProductSummarySerializer(serializers.Serializer):
     lastValidated = serializers.DateTimeField(source="last_validated_at", allow_null=True)  # noqa: N815
     qualityScore = serializers.FloatField(source="quality_score", allow_null=True)  # noqa: N815
     freshness = serializers.SerializerMethodField(help_text="fresh | stale | unknown")
+    health = serializers.SerializerMethodField(help_text=HEALTH_HELP)
+    healthReasons = serializers.SerializerMethodField(  # noqa: N815
+        help_text="Sentences justifying the verdict, most severe first"
+    )
     relevance = serializers.SerializerMethodField(help_text="Search relevance; higher is better")
     deprecation = serializers.SerializerMethodField()
 
     def get_freshness(self, product: DataProduct) -> str:
         return str(getattr(product, "freshness_state", "unknown"))
+
+    def get_health(self, product: DataProduct) -> str:
+        return health_of_product(product).state
+
+    def get_healthReasons(self, product: DataProduct) -> list[str]:  # noqa: N802
+        return list(health_of_product(product).reasons)
 
     def get_relevance(self, product: DataProduct) -> float:
         return round(float(getattr(product, "relevance", 0.0) or 0.0), 4)
@@ -189,6 +217,12 @@ class ProductDetailSerializer(serializers.Serializer):
     lastValidated = serializers.DateTimeField(allow_null=True)  # noqa: N815
     qualityScore = serializers.FloatField(allow_null=True)  # noqa: N815
     freshness = serializers.CharField(help_text="fresh | stale | unknown")
+    health = serializers.CharField(help_text=HEALTH_HELP)
+    healthReasons = serializers.ListField(child=serializers.CharField())  # noqa: N815
+    scoreSlaNote = serializers.CharField(  # noqa: N815
+        allow_null=True,
+        help_text="Set when the quality score and the SLA disagree: which is breached and why",
+    )
     slaStatus = ProductSlaStatusSerializer(allow_null=True)  # noqa: N815
     qualityHistory = ProductQualityResultSerializer(many=True, help_text="Last 30, newest first")  # noqa: N815
     consumers = ProductConsumerSerializer(many=True)

@@ -105,6 +105,8 @@ def product_detail_body(user: Any, product: DataProduct) -> dict[str, Any]:
     body["lastValidated"] = _iso(product.last_validated_at)
     body["qualityScore"] = product.quality_score
     body["freshness"] = getattr(product, "freshness_state", "unknown")
+    health = panel.health if panel.health is not None else s.health_of_product(product)
+    body.update(health.as_dict())  # health, healthReasons, scoreSlaNote (issue 12)
     body["slaStatus"] = panel.sla.as_dict() if panel.sla is not None else None
     body["qualityHistory"] = s.ProductQualityResultSerializer(panel.history, many=True).data
     body["consumers"] = s.ProductConsumerSerializer(

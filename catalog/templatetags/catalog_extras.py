@@ -135,4 +135,12 @@ def pct(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") + "%"
 
 
+@register.filter
+def health_label(state: str) -> str:
+    """How a health verdict reads in a badge (``ok`` → ``healthy``; quality/health.py)."""
+    from quality.health import HEALTH_LABELS
+
+    return HEALTH_LABELS.get(str(state), str(state))
+
+
 __all__ = ["register"]

@@ -109,6 +109,8 @@ class ProductQualityApi(APIView):
         return Response(
             {
                 "product": product.product_id,
+                # health, healthReasons, scoreSlaNote: the verdict every surface shows
+                **selectors.product_health(product, now=now).as_dict(),
                 "qualityScore": selectors.quality_score(product),
                 "scoreFormula": SCORE_FORMULA,
                 "lastValidated": product.last_validated_at,

@@ -160,6 +160,7 @@ def test_changing_an_unknown_policy_or_severity_is_a_400(api_as: Any, admin_user
 def catalog(marketing: Domain, finance: Domain) -> None:
     """Marketing: one clean product, one with an unflagged personal column; finance: one."""
     clean = contract_document("marketing.sessions", table="marketing_sessions")
+    clean["schema"][1]["mask"] = "hash"  # user_id: identifier-like PII is hashed
     clean["qualityChecks"] = [
         *clean["qualityChecks"],
         *(

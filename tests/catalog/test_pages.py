@@ -46,7 +46,7 @@ def test_home_shows_search_domains_and_recent_products(product: DataProduct, ana
     assert 'href="/domains/marketing/"' in html
     assert 'aria-label="1 published products"' in html
     assert "/products/marketing.campaign_attribution/" in html
-    assert "No open incidents" in html
+    assert "Nothing is stale or failing." in html
 
 
 def test_search_page_highlights_matches_after_escaping(marketing: Any, analyst: Any) -> None:

@@ -48,13 +48,14 @@ def test_seed_publishes_with_warnings_only() -> None:
     assert not has_errors(found)
     assert {v.severity for v in found} == {"warning"}
     assert [(v.policy, v.path) for v in found] == [
+        ("pii.identifier_mask", "schema[1].mask"),
         ("checks.not_null", "schema[0]"),
         ("checks.not_null", "schema[1]"),
         ("checks.not_null", "schema[3]"),
         ("checks.not_null", "schema[4]"),
         ("checks.not_null", "schema[7]"),
     ]
-    assert found[0].message == (
+    assert found[1].message == (
         "column attribution_id is declared not nullable but has no not_null check"
     )
 
@@ -362,11 +363,13 @@ def test_published_product_without_freshness_check_gets_a_warning() -> None:
 def test_required_checks_do_not_apply_to_drafts() -> None:
     doc = with_change(seed_document(), "status", "draft")
     doc["qualityChecks"].pop(2)
+    doc["schema"][1]["mask"] = "hash"  # user_id: no pii.identifier_mask warning either
     assert violations(doc) == []
 
 
 def test_deprecated_without_details_gets_warnings() -> None:
     doc = with_change(seed_document(), "status", "deprecated")
+    doc["schema"][1]["mask"] = "hash"  # user_id: no pii.identifier_mask warning
     found = [(v.policy, v.path) for v in violations(doc)]
     assert found == [("lifecycle.deprecation_notice", "deprecation")]
     doc = with_change(doc, "deprecation", {"reason": "old"})

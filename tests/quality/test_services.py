@@ -309,7 +309,13 @@ def test_a_check_failing_again_after_recovering_is_notified_again(
     build_warehouse(path, newest=timezone.now(), null_campaigns=2)
     services.check_run(product=product, trigger="manual")
 
-    failing = [m for m in mail.outbox if "no_null_campaign_ids" in m.subject]
+    # Each failure opens a quality incident whose message names the check (issue 12).
+    failing = [
+        m
+        for m in mail.outbox
+        if m.subject.endswith("failing checks: marketing.campaign_attribution")
+        and "no_null_campaign_ids" in m.body
+    ]
     assert len(failing) == 2
 
 
@@ -351,7 +357,7 @@ def test_sla_status_reports_freshness_availability_and_latency(
     body = status.as_dict()
     assert body["freshness"]["state"] == "stale"
     assert body["availability"]["runs"] == 2
-    assert set(body["queryLatencyP95Ms"]) == {"value", "target", "met", "windowDays"}
+    assert set(body["queryLatencyP95Ms"]) == {"value", "target", "met", "windowDays", "formula"}
     assert body["queryLatencyP95Ms"]["target"] == 2000
 
 
