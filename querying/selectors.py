@@ -6,13 +6,14 @@ never looks anything up.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from accounts import permissions
@@ -74,6 +75,29 @@ def _status_rule(product: DataProduct, now: datetime) -> tuple[str | None, str |
     return None, None
 
 
+def _health_warnings(products: list[DataProduct], now: datetime) -> dict[int, str]:
+    """Per product pk, a warning when its health verdict is stale or failing (issue 12).
+
+    The verdict is ``quality.health``'s, the one every page shows; SLA figures are left out
+    because stale and failing never depend on them.
+    """
+    from quality.selectors import products_health
+
+    ids = {p.pk: p.product_id for p in products}
+    return {
+        pk: f"{ids[pk]} is {health.state}: {health.summary[:1].lower()}{health.summary[1:]}"
+        for pk, health in products_health(products, now=now, with_sla=False).items()
+        if health.needs_attention
+    }
+
+
+def _warning(lifecycle: str | None, health: str | None) -> str | None:
+    """The lifecycle warning and the health warning of one product, as one text."""
+    if lifecycle and health:
+        return f"{lifecycle}. {health}"
+    return lifecycle or health
+
+
 def _products(user: Any) -> tuple[QuerySet[DataProduct], set[int], set[int]]:
     """Every product, and the ids of those ``user`` may read and may read raw PII of."""
     everything = DataProduct.objects.select_related("domain").prefetch_related("columns")
@@ -106,6 +130,7 @@ def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], f
     and no readable product answers to, is forbidden (403 rather than "unknown table").
     """
     everything, readable, raw = _products(user)
+    health = _health_warnings([p for p in everything if p.pk in readable], now)
     policies: list[ProductPolicy] = []
     pii: set[str] = set()
     hidden: set[str] = set()
@@ -133,7 +158,7 @@ def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], f
                 columns=tuple(columns),
                 names=(product.product_name,),
                 refusal=refusal,
-                warning=warning,
+                warning=_warning(warning, health.get(product.pk)),
             )
         )
     visible: set[str] = set()
@@ -151,6 +176,7 @@ def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], f
 def queryable_products(user: Any, *, now: datetime) -> list[QueryableProduct]:
     """The products ``user`` may read, with each column's mask as it applies to them."""
     everything, readable, raw = _products(user)
+    health = _health_warnings([p for p in everything if p.pk in readable], now)
     out = []
     for product in everything:
         if product.pk not in readable:
@@ -173,7 +199,7 @@ def queryable_products(user: Any, *, now: datetime) -> list[QueryableProduct]:
                     )
                     for c in product.columns.all()
                 ),
-                warning=warning,
+                warning=_warning(warning, health.get(product.pk)),
                 refusal=refusal,
                 sees_raw_pii=sees_raw,
             )
@@ -199,20 +225,97 @@ def own_query(user: Any, log_id: object) -> QueryLog | None:
     return QueryLog.objects.filter(user=user, pk=int(text)).first()
 
 
+# Governed queries that got no answer because of the warehouse (not the user's SQL): the
+# adapter could not reach it. Counted as failures by availability and at the time cap by p95.
+UNAVAILABLE_CODES = ("WAREHOUSE_UNAVAILABLE",)
+LATENCY_FORMULA = (
+    "Nearest-rank 95th percentile of governed queries on the product over the last {days} "
+    "days: answered queries at the time the caller waited; queries that timed out or that the "
+    "warehouse could not answer at the time cap (QUERY_TIMEOUT_S = {cap:g} s, or longer if "
+    "they took longer). Refused queries and errors in the caller's own SQL are not counted."
+)
+
+
+def _cap_ms() -> float:
+    return float(settings.QUERY_TIMEOUT_S) * 1000.0
+
+
+def _unanswered() -> Q:
+    """Uses whose query got no answer for a reason that is not the caller's: p95 at the cap."""
+    return Q(decision=QueryDecision.TIMEOUT) | Q(
+        decision=QueryDecision.ERROR, log__code__in=UNAVAILABLE_CODES
+    )
+
+
+def products_latency_p95_ms(
+    product_ids: Sequence[str], days: int = 7, *, now: datetime | None = None
+) -> dict[str, float]:
+    """Nearest-rank p95 latency per product id over ``days`` (ids without queries are absent).
+
+    Samples: answered (allowed) queries at their audited duration; timed-out queries and
+    queries the warehouse could not answer at ``QUERY_TIMEOUT_S`` (or their duration when
+    longer). Refusals and errors in the caller's SQL are left out. One query for all ids: a
+    window ranks each product's samples and keeps the row at rank ceil(0.95 n).
+    """
+    if not product_ids:
+        return {}
+    since = (now or timezone.now()) - timedelta(days=days)
+    cap = Value(_cap_ms(), output_field=FloatField())
+    samples = (
+        QueryProductUse.objects.filter(product_id__in=list(product_ids), created_at__gte=since)
+        .filter(Q(decision=QueryDecision.ALLOWED, duration_ms__isnull=False) | _unanswered())
+        .annotate(
+            effective_ms=Case(
+                When(decision=QueryDecision.ALLOWED, then=F("duration_ms")),
+                default=Greatest(Coalesce(F("duration_ms"), cap), cap),
+                output_field=FloatField(),
+            )
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("product_id")],
+                order_by=[F("effective_ms").asc(), F("id").asc()],
+            ),
+            n=Window(Count("id"), partition_by=[F("product_id")]),
+        )
+    )
+    # rank == ceil(0.95 n) in integers: 100 rank >= 95 n > 100 (rank - 1).
+    rows = (
+        samples.annotate(r100=F("rank") * 100, n95=F("n") * 95)
+        .filter(r100__gte=F("n95"), r100__lt=F("n95") + 100)
+        .values_list("product_id", "effective_ms")
+    )
+    return {product_id: float(value) for product_id, value in rows}
+
+
 def product_latency_p95_ms(
     product_id: str, days: int = 7, *, now: datetime | None = None
 ) -> float | None:
-    """Nearest-rank p95 of allowed queries' durations that touched ``product_id``, or None."""
+    """Nearest-rank p95 latency of governed queries on ``product_id`` (see the plural), or None."""
+    return products_latency_p95_ms([product_id], days, now=now).get(product_id)
+
+
+def products_query_outcomes(
+    product_ids: Sequence[str], days: int = 30, *, now: datetime | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per product id: (governed queries answered, queries the warehouse could not answer).
+
+    Refusals, errors in the caller's own SQL and timeouts are in neither count (timeouts count
+    in the latency p95); availability is about whether the product could answer at all.
+    """
+    if not product_ids:
+        return {}
     since = (now or timezone.now()) - timedelta(days=days)
-    uses = QueryProductUse.objects.filter(
-        product_id=product_id,
-        decision=QueryDecision.ALLOWED,
-        created_at__gte=since,
-        duration_ms__isnull=False,
+    rows = (
+        QueryProductUse.objects.filter(product_id__in=list(product_ids), created_at__gte=since)
+        .values("product_id")
+        .annotate(
+            answered=Count("id", filter=Q(decision=QueryDecision.ALLOWED)),
+            failed=Count(
+                "id", filter=Q(decision=QueryDecision.ERROR, log__code__in=UNAVAILABLE_CODES)
+            ),
+        )
+        .order_by()
     )
-    count = uses.count()
-    if count == 0:
-        return None
-    rank = math.ceil(0.95 * count) - 1
-    value = uses.order_by("duration_ms").values_list("duration_ms", flat=True)[rank]
-    return float(value)
+    return {row["product_id"]: (row["answered"], row["failed"]) for row in rows}
