@@ -18,6 +18,11 @@ app.autodiscover_tasks()
 
 # The dispatcher's period; only the worker integration test shortens it (to a few seconds).
 DISPATCH_EVERY_S = float(os.environ.get("QUALITY_DISPATCH_EVERY_S", "") or 60.0)
+# The demo only: bin/demo sets DEMO_KEEP_FRESH_S (config/settings.py checks the value).
+try:
+    DEMO_KEEP_FRESH_S = float(os.environ.get("DEMO_KEEP_FRESH_S", "") or 0)
+except ValueError:
+    DEMO_KEEP_FRESH_S = 0.0
 
 app.conf.beat_schedule = {
     # Every minute: claim the products whose checks are due (per-product cadence from the SLA:
@@ -39,3 +44,12 @@ app.conf.beat_schedule = {
         "schedule": 60 * 60.0,
     },
 }
+
+if DEMO_KEEP_FRESH_S > 0:
+    # The demo only, every DEMO_KEEP_FRESH_S seconds (bin/demo: 5 minutes): rebuild the demo
+    # warehouse relative to now, so its fresh products stay fresh while the demo runs (the
+    # deliberately stale ones stay stale).
+    app.conf.beat_schedule["demo-keep-warehouse-fresh"] = {
+        "task": "catalog.demo_warehouse_refresh",
+        "schedule": DEMO_KEEP_FRESH_S,
+    }

@@ -21,6 +21,7 @@ class DemoUser(TypedDict):
     team: str | None  # domain slug of the user's team, None for business users and the admin
     owner: bool  # owner of ``team``: may publish and deprecate its products
     email: str
+    name: str  # first and last name, shown where the portal names a person (product owners)
 
 
 class DemoConsumer(TypedDict):
@@ -54,7 +55,9 @@ DEMO_DOMAINS: dict[str, DemoDomain] = {
 }
 
 
-def _user(username: str, role: str, team: str | None = None, owner: bool = False) -> DemoUser:
+def _user(
+    username: str, name: str, role: str, team: str | None = None, owner: bool = False
+) -> DemoUser:
     return {
         "username": username,
         "password": f"demo-{username}",
@@ -62,24 +65,25 @@ def _user(username: str, role: str, team: str | None = None, owner: bool = False
         "team": team,
         "owner": owner,
         "email": f"{username}@company.com",
+        "name": name,
     }
 
 
 DEMO_USERS: list[DemoUser] = [
-    _user("admin", "admin"),
+    _user("admin", "Ada Admin", "admin"),
     # One owner per domain; a few plain members (they see their domain's PII unmasked).
-    _user("maya.marketing", "manager", "marketing", owner=True),
-    _user("mo.marketing", "analyst", "marketing"),
-    _user("priya.product", "manager", "product", owner=True),
-    _user("pablo.product", "analyst", "product"),
-    _user("fiona.finance", "manager", "finance", owner=True),
-    _user("felix.finance", "analyst", "finance"),
-    _user("omar.ops", "manager", "ops", owner=True),
-    _user("erin.engineering", "manager", "engineering", owner=True),
+    _user("maya.marketing", "Maya Lindqvist", "manager", "marketing", owner=True),
+    _user("mo.marketing", "Mo Haddad", "analyst", "marketing"),
+    _user("priya.product", "Priya Raman", "manager", "product", owner=True),
+    _user("pablo.product", "Pablo Ortega", "analyst", "product"),
+    _user("fiona.finance", "Fiona Walsh", "manager", "finance", owner=True),
+    _user("felix.finance", "Felix Baumann", "analyst", "finance"),
+    _user("omar.ops", "Omar Diallo", "manager", "ops", owner=True),
+    _user("erin.engineering", "Erin Novak", "manager", "engineering", owner=True),
     # Business users outside every domain team: masked PII, query published products.
-    _user("ana.analyst", "analyst"),
-    _user("max.manager", "manager"),
-    _user("yuki.vp", "manager"),
+    _user("ana.analyst", "Ana Costa", "analyst"),
+    _user("max.manager", "Max Keller", "manager"),
+    _user("yuki.vp", "Yuki Sato", "manager"),
 ]
 
 DEMO_CONSUMERS: list[DemoConsumer] = [

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import duckdb
 
@@ -667,6 +668,15 @@ RECIPES: dict[str, Recipe] = {
         },
     ),
 }
+
+
+def duckdb_path(url: str) -> Path | None:
+    """The file behind a ``duckdb:///…`` URL, or None for another warehouse."""
+    parsed = urlparse(url)
+    if parsed.scheme != "duckdb":
+        return None
+    path = unquote(parsed.netloc + parsed.path)
+    return Path("/" + path.lstrip("/")) if path.startswith("/") else Path(path)
 
 
 def table_name(contract: Mapping[str, Any]) -> str:

@@ -1,18 +1,27 @@
 """``manage.py seed_demo``: build the demo warehouse and publish 23 products across 5 domains.
 
-Deterministic and safe to run again: the warehouse file is rebuilt relative to now (written to a
-temp file and swapped in), contracts that did not change are left alone, users and consumers
-are upserted.
+Safe to run again, and it never overwrites what people did in the portal (issue 12):
+
+- the warehouse file is rebuilt relative to now (written to a temp file and swapped in);
+- a product whose latest contract version was not published by the demo seed (an owner's
+  publish through the API, admin, CLI, a deprecation or a retirement) is left alone, and the
+  command says so; the demo's own products are published again (unchanged ones stay as they
+  are; a demo contract that changed since is published as the next version);
+- domains and consumer registrations are only created when missing; demo users get their
+  printed passwords back.
+
+``--reset`` empties the portal's database first (every product, user, run and query log) and
+seeds from scratch.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -22,28 +31,57 @@ from accounts.services import user_upsert
 from catalog.contract import ContractError
 from catalog.demo import load_demo_contracts
 from catalog.demo.people import DEMO_CONSUMERS, DEMO_DOMAINS, DEMO_USERS
-from catalog.demo.warehouse import build_demo_warehouse
-from catalog.models import DataProduct, Domain
-from catalog.services import PublishRefused, consumer_register, product_publish
+from catalog.demo.warehouse import build_demo_warehouse, duckdb_path
+from catalog.models import Consumer, ContractVersion, DataProduct, Domain
+from catalog.services import PublishConflict, PublishRefused, consumer_register, product_publish
+
+__all__ = ["Command", "DEMO_SOURCE", "duckdb_path", "changed_since_demo"]
+
+# ContractVersion.source of every version this command publishes.
+DEMO_SOURCE = "demo"
 
 
-def duckdb_path(url: str) -> Path | None:
-    """The file behind a ``duckdb:///…`` URL, or None for another warehouse."""
-    parsed = urlparse(url)
-    if parsed.scheme != "duckdb":
+def changed_since_demo(product: DataProduct) -> str | None:
+    """Who changed ``product`` after the demo published it (``v4 via api by maya``), or None.
+
+    The product's latest contract version tells: the seed publishes with source ``demo`` and
+    no user; anything else (an owner's publish through the API, admin or CLI, a deprecation,
+    a retirement) is someone's work that a new run must not overwrite.
+    """
+    latest = (
+        ContractVersion.objects.filter(product=product, is_legacy_duplicate=False)
+        .select_related("published_by")
+        .order_by("-id")
+        .first()
+    )
+    if latest is None or (latest.source == DEMO_SOURCE and latest.published_by_id is None):
         return None
-    path = unquote(parsed.netloc + parsed.path)
-    return Path("/" + path.lstrip("/")) if path.startswith("/") else Path(path)
+    who = f" by {latest.published_by.username}" if latest.published_by else ""
+    return f"v{latest.version} via {latest.source}{who}"
+
+
+@dataclass
+class Seeded:
+    """What ``seed_products`` did: products published, and those left alone (id → why)."""
+
+    published: int = 0
+    left_alone: dict[str, str] = field(default_factory=dict)
 
 
 class Command(BaseCommand):
     help = (
-        "Build the demo DuckDB warehouse and publish the demo data products, users and consumers."
+        "Build the demo DuckDB warehouse and publish the demo data products, users and "
+        "consumers; products changed in the portal since are left alone (--reset starts over)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-checks", action="store_true", help="don't run the quality checks")
         parser.add_argument("--seed", type=int, default=42, help="seed of the generated data")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="empty the portal's database first (every product, user, run, log) and start over",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = duckdb_path(settings.WAREHOUSE_URL)
@@ -52,6 +90,9 @@ class Command(BaseCommand):
                 "seed_demo builds a DuckDB warehouse; WAREHOUSE_URL is not duckdb:///… "
                 "(unset it to use the embedded default)"
             )
+        if options["reset"]:
+            call_command("flush", interactive=False, verbosity=0)
+            self.stdout.write("reset: the portal's database was emptied; seeding from scratch")
         path.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         counts = build_demo_warehouse(path, now=timezone.now(), seed=options["seed"])
@@ -61,51 +102,100 @@ class Command(BaseCommand):
             f"({time.perf_counter() - started:.1f}s)"
         )
         self.seed_domains()
-        published = self.seed_products()
+        seeded = self.seed_products()
+        left_alone = seeded.left_alone
         self.seed_users()
-        self.seed_consumers()
+        self.seed_consumers(skip=set(left_alone))
         if not options["no_checks"]:
             self.run_checks()
-        self.stdout.write(f"catalog: {published} products published")
+        self.stdout.write(f"catalog: {seeded.published} products published")
+        if left_alone:
+            self.stdout.write(
+                f"left alone: {len(left_alone)} product{'s' if len(left_alone) != 1 else ''} "
+                "changed in the portal since the demo published them (bin/demo --reset starts "
+                "over):"
+            )
+            for product_id, why in sorted(left_alone.items()):
+                self.stdout.write(f"  {product_id}: {why}")
         self.print_users()
 
     def seed_domains(self) -> None:
+        """Create the demo domains that are missing (an edited name or description stays)."""
         for slug, info in DEMO_DOMAINS.items():
-            domain, _ = Domain.objects.update_or_create(
+            domain, _ = Domain.objects.get_or_create(
                 slug=slug, defaults={"name": info["name"], "description": info["description"]}
             )
             permissions.grant_domain(domain)
 
-    def seed_products(self) -> int:
-        """Publish every demo contract (unchanged ones are left alone)."""
+    def seed_products(self) -> Seeded:
+        """Publish every demo contract, except products someone changed since the demo did."""
         contracts = load_demo_contracts()  # sorted by id: a replacement exists before its use
+        seeded = Seeded()
         for index, document in enumerate(contracts, start=1):
+            product_id = str(document.get("id"))
+            existing = DataProduct.objects.filter(product_id=product_id).first()
+            changed = changed_since_demo(existing) if existing is not None else None
+            if changed is not None:
+                seeded.left_alone[product_id] = f"changed since the demo published it ({changed})"
+                verb = f"left alone ({changed})"
+            elif existing is None:
+                verb = self.create_product(document)
+                seeded.published += 1
+            else:
+                verb, refused = self.update_product(existing, document)
+                if refused:
+                    seeded.left_alone[product_id] = refused
+                else:
+                    seeded.published += 1
+            self.stderr.write(f"  [{index:>2}/{len(contracts)}] {product_id}: {verb}")
+        return seeded
+
+    def create_product(self, document: dict[str, Any]) -> str:
+        """Publish a demo product that does not exist yet; a refusal is a bug in the demo."""
+        try:
+            if document.get("status") == "deprecated":
+                # The lifecycle starts at published: publish it (as the version before),
+                # then deprecate it; each accepted change is a new version.
+                first = {k: v for k, v in document.items() if k != "deprecation"}
+                first["version"] = max(1, int(document.get("version", 2)) - 1)
+                product_publish(
+                    actor=None, document={**first, "status": "published"}, source=DEMO_SOURCE
+                )
+            product_publish(actor=None, document=document, source=DEMO_SOURCE)
+        except (ContractError, PublishRefused) as exc:
+            raise CommandError(f"demo contract {document.get('id')}: {exc}") from exc
+        return "created"
+
+    def update_product(self, product: DataProduct, document: dict[str, Any]) -> tuple[str, str]:
+        """Publish the demo contract over the demo's own product: (what happened, refusal).
+
+        A demo contract edited since the last run without a version bump is published as
+        the product's next version; a contract the gates refuse now leaves the product as it
+        is (with the reason), so a rerun never fails on data the portal already holds.
+        """
+        try:
             try:
-                if (
-                    document.get("status") == "deprecated"
-                    and not DataProduct.objects.filter(product_id=document["id"]).exists()
-                ):
-                    # The lifecycle starts at published: publish it (as the version before),
-                    # then deprecate it; each accepted change is a new version.
-                    first = {k: v for k, v in document.items() if k != "deprecation"}
-                    first["version"] = max(1, int(document.get("version", 2)) - 1)
-                    product_publish(
-                        actor=None, document={**first, "status": "published"}, source="demo"
-                    )
-                outcome = product_publish(actor=None, document=document, source="demo")
-            except (ContractError, PublishRefused) as exc:
-                raise CommandError(f"demo contract {document.get('id')}: {exc}") from exc
-            verb = "created" if outcome.created else ("updated" if outcome.changed else "unchanged")
-            self.stderr.write(
-                f"  [{index:>2}/{len(contracts)}] {outcome.product.product_id}: {verb}"
+                outcome = product_publish(actor=None, document=document, source=DEMO_SOURCE)
+            except PublishConflict as exc:
+                if exc.code != "VERSION_CONFLICT":
+                    raise
+                bumped = {**document, "version": product.version + 1}
+                outcome = product_publish(actor=None, document=bumped, source=DEMO_SOURCE)
+        except (ContractError, PublishRefused) as exc:
+            reason = " ".join(str(exc).split())
+            return f"left alone (the demo contract is refused now: {reason})", (
+                f"the demo contract is refused now: {reason}"
             )
-        return len(contracts)
+        if not outcome.changed:
+            return "unchanged", ""
+        return f"updated to v{outcome.product.version}", ""
 
     @transaction.atomic
     def seed_users(self) -> None:
+        """Create or update the demo users; their printed passwords work again afterwards."""
         for person in DEMO_USERS:
             domain = Domain.objects.get(slug=person["team"]) if person.get("team") else None
-            user_upsert(
+            user, _ = user_upsert(
                 username=person["username"],
                 role=person["role"],
                 domain=domain,
@@ -113,10 +203,21 @@ class Command(BaseCommand):
                 password=person["password"],
                 email=person.get("email", ""),
             )
+            first, _, last = person.get("name", "").partition(" ")
+            if first and not (user.first_name or user.last_name):  # a name someone set stays
+                user.first_name, user.last_name = first, last
+                user.save(update_fields=["first_name", "last_name"])
 
-    def seed_consumers(self) -> None:
+    def seed_consumers(self, *, skip: set[str]) -> None:
+        """Register the demo consumers that are missing (edited ones stay as they are)."""
         for consumer in DEMO_CONSUMERS:
-            product = DataProduct.objects.get(product_id=consumer["product"])
+            if consumer["product"] in skip:
+                continue
+            product = DataProduct.objects.filter(product_id=consumer["product"]).first()
+            if product is None:
+                continue
+            if Consumer.objects.filter(product=product, team=consumer["team"]).exists():
+                continue
             consumer_register(
                 actor=None,
                 product=product,
