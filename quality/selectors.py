@@ -422,6 +422,42 @@ def product_health(product: DataProduct, *, now: datetime) -> Health:
     return products_health([product], now=now)[product.pk]
 
 
+def _troubled_pks() -> set[int]:
+    """Products with an open incident, or whose newest finished run failed or errored."""
+    newest_status = (
+        CheckRun.objects.filter(product_id=OuterRef("pk"), status__in=FINISHED_STATUSES)
+        .order_by("-finished_at", "-id")
+        .values("status")[:1]
+    )
+    open_incident = Incident.objects.filter(product_id=OuterRef("pk"), status=IncidentStatus.OPEN)
+    return set(
+        DataProduct.objects.annotate(
+            newest_run_status=Subquery(newest_status), has_open_incident=Exists(open_incident)
+        )
+        .filter(Q(newest_run_status__in=["failed", "error"]) | Q(has_open_incident=True))
+        .values_list("pk", flat=True)
+    )
+
+
+def attention_verdicts(products: Sequence[DataProduct], *, now: datetime) -> dict[int, Health]:
+    """The verdicts of those of ``products`` that are stale or failing, by pk.
+
+    For callers that hold the whole catalog (governed-query policies): only products with
+    stale data, an open incident or a failed newest run can be stale or failing, so only those
+    are given to ``products_health`` (without SLA figures, which never make a product stale or
+    failing).
+    """
+    troubled = _troubled_pks()
+    candidates = [
+        p
+        for p in products
+        if p.pk in troubled
+        or freshness(p.newest_data_at, FRESHNESS_HOURS.get(p.sla_freshness), now=now)[0] == "stale"
+    ]
+    verdicts = products_health(candidates, now=now, with_sla=False)
+    return {pk: health for pk, health in verdicts.items() if health.needs_attention}
+
+
 ATTENTION_STATUSES = ("published", "deprecated")
 ATTENTION_CANDIDATES = 200
 
@@ -507,6 +543,7 @@ __all__ = [
     "AVAILABILITY_FORMULA",
     "SCORE_FORMULA",
     "SlaStatus",
+    "attention_verdicts",
     "availability_pct",
     "health_facts_many",
     "product_health",

@@ -78,16 +78,14 @@ def _status_rule(product: DataProduct, now: datetime) -> tuple[str | None, str |
 def _health_warnings(products: list[DataProduct], now: datetime) -> dict[int, str]:
     """Per product pk, a warning when its health verdict is stale or failing (issue 12).
 
-    The verdict is ``quality.health``'s, the one every page shows; SLA figures are left out
-    because stale and failing never depend on them.
+    The verdict is ``quality.health``'s, the one every page shows (``attention_verdicts``).
     """
-    from quality.selectors import products_health
+    from quality.selectors import attention_verdicts
 
     ids = {p.pk: p.product_id for p in products}
     return {
         pk: f"{ids[pk]} is {health.state}: {health.summary[:1].lower()}{health.summary[1:]}"
-        for pk, health in products_health(products, now=now, with_sla=False).items()
-        if health.needs_attention
+        for pk, health in attention_verdicts(products, now=now).items()
     }
 
 

@@ -232,3 +232,22 @@ def test_the_query_page_lists_the_same_warning(
     assert "marketing.stale_product is stale: the newest data is 30.0 h old" in html
     assert "marketing.failing_product is failing: error-severity check no_null_campaign_ids" in html
     assert "marketing.ok_product is" not in html
+
+
+def test_the_query_policy_warns_from_the_same_verdict_without_a_run_or_incident(
+    products: dict[str, DataProduct], analyst: Any
+) -> None:
+    from querying.selectors import query_policy
+
+    # Data seen long ago, no run recorded since and no incident: stale all the same.
+    DataProduct.objects.filter(product_id="marketing.unknown_product").update(
+        newest_data_at=timezone.now() - timedelta(days=3)
+    )
+    policy, _, _ = query_policy(analyst, now=timezone.now())
+    warnings = {p.product_id: p.warning for p in policy.products}
+    assert warnings["marketing.unknown_product"] == (
+        "marketing.unknown_product is stale: the newest data is 3.0 days old; the 1h freshness "
+        "SLA allows 1.0 h."
+    )
+    assert warnings["marketing.ok_product"] is None
+    assert warnings["marketing.failing_product"].startswith("marketing.failing_product is failing:")
