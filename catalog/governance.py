@@ -512,13 +512,12 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _sla_met(product: DataProduct, now: datetime) -> bool | None:
+def _sla_met(product: DataProduct, now: datetime, status: Any = None) -> bool | None:
     """Whether the product met its SLA over the last 30 days (None: not measured yet)."""
-    try:
+    if status is None:
         from quality.selectors import sla_status
-    except ImportError:
-        return None
-    status = sla_status(product, now=now)
+
+        status = sla_status(product, now=now)
     if status.availability_met is None and status.freshness_state == "unknown":
         return None
     return (
@@ -537,7 +536,12 @@ def _open_incidents(product: DataProduct) -> int:
 
 
 def product_compliance(
-    product: DataProduct, rules: Sequence[PolicyRule], *, now: datetime, health: Any = None
+    product: DataProduct,
+    rules: Sequence[PolicyRule],
+    *,
+    now: datetime,
+    health: Any = None,
+    sla: Any = None,
 ) -> dict[str, Any]:
     """One product's standing: policy violations, PII coverage, SLA, open incidents, health."""
     from .policies import pii_category_for_name
@@ -557,7 +561,7 @@ def product_compliance(
         "personalLookingColumns": len(personal),
         "personalColumnsFlagged": sum(c.pii for c in personal),
         "unflaggedPersonalColumns": [c.name for c in personal if not c.pii],
-        "slaMet": _sla_met(product, now),
+        "slaMet": _sla_met(product, now, sla),
         "openIncidents": _open_incidents(product),
         **_health_fields(product, now, health),
     }
@@ -594,11 +598,15 @@ def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, A
     except ValueError as exc:
         rules, rules_error = global_rules(), str(exc)
     from quality.health import HEALTH_STATES
-    from quality.selectors import products_health
+    from quality.selectors import products_health, sla_status_many
 
     products = list(products)
-    verdicts = products_health(products, now=now)
-    rows = [product_compliance(p, rules, now=now, health=verdicts[p.pk]) for p in products]
+    slas = sla_status_many(products, now=now)
+    verdicts = products_health(products, now=now, slas=slas)
+    rows = [
+        product_compliance(p, rules, now=now, health=verdicts[p.pk], sla=slas[p.pk])
+        for p in products
+    ]
     health_counts = {s: sum(r["health"] == s for r in rows) for s in HEALTH_STATES}
     personal = sum(r["personalLookingColumns"] for r in rows)
     flagged = sum(r["personalColumnsFlagged"] for r in rows)

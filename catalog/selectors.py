@@ -265,11 +265,13 @@ def quality_panel(
     if not can(user, "view", product):
         return QualityPanel()
     now = now or timezone.now()
+    sla = _call("sla_status", product, now=now)
+    verdicts = _call("products_health", [product], now=now, slas={product.pk: sla}) or {}
     return QualityPanel(
         history=list(_call("product_quality_history", product, limit=history_limit) or []),
         latest=list(_call("latest_results", product) or []),
         scores=list(_call("score_history", product, days=90) or []),
-        sla=_call("sla_status", product, now=now),
+        sla=sla,
         incidents=list(_call("product_incidents", product) or [])[:50],
-        health=_call("product_health", product, now=now),
+        health=verdicts.get(product.pk),
     )
