@@ -234,6 +234,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: GET /healthz answers before host checks and the HTTPS redirect (container checks).
+    "config.healthz.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -323,6 +325,9 @@ QUERY_MAX_PER_USER = env_int("QUERY_MAX_PER_USER", 2)
 QUERY_QUEUE_WAIT_S = env_int("QUERY_QUEUE_WAIT_S", 5)
 QUERY_TIMEOUT_S = env_int("QUERY_TIMEOUT_S", 30)
 CHECK_TIMEOUT_S = env_int("CHECK_TIMEOUT_S", 120)
+# A check run unfinished this long after its time cap was lost (worker killed, broker or database
+# down): the dispatcher queues it again once, then records it as an error (quality/services.py).
+CHECK_RUN_MARGIN_S = env_int("CHECK_RUN_MARGIN_S", 60)
 # Check history is kept this many days (never fewer than 90).
 QUALITY_HISTORY_DAYS = env_int("QUALITY_HISTORY_DAYS", 90)
 
@@ -335,6 +340,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# Beat's schedule state lives with the other writable files (the image's /app is read-only).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport, with atomic message writes (config/broker.py).
     CELERY_BROKER_TRANSPORT = "config.broker:Transport"
@@ -401,6 +408,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No validator badge: it would fetch validator.swagger.io (the docs work offline).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
 }
 

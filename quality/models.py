@@ -35,18 +35,19 @@ class RunStatus(models.TextChoices):
 FINISHED_STATUSES = (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR)
 
 
-# Slack on top of the checks' own time cap before an unfinished run counts as lost.
-RUN_MARGIN = timedelta(seconds=60)
+def _margin() -> timedelta:
+    """Slack on top of the checks' own time cap before an unfinished run counts as lost."""
+    return timedelta(seconds=float(settings.CHECK_RUN_MARGIN_S))
 
 
 def queue_deadline(now: datetime) -> datetime:
     """Until when a queued run may wait for a worker (generous: workers may be busy)."""
-    return now + timedelta(seconds=2 * float(settings.CHECK_TIMEOUT_S)) + RUN_MARGIN
+    return now + timedelta(seconds=2 * float(settings.CHECK_TIMEOUT_S)) + _margin()
 
 
 def running_deadline(now: datetime) -> datetime:
     """Until when a claimed run may run: the run's time budget plus a margin."""
-    return now + timedelta(seconds=float(settings.CHECK_TIMEOUT_S)) + RUN_MARGIN
+    return now + timedelta(seconds=float(settings.CHECK_TIMEOUT_S)) + _margin()
 
 
 class CheckRun(models.Model):
@@ -82,7 +83,8 @@ class CheckRun(models.Model):
         indexes = [models.Index(fields=["product", "-created_at"], name="checkrun_product_recent")]
 
     def __str__(self) -> str:
-        return f"{self.product_id} run {self.pk} ({self.status})"
+        # ``marketing.email_engagement · run 36 · failed`` (issue 12); reads the product.
+        return f"{self.product.product_id} · run {self.pk} · {self.status}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """A new unfinished run always has a deadline (services.queue_deadline's rule)."""
@@ -114,7 +116,7 @@ class CheckResult(models.Model):
         ordering = ["-created_at", "position"]
 
     def __str__(self) -> str:
-        return f"{self.check_name}: {self.status}"
+        return f"{self.check_name} · {self.status}"
 
     @property
     def product(self) -> DataProduct:
@@ -144,6 +146,16 @@ class Incident(models.Model):
     )
     notified_open_at = models.DateTimeField(null=True, blank=True)
     notified_resolved_at = models.DateTimeField(null=True, blank=True)
+    # People handling it (issue 12): an owner acknowledges ("we are on it") and may resolve it
+    # with a note; an automatic resolution (data fresh again) has no resolved_by.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledgement = models.TextField(blank=True, help_text="The acknowledging owner's note")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -157,4 +169,4 @@ class Incident(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id} {self.kind} ({self.status})"
+        return f"{self.product.product_id} · {self.kind} · {self.status}"

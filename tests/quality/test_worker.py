@@ -91,11 +91,13 @@ def broker_url(request: Any, tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def _start_worker(tmp_path: Path, broker: str, warehouse_url: str) -> subprocess.Popen[bytes]:
+def _start_worker(
+    tmp_path: Path, broker: str, warehouse_url: str, *, name: str = "worker", **extra: str
+) -> subprocess.Popen[bytes]:
     var = tmp_path / "worker-var"
     for folder in ("broker/out", "broker/control", "broker/processed"):
         # config/settings.py names these folders but does not create them (reported).
-        (var / folder).mkdir(parents=True)
+        (var / folder).mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -108,6 +110,7 @@ def _start_worker(tmp_path: Path, broker: str, warehouse_url: str) -> subprocess
         "NOTIFY_WEBHOOK_URL": "",
         "QUALITY_DISPATCH_EVERY_S": "2",
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
     return subprocess.Popen(
         [
@@ -117,7 +120,7 @@ def _start_worker(tmp_path: Path, broker: str, warehouse_url: str) -> subprocess
         ],
         cwd=REPO,
         env=env,
-        stdout=open(tmp_path / "worker.log", "wb"),  # noqa: SIM115 - closed with the process
+        stdout=open(tmp_path / f"{name}.log", "wb"),  # noqa: SIM115 - closed with the process
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
@@ -166,3 +169,61 @@ def test_a_real_worker_runs_due_checks_and_the_history_shows_them(
     good.refresh_from_db()
     assert good.last_validated_at is not None
     assert good.next_check_at is not None and good.next_check_at > timezone.now()
+
+
+HEAVY_CHECK = (
+    "SELECT count(*) FROM campaign_attribution a "
+    "JOIN campaign_attribution b ON a.revenue_cents < b.revenue_cents"
+)
+
+
+def _wait_for(predicate: Any, seconds: float, worker: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.slow  # ~40 s per broker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_is_killed_mid_run_is_recovered_not_stuck(
+    broker_url: str, tmp_path: Path, settings: Any, marketing: Domain
+) -> None:
+    # A check that runs until the 8 s time cap; the run's deadline is cap + 1 s margin.
+    warehouse_url = build_warehouse(tmp_path / "wh.duckdb", newest=timezone.now(), rows=100_000)
+    settings.WAREHOUSE_URL = warehouse_url
+    product = make_product(marketing)
+    # Due now: the first worker's dispatcher queues the run through the real broker.
+    DataProduct.objects.filter(pk=product.pk).update(
+        next_check_at=timezone.now() - timedelta(minutes=1), sla_freshness="24h"
+    )
+    product.checks.create(
+        position=9, name="slow", type="custom_sql", params={"sql": HEAVY_CHECK}, severity="error"
+    )
+    caps = {"CHECK_TIMEOUT_S": "8", "CHECK_RUN_MARGIN_S": "1"}
+    first = _start_worker(tmp_path, broker_url, warehouse_url, name="first", **caps)
+    second = None
+    try:
+        assert _wait_for(
+            lambda: CheckRun.objects.filter(product=product, status="running").exists(), 60, first
+        ), (tmp_path / "first.log").read_text(errors="replace")[-3000:]
+        run = CheckRun.objects.get(product=product)
+        os.killpg(first.pid, signal.SIGKILL)  # the worker dies mid-run, its message is gone
+        first.wait(timeout=10)
+        run.refresh_from_db()
+        assert run.status == "running"
+
+        second = _start_worker(tmp_path, broker_url, warehouse_url, name="second", **caps)
+        recovered = _wait_for(lambda: CheckRun.objects.get(pk=run.pk).is_finished, 90, second)
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+    run.refresh_from_db()
+    log = (tmp_path / "second.log").read_text(errors="replace")[-3000:]
+    assert recovered, f"run {run.pk} still {run.status}; second worker log:\n{log}"
+    assert run.requeues == 1  # queued again once by the dispatcher, then run to the end
+    assert run.results.filter(check_name="slow").exists()
+    assert CheckRun.objects.filter(product=product).count() == 1
