@@ -16,7 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
-from catalog.api.views import contract_error_response, not_found, publish_refused_response
+from catalog.api.views import (
+    contract_error_response,
+    product_not_found,
+    publish_refused_response,
+)
 from catalog.contract import ContractError
 from catalog.models import DataProduct, Domain
 from catalog.services import PublishOutcome, PublishRefused, product_document
@@ -57,7 +61,7 @@ class ProductLifecycleApi(APIView):
     def _run(self, request: Request, product_id: str, action: Any) -> Response:
         product = _visible_product(request, product_id)
         if product is None:
-            return not_found()
+            return product_not_found(product_id)
         if not permissions.can(request.user, "deprecate", product):
             return error_response(
                 "FORBIDDEN",
@@ -148,7 +152,9 @@ class DomainScorecardApi(APIView):
         domain = permissions.restrict(Domain.objects.all(), request.user, "view").filter(slug=slug)
         found = domain.first()
         if found is None:
-            return not_found()
+            return error_response(
+                "NOT_FOUND", f"no domain {slug!r} that you can see", status.HTTP_404_NOT_FOUND
+            )
         return Response(governance.domain_scorecard(found, user=request.user, now=timezone.now()))
 
 

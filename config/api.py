@@ -15,6 +15,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest
 from rest_framework import exceptions, status, throttling
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -85,6 +86,7 @@ CODES = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every API error in the one error shape; never leak a traceback."""
+    _render_as_json(context)
     if isinstance(exc, SuspiciousOperation):
         # Django refuses the body itself (too many form fields, too large): the client's fault.
         log.warning("refused API request: %s", exc)
@@ -128,6 +130,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if header in response:
             new[header] = response[header]
     return new
+
+
+def _render_as_json(context: dict[str, Any]) -> None:
+    """Errors are JSON whatever the endpoint renders otherwise (CSV, the OpenAPI YAML, the
+    Swagger page), so every error under /v1/ has the one shape (issue 12)."""
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = "application/json"
 
 
 def _json_problem(data: Any) -> str | None:

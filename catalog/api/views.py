@@ -54,8 +54,15 @@ def publish_refused_response(exc: PublishRefused) -> Response:
 
 
 def not_found() -> Response:
-    """The seed's 404 body."""
+    """The write-up's 404 body, kept for ``GET /v1/catalog/products/<id>`` alone (issue 12)."""
     return Response({"error": "Not found"}, status=status.HTTP_404_NOT_FOUND)
+
+
+def product_not_found(product_id: str) -> Response:
+    """404 in the one error shape: no product with this id that the caller may see."""
+    return error_response(
+        "NOT_FOUND", f"no data product {product_id!r} that you can see", status.HTTP_404_NOT_FOUND
+    )
 
 
 class ProductPublishMixin:
@@ -213,7 +220,7 @@ class ProductConsumerRegisterApi(APIView):
         responses={
             200: s.ConsumerRegisterOutputSerializer,
             400: s.CatalogErrorSerializer,
-            404: s.CatalogNotFoundSerializer,
+            404: s.CatalogErrorSerializer,
             409: OpenApiResponse(
                 description="CONSUMER_TAKEN: the team was registered by another user; only "
                 "they, the product's owners or an admin may change it"
@@ -224,7 +231,7 @@ class ProductConsumerRegisterApi(APIView):
     def post(self, request: Request, product_id: str) -> Response:
         product = selectors.product_get(user=request.user, product_id=product_id)
         if product is None:
-            return not_found()
+            return product_not_found(product_id)
         data = s.ConsumerRegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:

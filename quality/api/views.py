@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import can, restrict
-from catalog.api.views import not_found
+from catalog.api.views import product_not_found
 from catalog.models import DataProduct
 from config.api import error_response
 from quality import selectors, services
@@ -54,7 +54,7 @@ class ProductRunsApi(APIView):
     def get(self, request: Request, product_id: str) -> Response:
         product = _readable_product(request, product_id)
         if product is None:
-            return not_found()
+            return product_not_found(product_id)
         paginator = Pagination()
         runs: QuerySet = selectors.product_runs(product)
         page = paginator.paginate_queryset(runs, request, view=self)
@@ -72,7 +72,7 @@ class ProductRunsApi(APIView):
     def post(self, request: Request, product_id: str) -> Response:
         product = _readable_product(request, product_id)
         if product is None:
-            return not_found()
+            return product_not_found(product_id)
         if not can(request.user, "run_checks", product):
             return error_response(
                 "FORBIDDEN",
@@ -104,7 +104,7 @@ class ProductQualityApi(APIView):
     def get(self, request: Request, product_id: str) -> Response:
         product = _readable_product(request, product_id)
         if product is None:
-            return not_found()
+            return product_not_found(product_id)
         now = timezone.now()
         return Response(
             {

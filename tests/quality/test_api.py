@@ -72,11 +72,13 @@ def test_anonymous_cannot_read_or_run(api_as: Any, product: Any) -> None:
     assert api_as(None).post(RUNS).status_code == 401
 
 
-def test_unknown_product_is_404_with_the_seed_body(api_as: Any, owner: Any, product: Any) -> None:
+def test_unknown_product_is_404_in_the_one_error_shape(
+    api_as: Any, owner: Any, product: Any
+) -> None:
     response = api_as(owner).post("/v1/quality/products/marketing.nope/runs")
 
     assert response.status_code == 404
-    assert response.json() == {"error": "Not found"}
+    assert response.json()["error"]["code"] == "NOT_FOUND"
 
 
 def test_reader_sees_paginated_history_newest_first(
