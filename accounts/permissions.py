@@ -72,6 +72,18 @@ def owned_domains(user: Any) -> QuerySet[Domain]:
     return get_objects_for_user(user, OWNER_PERM, klass=Domain, accept_global_perms=False)
 
 
+def may_use_admin(user: Any) -> bool:
+    """May ``user`` enter the Django admin: platform admins and owners of at least one domain.
+
+    Decided here, not by Django's ``is_staff`` flag or its model permissions (issue 12):
+    ``accounts.admin_site.PortalAdminSite`` asks this, and every ModelAdmin narrows what it
+    shows with ``restrict``/``can``. Members and business users work in the portal instead.
+    """
+    if not _active(user):
+        return False
+    return is_admin(user) or bool(domain_ids_with(user, [OWNER_PERM]))
+
+
 def domain_ids_with(user: Any, perms: Sequence[str]) -> list[int]:
     """Ids of the domains on which active non-admin ``user`` holds any of ``perms``.
 
@@ -255,6 +267,7 @@ __all__ = [
     "can_create_in",
     "grant_domain",
     "is_admin",
+    "may_use_admin",
     "domain_ids_with",
     "membership_remove",
     "membership_set",

@@ -11,17 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from accounts import permissions
-from accounts.models import TeamMembership
+from accounts.models import TeamMembership, User
 
 from .contract import (
+    CHECK_PARAMS,
     CHECK_TYPES,
+    CHECKS_NEEDING_COLUMN,
+    CHECKS_WITHOUT_COLUMN,
     COLUMN_TYPES,
     FRESHNESS,
     MASKS,
@@ -46,22 +54,99 @@ def _choices(values: tuple[str, ...], blank: bool = False) -> list[tuple[str, st
     return [("", "—")] + items if blank else items
 
 
+# What each check type needs, one entry per type (every type in CHECK_TYPES; a test checks that
+# each example passes contract validation). Shown under the checks inline and in the params
+# field's help text, so an owner never has to guess a parameter name.
+CHECK_TYPE_GUIDE: dict[str, tuple[str, str]] = {
+    "not_null": ("fails when the column holds NULLs", "{}"),
+    "unique": ("fails when a value occurs more than once", "{}"),
+    "range": (
+        "numeric column; min and/or max; fails when a value lies outside",
+        '{"min": 0, "max": 100}',
+    ),
+    "accepted_values": (
+        "fails when the column holds any other value",
+        '{"values": ["delivered", "opened", "clicked"]}',
+    ),
+    "freshness": (
+        "timestamp column; fails when the newest value is older than maxStaleHours "
+        "(default: the SLA's freshness)",
+        '{"maxStaleHours": 2}',
+    ),
+    "row_count": ("no column; minRows and/or maxRows", '{"minRows": 1000}'),
+    "custom_sql": (
+        "one SELECT counting the rows that break a rule; passes at 0",
+        '{"sql": "SELECT count(*) FROM campaign_attribution WHERE revenue_cents < 0"}',
+    ),
+}
+
+
+def check_type_rows() -> list[dict[str, str]]:
+    """One row per check type for the admin's hint table: column, params, meaning, example."""
+    rows = []
+    for check_type in CHECK_TYPES:
+        meaning, example = CHECK_TYPE_GUIDE[check_type]
+        if check_type in CHECKS_NEEDING_COLUMN:
+            column = "required"
+        elif check_type in CHECKS_WITHOUT_COLUMN:
+            column = "none"
+        else:
+            column = "optional"
+        params = ", ".join(CHECK_PARAMS[check_type]) or "none"
+        rows.append(
+            {
+                "type": check_type,
+                "column": column,
+                "params": params,
+                "meaning": meaning,
+                "example": example,
+            }
+        )
+    return rows
+
+
+PARAMS_HELP = "JSON object; per type: " + "; ".join(
+    f"{t} {CHECK_TYPE_GUIDE[t][1]}" for t in CHECK_TYPES
+)
+
+
 class ColumnForm(forms.ModelForm):
     type = forms.ChoiceField(choices=_choices(COLUMN_TYPES))
-    mask = forms.ChoiceField(choices=_choices(MASKS, blank=True), required=False)
+    mask = forms.ChoiceField(
+        choices=_choices(MASKS, blank=True),
+        required=False,
+        help_text="How readers outside the domain see a PII column (blank: last4).",
+    )
 
     class Meta:
         model = Column
         fields = ["position", "name", "type", "description", "pii", "nullable", "mask"]
+        # Compact widgets: the inline must fit a 1280 px window next to the admin's sidebar.
+        widgets = {
+            "position": forms.NumberInput(attrs={"class": "portal-position"}),
+            "name": forms.TextInput(attrs={"size": 18}),
+            "description": forms.Textarea(attrs={"rows": 2, "cols": 34}),
+        }
+        help_texts = {"pii": "Personal data: masked for readers outside the domain's team."}
 
 
 class CheckForm(forms.ModelForm):
     type = forms.ChoiceField(choices=_choices(CHECK_TYPES))
-    severity = forms.ChoiceField(choices=_choices(SEVERITIES))
+    severity = forms.ChoiceField(
+        choices=_choices(SEVERITIES),
+        help_text="error: counts as failing; warning: lowers the score",
+    )
 
     class Meta:
         model = QualityCheck
         fields = ["position", "name", "type", "column", "params", "severity"]
+        widgets = {
+            "position": forms.NumberInput(attrs={"class": "portal-position"}),
+            "name": forms.TextInput(attrs={"size": 18}),
+            "column": forms.TextInput(attrs={"size": 14}),
+            "params": forms.Textarea(attrs={"rows": 2, "cols": 30, "class": "portal-json"}),
+        }
+        help_texts = {"params": PARAMS_HELP}
 
 
 class ContractFormSet(BaseInlineFormSet):
@@ -196,12 +281,49 @@ class CheckInline(ProductPartInline):
     model = QualityCheck
     form = CheckForm
     formset = ContractFormSet
+    fields = ["position", "name", "type", "column", "params", "severity", "history"]
+    readonly_fields = ["history"]
+    template = "admin/portal/check_inline.html"
+
+    def check_type_rows(self) -> list[dict[str, str]]:
+        """The hint table under the inline (its template reads it)."""
+        return check_type_rows()
+
+    @admin.display(description="history")
+    def history(self, obj: QualityCheck) -> str:
+        """A link to this check's results, newest first (blank until it is saved)."""
+        if obj.pk is None:
+            return "—"
+        return format_html('<a href="{}">results</a>', check_history_url(obj.product, obj.name))
+
+
+def check_history_url(product: DataProduct, check_name: str | None = None) -> str:
+    """The admin's check-result list for one product (and one check, when named)."""
+    query = {"product": product.product_id}
+    if check_name:
+        query["check"] = check_name
+    return f"{reverse('admin:quality_checkresult_changelist')}?{urlencode(query)}"
+
+
+def _now_or_later(value: Any) -> bool:
+    return value is None or value > timezone.now()
 
 
 class ProductForm(forms.ModelForm):
-    sla_freshness = forms.ChoiceField(choices=_choices(FRESHNESS))
-    status = forms.ChoiceField(choices=_choices(STATUSES))
-    table = forms.CharField(required=False, help_text="Physical table; default <domain>_<name>")
+    sla_freshness = forms.ChoiceField(
+        choices=_choices(FRESHNESS),
+        help_text="How old the newest data may be: realtime (15 min), 1h, 4h or 24h.",
+    )
+    status = forms.ChoiceField(
+        choices=_choices(STATUSES),
+        help_text="draft → published → deprecated (with a sunset date) → retired.",
+    )
+    table = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"size": 40}),
+        help_text="Physical table in the warehouse; blank: the domain and product name joined "
+        "by an underscore (marketing.campaign_attribution reads marketing_campaign_attribution).",
+    )
 
     class Meta:
         model = DataProduct
@@ -211,13 +333,103 @@ class ProductForm(forms.ModelForm):
             "tags", "version", "status", "table", "deprecation_sunset_at",
             "deprecation_replaced_by", "deprecation_reason",
         ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4, "cols": 80}),
+            "tags": forms.Textarea(attrs={"rows": 1, "cols": 60, "class": "portal-json"}),
+            "deprecation_reason": forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        }
+        help_texts = {
+            "product_id": "domain.product_name, e.g. marketing.campaign_attribution; fixed once "
+            "saved.",
+            "owner_team": "The team consumers contact about this product.",
+            "owner_contact": "E-mail address of the owning team.",
+            "owner_slack_channel": "e.g. #marketing-data (optional).",
+            "sla_availability": "Promised availability in percent, 99 to 100.",
+            "sla_query_latency_p95_ms": "Promised p95 latency of governed queries, in "
+            "milliseconds.",
+            "tags": 'JSON list of words, e.g. ["marketing", "email"].',
+            "version": "Every accepted change is a new version: raise it by one when you change "
+            "anything.",
+            "deprecation_sunset_at": "When a deprecated product stops answering queries; must be "
+            "in the future.",
+            "deprecation_replaced_by": "Product id consumers should move to.",
+            "deprecation_reason": "Why it is deprecated; consumers are told.",
+        }
+
+    def clean_deprecation_sunset_at(self) -> Any:
+        """A new or moved sunset date must lie in the future (an unchanged one may have passed)."""
+        value = self.cleaned_data.get("deprecation_sunset_at")
+        if "deprecation_sunset_at" in self.changed_data and not _now_or_later(value):
+            raise ValidationError(
+                "The sunset date is in the past; choose a future date (consumers need time to "
+                "move).",
+                code="sunset_in_past",
+            )
+        return value
 
 
-class DomainScopedAdmin(admin.ModelAdmin):
+def username_of(user: Any) -> str:
+    """A user as plain text: links to user pages would be 403s for everyone but admins."""
+    return user.get_username() if user is not None else "—"
+
+
+def product_of(obj: Model | None) -> DataProduct | None:
+    """The data product ``obj`` belongs to (itself, or its ``product``, or its run's)."""
+    if obj is None or isinstance(obj, DataProduct):
+        return obj
+    product = getattr(obj, "product", None)  # a CheckResult's is its run's product
+    return product if isinstance(product, DataProduct) else None
+
+
+class OwnedElsewhereMixin:
+    """Opening an object of another domain says whose it is, instead of "doesn't exist".
+
+    Only when the user may read the product (a draft of another domain still reads as not
+    found: its existence is the owners' business).
+    """
+
+    model: type[Model]
+
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> HttpResponseRedirect:
+        obj = self._object_anywhere(object_id)
+        product = product_of(obj)
+        if product is None or not permissions.can(request.user, "view", product):
+            return super()._get_obj_does_not_exist_redirect(request, opts, object_id)  # type: ignore[misc, no-any-return]
+        domain = product.domain
+        # "Data product marketing.x belongs to…": the admin capitalises a message's first letter.
+        what = f"{opts.verbose_name} {obj if obj is not product else product.product_id}"
+        self.message_user(  # type: ignore[attr-defined]
+            request,
+            format_html(
+                "{} belongs to the {} domain ({}); owner team {}, contact {}. Only that "
+                "domain's owners and platform admins work on it here. "
+                '<a href="{}">Read it on its product page</a>.',
+                what,
+                domain.name,
+                domain.slug,
+                product.owner_team,
+                product.owner_contact,
+                reverse("catalog:product-detail", args=[product.product_id]),
+            ),
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+
+    def _object_anywhere(self, object_id: str) -> Model | None:
+        try:
+            pk = self.model._meta.pk.to_python(unquote(object_id))  # type: ignore[union-attr]
+            return self.model._default_manager.filter(pk=pk).first()
+        except (ValidationError, ValueError, TypeError, OverflowError):
+            return None
+
+
+class DomainScopedAdmin(OwnedElsewhereMixin, admin.ModelAdmin):
     """Object permissions from ``accounts.permissions`` instead of Django's global ones."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
+        return permissions.may_use_admin(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is None:
@@ -251,8 +463,54 @@ class ProductAdmin(DomainScopedAdmin):
     ]
     list_filter = ["status", "domain"]
     search_fields = ["product_id", "name", "description", "tags"]
-    readonly_fields = ["published_at", "last_validated_at", "quality_score", "newest_data_at"]
+    readonly_fields = [
+        "published_at",
+        "last_validated_at",
+        "quality_score",
+        "newest_data_at",
+        "history_links",
+    ]
+    fieldsets = [
+        (None, {"fields": ["product_id", "domain", "name", "description", "table", "tags"]}),
+        ("Owner", {"fields": ["owner_team", "owner_contact", "owner_slack_channel"]}),
+        (
+            "Service level",
+            {"fields": ["sla_freshness", "sla_availability", "sla_query_latency_p95_ms"]},
+        ),
+        (
+            "Version and lifecycle",
+            {
+                "fields": [
+                    "version",
+                    "status",
+                    "published_at",
+                    "deprecation_sunset_at",
+                    "deprecation_replaced_by",
+                    "deprecation_reason",
+                ]
+            },
+        ),
+        (
+            "Quality",
+            {"fields": ["quality_score", "last_validated_at", "newest_data_at", "history_links"]},
+        ),
+    ]
     actions = ["run_checks_now"]
+
+    @admin.display(description="history")
+    def history_links(self, obj: DataProduct) -> str:
+        """Links to the product's check runs, check results, incidents and governed queries."""
+        if obj.pk is None:
+            return "—"
+        by_pk = f"?product__id__exact={obj.pk}"
+        by_id = f"?{urlencode({'product': obj.product_id})}"
+        links = [
+            (reverse("admin:quality_checkrun_changelist") + by_pk, "check runs"),
+            (check_history_url(obj), "check results, per check"),
+            (reverse("admin:quality_incident_changelist") + by_pk, "incidents"),
+            (reverse("admin:querying_querylog_changelist") + by_id, "governed queries"),
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     @admin.action(description="Run checks now")
     def run_checks_now(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
@@ -266,8 +524,25 @@ class ProductAdmin(DomainScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(self.readonly_fields)
         if obj is not None:  # a new id is a new product; renaming would orphan its history
-            fields += ["product_id", "domain"]
+            fields += ["product_id", "domain_name"]
         return fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Once saved, the domain shows as text: a link would lead owners to the admin-only
+        # domain page (a 403).
+        if obj is None:
+            return self.fieldsets
+        return [
+            (
+                name,
+                {**opts, "fields": ["domain_name" if f == "domain" else f for f in opts["fields"]]},
+            )
+            for name, opts in self.fieldsets
+        ]
+
+    @admin.display(description="domain")
+    def domain_name(self, obj: DataProduct) -> str:
+        return f"{obj.domain.name} ({obj.domain.slug})"
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "domain":
@@ -353,9 +628,15 @@ class ProductAdmin(DomainScopedAdmin):
 
 @admin.register(ContractVersion)
 class ContractVersionAdmin(DomainScopedAdmin):
-    list_display = ["product", "version", "is_breaking", "source", "published_by", "created_at"]
+    list_display = ["product", "version", "is_breaking", "source", "publisher", "created_at"]
     list_filter = ["is_breaking", "source"]
-    readonly_fields = [f.name for f in ContractVersion._meta.fields]
+    fields = readonly_fields = [
+        "publisher" if f.name == "published_by" else f.name for f in ContractVersion._meta.fields
+    ]
+
+    @admin.display(description="published by")
+    def publisher(self, obj: ContractVersion) -> str:
+        return username_of(obj.published_by)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -371,6 +652,17 @@ class ContractVersionAdmin(DomainScopedAdmin):
 class ConsumerAdmin(DomainScopedAdmin):
     list_display = ["product", "team", "contact", "registered_at"]
     search_fields = ["team", "use_case", "contact"]
+    fields = ["product", "team", "use_case", "contact", "registrant", "registered_at"]
+    readonly_fields = ["registrant", "registered_at"]
+
+    @admin.display(description="registered by")
+    def registrant(self, obj: Consumer) -> str:
+        return username_of(obj.registered_by)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:  # who registered a team may change the registration (issue 11)
+            obj.registered_by = request.user
+        super().save_model(request, obj, form, change)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "product":
@@ -383,6 +675,15 @@ class ConsumerAdmin(DomainScopedAdmin):
 class MembershipInline(admin.TabularInline):
     model = TeamMembership
     extra = 0
+    fields = ["user", "is_owner", "joined_at"]
+    readonly_fields = ["joined_at"]
+    autocomplete_fields = ["user"]
+    verbose_name_plural = "Team (owners publish and change the domain's products)"
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.is_admin(request.user)
+
+    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
 
 
 class AdminOnly(admin.ModelAdmin):
@@ -432,6 +733,29 @@ class DomainAdmin(AdminOnly):
     def effective_table_prefix(self, obj: Domain) -> str:
         return obj.effective_table_prefix
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Memberships go through accounts.permissions so guardian's groups stay in step (this
+        # method had drifted onto TableAssignmentAdmin, where it never ran: issue 12).
+        if formset.model is not TeamMembership:
+            return super().save_formset(request, form, formset, change)
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None)
+            if not data or not data.get("user"):
+                continue
+            before = row.initial.get("user")  # the row's user as it was shown
+            if before is not None and before != data["user"].pk:
+                permissions.membership_remove(
+                    user=User.objects.get(pk=before), domain=form.instance
+                )
+            if data.get("DELETE"):
+                permissions.membership_remove(user=data["user"], domain=form.instance)
+            else:
+                permissions.membership_set(
+                    user=data["user"], domain=form.instance, is_owner=bool(data.get("is_owner"))
+                )
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        return None
+
 
 @admin.register(TableAssignment)
 class TableAssignmentAdmin(AdminOnly):
@@ -446,22 +770,6 @@ class TableAssignmentAdmin(AdminOnly):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.assigned_by = request.user
         super().save_model(request, obj, form, change)
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        # Memberships go through accounts.permissions so guardian's groups stay in step.
-        if formset.model is not TeamMembership:
-            return super().save_formset(request, form, formset, change)
-        for row in formset.forms:
-            data = getattr(row, "cleaned_data", None)
-            if not data or not data.get("user"):
-                continue
-            if data.get("DELETE"):
-                permissions.membership_remove(user=data["user"], domain=form.instance)
-            else:
-                permissions.membership_set(
-                    user=data["user"], domain=form.instance, is_owner=bool(data.get("is_owner"))
-                )
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 # --- Governance (issue 6) -------------------------------------------------------------------

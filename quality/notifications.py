@@ -144,6 +144,9 @@ def incident_event(*, incident: Incident, event: str) -> None:
     if event == "opened":
         subject = opened_subject.format(product=product.product_id)
         text = _clip(incident.message)
+    elif incident.resolved_by is not None:  # resolved by a person, with their note (issue 12)
+        subject = f"resolved by {incident.resolved_by.get_username()}: {product.product_id}"
+        text = _clip(incident.resolution)
     else:
         subject = resolved_subject.format(product=product.product_id)
         text = _clip(incident.resolution or resolved_text)

@@ -1,4 +1,9 @@
-"""The governed query audit log in the admin: filterable, read-only."""
+"""The governed query audit log in the admin: filterable, read-only, scoped per reader.
+
+Platform admins read every row; domain owners read the queries that used their domain's
+products, and their own (``querying.selectors.query_log_visible``, the same rows as
+``GET /v1/query/log``).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,29 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+
+from accounts import permissions
+from catalog.models import DataProduct
 
 from .models import QueryLog, QueryProductUse
+from .selectors import query_log_visible, without_hash_key
 
 
 class ProductFilter(admin.SimpleListFilter):
-    """Queries that referenced one data product."""
+    """Queries that referenced one data product (products the reader may read)."""
 
     title = "product"
     parameter_name = "product"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        readable = permissions.restrict(DataProduct.objects.all(), request.user, "view")
         ids = (
-            QueryProductUse.objects.order_by("product_id")
+            QueryProductUse.objects.filter(
+                log__in=model_admin.get_queryset(request).values("pk"),
+                product_id__in=readable.values("product_id"),
+            )
+            .order_by("product_id")
             .values_list("product_id", flat=True)
             .distinct()
         )
@@ -56,14 +71,40 @@ class QueryLogAdmin(admin.ModelAdmin):
     search_fields = ("username", "submitted_sql", "code")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
-    readonly_fields = tuple(f.name for f in QueryLog._meta.fields)
+    fields = (
+        "created_at", "username", "role", "decision", "code", "message", "submitted",
+        "executed", "products", "pii_columns", "masked_columns", "row_count", "truncated",
+        "duration_ms",
+    )  # fmt: skip
+    readonly_fields = fields
     ordering = ("-created_at", "-id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QueryLog]:
+        return query_log_visible(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.may_use_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or query_log_visible(request.user).filter(pk=obj.pk).exists()
 
     @admin.display(description="SQL")
     def short_sql(self, obj: QueryLog) -> str:
         """The submitted SQL, shortened for the list."""
-        text = " ".join(obj.submitted_sql.split())
+        text = " ".join(without_hash_key(obj.submitted_sql).split())
         return text if len(text) <= 80 else text[:79] + "…"
+
+    @admin.display(description="submitted SQL")
+    def submitted(self, obj: QueryLog) -> str:
+        return format_html('<pre class="portal-sql">{}</pre>', without_hash_key(obj.submitted_sql))
+
+    @admin.display(description="executed SQL (governed)")
+    def executed(self, obj: QueryLog) -> str:
+        if not obj.executed_sql:
+            return "—"
+        return format_html('<pre class="portal-sql">{}</pre>', without_hash_key(obj.executed_sql))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -317,3 +317,38 @@ def products_query_outcomes(
         .order_by()
     )
     return {row["product_id"]: (row["answered"], row["failed"]) for row in rows}
+
+
+# --- The audit log, for the people it is for (issue 12) -----------------------------------
+
+
+def query_log_visible(user: Any) -> QuerySet[QueryLog]:
+    """The audit rows ``user`` may read, newest first.
+
+    Platform admins read every row; owners read every query that used one of their domain's
+    products (whoever ran it, with its SQL as written); everyone reads their own queries.
+    Refused requests that named no readable product used none, so only their author and
+    admins see them.
+    """
+    # Imported here: this section is self-contained (the module's imports serve the policy).
+    from django.db.models import Exists, OuterRef
+    from django.db.models import Q as Where
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return QueryLog.objects.none()
+    logs = QueryLog.objects.order_by("-created_at", "-id")
+    if permissions.is_admin(user):
+        return logs
+    owned = permissions.restrict(DataProduct.objects.all(), user, "change").values("product_id")
+    on_owned = QueryProductUse.objects.filter(log=OuterRef("pk"), product_id__in=owned)
+    return logs.filter(Where(user=user) | Where(Exists(on_owned)))
+
+
+def without_hash_key(text: str) -> str:
+    """``text`` with the PII hash key replaced, for audit text shown to people.
+
+    The executed SQL names the key as a session variable and never holds it (issue 11); rows
+    written before that change, or SQL that quoted the key, must still not show it.
+    """
+    key = str(getattr(settings, "PII_HASH_KEY", "") or "")
+    return text.replace(key, "<PII hash key>") if key and key in text else text

@@ -1,4 +1,5 @@
-"""Governed SQL over the API: ``POST /v1/query`` (JSON) and ``POST /v1/query.csv`` (CSV)."""
+"""Governed SQL over the API: ``POST /v1/query`` (JSON), ``POST /v1/query.csv`` (CSV), and the
+audit log ``GET /v1/query/log``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.http import HttpResponseBase
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
@@ -19,9 +21,12 @@ from rest_framework.views import APIView
 
 from config.api import error_response
 from querying.governor import MAX_SQL_CHARS
+from querying.models import QueryLog
+from querying.selectors import query_log_visible, without_hash_key
 from querying.services import QueryOutcome, query_refuse_input, query_submit
 
 from .exports import csv_response
+from .filters import QUERY_LOG_PARAMETERS, QueryLogFilterSet
 
 # Bodies larger than this are refused before they are parsed (the SQL cap is far below it).
 MAX_BODY_BYTES = 4 * MAX_SQL_CHARS + 4096
@@ -150,3 +155,101 @@ class QueryRunApi(APIView):
                 request.accepted_renderer = JSONRenderer()
                 request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+def log_entry_body(entry: QueryLog) -> dict[str, Any]:
+    """One audit row as the API shows it (the PII hash key never appears)."""
+    return {
+        "id": entry.pk,
+        "createdAt": serializers.DateTimeField().to_representation(entry.created_at),
+        "user": entry.username,
+        "role": entry.role,
+        "decision": entry.decision,
+        "code": entry.code,
+        "message": entry.message,
+        "sql": without_hash_key(entry.submitted_sql),
+        "executedSql": without_hash_key(entry.executed_sql) or None,
+        "products": entry.products,
+        "piiColumns": entry.pii_columns,
+        "maskedColumns": entry.masked_columns,
+        "rowCount": entry.row_count,
+        "truncated": entry.truncated,
+        "durationMs": entry.duration_ms,
+    }
+
+
+class QueryLogListApi(APIView):
+    """``GET /v1/query/log``: the audit rows the caller may read, filtered, newest first.
+
+    Admins read every row, owners the queries that used their domain's products, everyone
+    their own (``querying.selectors.query_log_visible``).
+    """
+
+    class PageSerializer(serializers.Serializer):
+        page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
+        pageSize = serializers.IntegerField(min_value=1, max_value=200, default=50)  # noqa: N815
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("user", str, description="Username of who ran the query"),
+            OpenApiParameter("product", str, description="Product id the query used"),
+            OpenApiParameter("decision", str, enum=["allowed", "refused", "error", "timeout"]),
+            OpenApiParameter("code", str, description="Refusal or error code, e.g. FORBIDDEN"),
+            OpenApiParameter("since", str, description="ISO 8601; rows at or after it"),
+            OpenApiParameter("until", str, description="ISO 8601; rows before it"),
+            OpenApiParameter("page", int, description="1-based page (default 1)"),
+            OpenApiParameter("pageSize", int, description="Rows per page (default 50, max 200)"),
+        ],
+        responses={
+            200: inline_serializer(
+                "QueryLogPage",
+                {
+                    "count": serializers.IntegerField(),
+                    "page": serializers.IntegerField(),
+                    "pageSize": serializers.IntegerField(),
+                    "next": serializers.CharField(allow_null=True),
+                    "previous": serializers.CharField(allow_null=True),
+                    "queries": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            400: OpenApiResponse(description="A bad filter; error.fields names it"),
+            401: OpenApiResponse(description="Not logged in"),
+        },
+        summary="The governed-query audit log (admins: all; owners: their products; yours)",
+    )
+    def get(self, request: Request) -> Response:
+        unknown = sorted(set(request.query_params) - QUERY_LOG_PARAMETERS)
+        if unknown:
+            known = ", ".join(sorted(QUERY_LOG_PARAMETERS - {"format"}))
+            message = f"unknown filter; use {known}"
+            return error_response(
+                "INVALID",
+                f"{unknown[0]}: {message}",
+                status.HTTP_400_BAD_REQUEST,
+                {name: [message] for name in unknown},
+            )
+        paging = self.PageSerializer(data=request.query_params)
+        paging.is_valid(raise_exception=True)
+        page, size = paging.validated_data["page"], paging.validated_data["pageSize"]
+        filters = QueryLogFilterSet(request.query_params, queryset=query_log_visible(request.user))
+        if not filters.is_valid():
+            raise serializers.ValidationError(filters.errors)
+        rows = filters.qs
+        count = rows.count()
+        offset = (page - 1) * size
+        return Response(
+            {
+                "count": count,
+                "page": page,
+                "pageSize": size,
+                "next": _page_url(request, page + 1) if offset + size < count else None,
+                "previous": _page_url(request, page - 1) if page > 1 else None,
+                "queries": [log_entry_body(e) for e in rows[offset : offset + size]],
+            }
+        )
+
+
+def _page_url(request: Request, page: int) -> str:
+    params = request.query_params.copy()
+    params["page"] = str(page)
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
