@@ -13,6 +13,8 @@ document is a conflict (409), so history holds one row per version and versions 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,9 +222,7 @@ def _publish_once(
     _authorize(actor, contract, product)
     last = product.versions.order_by("-id").first() if product is not None else None
     previous = _version_contract(last, product) if product is not None else None
-    if contract.published_at is None:
-        published_at = product.published_at if product and product.published_at else timezone.now()
-        contract = parse_contract({**contract.to_dict(), "publishedAt": published_at.isoformat()})
+    contract = _with_published_at(contract, last)
     new_doc = contract.to_dict()
     if last is not None:
         _check_version(contract, new_doc, last)
@@ -275,6 +275,36 @@ def _publish_once(
 
         transaction.on_commit(lambda: lifecycle_hooks.after_publish(version.pk))
     return PublishOutcome(target, created, True, version, gated.changes, gated.warnings)
+
+
+def _sans_date(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "publishedAt"}
+
+
+def _with_published_at(contract: Contract, last: ContractVersion | None) -> Contract:
+    """``contract`` dated the way its version history reads (issue 12).
+
+    ``publishedAt`` is when this version was published, so the product page's published date
+    and its version history agree: the same contract published again keeps its date (a
+    document that differs only in ``publishedAt`` is the same contract); a new version that
+    gives no date, or repeats the previous version's (copied along by an export, the admin,
+    a deprecation), is published now; a first version or a new one may state its own date.
+    """
+    document = contract.to_dict()
+    stated = document.get("publishedAt")
+    if last is not None:
+        kept = last.document.get("publishedAt")
+        if contract.version == last.version and _sans_date(document) == _sans_date(last.document):
+            if stated == kept:
+                return contract
+            return parse_contract(
+                {**_sans_date(document), **({"publishedAt": kept} if kept else {})}
+            )
+        if contract.version > last.version and stated is not None and stated != kept:
+            return contract
+    elif stated is not None:
+        return contract
+    return parse_contract({**document, "publishedAt": timezone.now().isoformat()})
 
 
 def _pk(row: models.Model | None) -> int | None:
@@ -456,6 +486,22 @@ def consumer_register(
         return consumer, False
 
 
+def consumer_withdraw(*, actor: User, consumer: Consumer) -> None:
+    """Withdraw a consumer registration: its registrant, the product's owners or admins only.
+
+    Raises PermissionDenied for anyone else. Registrations of one product are written one at
+    a time, as in ``consumer_register``.
+    """
+    if not permissions.can_change_consumer(actor, consumer):
+        raise PermissionDenied(
+            f"only whoever registered {consumer.team}, the product's owners or an admin may "
+            "withdraw this registration"
+        )
+    with transaction.atomic():
+        _lock(DataProduct, pk=consumer.product_id)
+        Consumer.objects.filter(pk=consumer.pk).delete()
+
+
 class DomainSettingsDenied(PermissionDenied):
     """Settings of a domain the actor may not change; ``fields`` names them (HTTP 403)."""
 
@@ -549,3 +595,97 @@ def domain_update(
                 )
         fresh.save(update_fields=list(wanted))
     return fresh
+
+
+# A domain slug is the first part of every product id (``<domain>.<product>``, contract.ID_RE).
+DOMAIN_SLUG_RE = re.compile(r"[a-z][a-z0-9-]*")
+DOMAIN_SLUG_MAX = 63
+DOMAIN_NAME_MAX = 200
+DOMAIN_DESCRIPTION_MAX = 10_000
+
+
+def _text_problem(value: str, *, max_length: int, one_line: bool) -> str | None:
+    """Why ``value`` cannot be stored as a domain's name or description, or None."""
+    if len(value) > max_length:
+        return f"must be at most {max_length:,} characters"
+    allowed = set() if one_line else {"\n", "\t"}
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} and ch not in allowed for ch in value):
+        where = " on one line" if one_line else ""
+        return f"must be printable text{where} (no control characters or invalid UTF-8)"
+    return None
+
+
+@transaction.atomic
+def domain_upsert(
+    *,
+    slug: str,
+    name: str | None = None,
+    description: str | None = None,
+    table_prefix: str | None = None,
+    owner: User | None = None,
+) -> tuple[Domain, bool]:
+    """Create a domain or update the fields given, grant its team groups, add ``owner``.
+
+    Returns ``(domain, created)``. ``None`` leaves a field as it is; a blank ``table_prefix``
+    is the default ``<slug>_``. Raises DomainSettingsInvalid naming the field.
+    """
+    from .namespace import prefix_problem
+
+    if len(slug) > DOMAIN_SLUG_MAX or not DOMAIN_SLUG_RE.fullmatch(slug):
+        raise DomainSettingsInvalid(
+            "slug",
+            "must be lowercase ASCII letters, digits and '-', start with a letter and be at "
+            f"most {DOMAIN_SLUG_MAX} characters (it starts every product id: <domain>.<product>)",
+        )
+    wanted: dict[str, str] = {}
+    if name is not None:
+        name = name.strip()
+        problem = "must not be blank" if not name else None
+        problem = problem or _text_problem(name, max_length=DOMAIN_NAME_MAX, one_line=True)
+        if problem:
+            raise DomainSettingsInvalid("name", problem)
+        wanted["name"] = name
+    if description is not None:
+        problem = _text_problem(description, max_length=DOMAIN_DESCRIPTION_MAX, one_line=False)
+        if problem:
+            raise DomainSettingsInvalid("description", problem)
+        wanted["description"] = description
+    if table_prefix is not None:
+        problem = prefix_problem(table_prefix) if table_prefix else None
+        if problem:
+            raise DomainSettingsInvalid("table_prefix", problem)
+        wanted["table_prefix"] = table_prefix
+    if owner is not None and not owner.is_active:
+        raise DomainSettingsInvalid("owner", f"user {owner.username} is inactive")
+
+    created = False
+    if not _lock(Domain, slug=slug):
+        default_name = slug.replace("-", " ").title()
+        _, created = Domain.objects.get_or_create(
+            slug=slug, defaults={"name": wanted.get("name", default_name)}
+        )
+        _lock(Domain, slug=slug)
+    domain = Domain.objects.get(slug=slug)
+    changed = [key for key, value in wanted.items() if getattr(domain, key) != value]
+    for key in changed:
+        setattr(domain, key, wanted[key])
+    mine = domain.effective_table_prefix
+    clash = next(
+        (d.slug for d in Domain.objects.exclude(pk=domain.pk) if d.effective_table_prefix == mine),
+        None,
+    )
+    if clash is not None:
+        # Raising rolls the whole call back: a new domain is not left behind.
+        raise DomainSettingsInvalid(
+            "table_prefix",
+            f"domain {clash} already uses the table prefix {mine}; give {slug} its own",
+        )
+    if changed:
+        domain.save(update_fields=changed)
+    permissions.grant_domain(domain)
+    if owner is not None:
+        permissions.membership_set(user=owner, domain=domain, is_owner=True)
+        if not owner.is_staff:  # as accounts.services.user_upsert: owners use the admin too
+            owner.is_staff = True
+            owner.save(update_fields=["is_staff"])
+    return domain, created
