@@ -11,7 +11,9 @@ Safe to run again, and it never overwrites what people did in the portal (issue 
   printed passwords back.
 
 ``--reset`` empties the portal's database first (every product, user, run and query log) and
-seeds from scratch.
+seeds from scratch. ``--warehouse postgresql://loader:…@host/warehouse`` loads the same data
+into a PostgreSQL warehouse instead of the DuckDB file (docker-compose.yml's ``demo`` profile;
+catalog/demo/postgres.py) and grants the portal's reader role SELECT on the demo tables.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -31,6 +34,7 @@ from accounts.services import user_upsert
 from catalog.contract import ContractError
 from catalog.demo import load_demo_contracts
 from catalog.demo.people import DEMO_CONSUMERS, DEMO_DOMAINS, DEMO_USERS
+from catalog.demo.postgres import display_url, load_demo_warehouse_postgres, reader_roles
 from catalog.demo.warehouse import build_demo_warehouse, duckdb_path
 from catalog.models import Consumer, ContractVersion, DataProduct, Domain
 from catalog.services import PublishConflict, PublishRefused, consumer_register, product_publish
@@ -82,23 +86,52 @@ class Command(BaseCommand):
             action="store_true",
             help="empty the portal's database first (every product, user, run, log) and start over",
         )
+        parser.add_argument(
+            "--warehouse",
+            metavar="URL",
+            help="load the demo data into this PostgreSQL database instead of the DuckDB file, "
+            "as the role in URL (one that may create tables there, e.g. warehouse_loader); "
+            "WAREHOUSE_URL's role, the portal's reader of that database, gets SELECT on them",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = duckdb_path(settings.WAREHOUSE_URL)
-        if path is None:
-            raise CommandError(
-                "seed_demo builds a DuckDB warehouse; WAREHOUSE_URL is not duckdb:///… "
-                "(unset it to use the embedded default)"
-            )
+        loader_url = options["warehouse"]
+        path = None
+        if loader_url is not None:
+            try:
+                readers = reader_roles(loader_url, settings.WAREHOUSE_URL)
+            except ValueError as exc:
+                raise CommandError(f"--warehouse: {exc}") from None
+        else:
+            path = duckdb_path(settings.WAREHOUSE_URL)
+            if path is None:
+                raise CommandError(
+                    "seed_demo builds a DuckDB warehouse; WAREHOUSE_URL is not duckdb:///… "
+                    "(unset it to use the embedded default, or load PostgreSQL with --warehouse)"
+                )
         if options["reset"]:
             call_command("flush", interactive=False, verbosity=0)
             self.stdout.write("reset: the portal's database was emptied; seeding from scratch")
-        path.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        counts = build_demo_warehouse(path, now=timezone.now(), seed=options["seed"])
+        if loader_url is not None:
+            try:
+                counts = load_demo_warehouse_postgres(
+                    loader_url, now=timezone.now(), seed=options["seed"], grant_to=readers
+                )
+            except psycopg.Error as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise CommandError(f"--warehouse: PostgreSQL refused: {reason}") from None
+            where = display_url(loader_url)
+            if readers:
+                where += f", SELECT granted to {', '.join(readers)}"
+        else:
+            assert path is not None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            counts = build_demo_warehouse(path, now=timezone.now(), seed=options["seed"])
+            where = str(path)
         rows = sum(counts.values())
         self.stdout.write(
-            f"warehouse: {len(counts)} tables, {rows:,} rows in {path} "
+            f"warehouse: {len(counts)} tables, {rows:,} rows in {where} "
             f"({time.perf_counter() - started:.1f}s)"
         )
         self.seed_domains()
