@@ -28,6 +28,10 @@ def test_database_url_parses_postgres_and_sqlite() -> None:
         "portal",
     )
     lite = database_from_url("sqlite:////tmp/x.sqlite3")
-    assert lite == {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3"}
+    assert (lite["ENGINE"], lite["NAME"]) == ("django.db.backends.sqlite3", "/tmp/x.sqlite3")
+    # Several writers on the embedded default: WAL, a busy timeout, BEGIN IMMEDIATE (issue 13).
+    assert lite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert lite["OPTIONS"]["timeout"] >= 20
+    assert "journal_mode=WAL" in lite["OPTIONS"]["init_command"]
     with pytest.raises(ValueError, match="unsupported scheme"):
         database_from_url("mysql://x")
