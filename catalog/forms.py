@@ -19,3 +19,14 @@ class ConsumerForm(forms.Form):
     contact = forms.EmailField(
         max_length=254, help_text="An e-mail address that reaches your team."
     )
+
+    def is_valid(self) -> bool:
+        """Validate; fields in error are marked for assistive technology, the first focused."""
+        valid = super().is_valid()
+        for index, name in enumerate(n for n in self.fields if n in self.errors):
+            attrs = self.fields[name].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"{self[name].id_for_label}-error"
+            if index == 0:
+                attrs["autofocus"] = True
+        return valid

@@ -192,7 +192,7 @@ def consumer_notice(version: ContractVersion, previous: ContractVersion) -> tupl
         before != "deprecated" or new.get("deprecation") != old.get("deprecation")
     ):
         dep = new.get("deprecation") or {}
-        subject = f"[data mesh] {product.product_id} is deprecated"
+        subject = f"{product.product_id} is deprecated"
         parts.append(
             f"{product.product_id} ({product.name}), which your team registered as a consumer "
             "of, is deprecated."
@@ -204,7 +204,7 @@ def consumer_notice(version: ContractVersion, previous: ContractVersion) -> tupl
         if dep.get("replacedBy"):
             parts.append(f"Move to: {dep['replacedBy']}")
     elif status == "retired" and before != "retired":
-        subject = f"[data mesh] {product.product_id} is retired"
+        subject = f"{product.product_id} is retired"
         parts.append(
             f"{product.product_id} ({product.name}) is retired and can no longer be queried."
         )
@@ -213,7 +213,7 @@ def consumer_notice(version: ContractVersion, previous: ContractVersion) -> tupl
         columns = changed_columns(breaking, old, new)
         if not subject:
             subject = (
-                f"[data mesh] breaking change in {product.product_id} "
+                f"breaking change in {product.product_id} "
                 f"(v{previous.version} → v{version.version})"
             )
         parts.append(
@@ -229,6 +229,9 @@ def consumer_notice(version: ContractVersion, previous: ContractVersion) -> tupl
             parts.extend(f"  - {c.get('path')}: {c.get('message')}" for c in others)
     if not subject:
         return None
+    from quality.notifications import email_subject  # one prefix for every e-mail (issue 12)
+
+    subject = email_subject(subject)
     parts.append(f"Details and changelog: {url}")
     parts.append(f"Questions: {product.owner_contact} {product.owner_slack_channel}".rstrip())
     return subject, "\n".join(parts) + "\n"

@@ -6,6 +6,8 @@ keeps every published document, never overwritten. Writes go through ``catalog.s
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -294,6 +296,19 @@ class ContractVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} v{self.version}"
+
+    @property
+    def published_at(self) -> datetime:
+        """When this version was published: its document's ``publishedAt``, else when stored."""
+        stated = self.document.get("publishedAt") if isinstance(self.document, dict) else None
+        if isinstance(stated, str):
+            try:
+                parsed = datetime.fromisoformat(stated.replace("Z", "+00:00"))
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is not None:
+                return parsed
+        return self.created_at
 
 
 class Consumer(models.Model):

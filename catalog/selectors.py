@@ -53,6 +53,23 @@ def product_search(
     return filterset.qs
 
 
+def search_status_counts(*, user: Any, params: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """``[(status, count)]`` of the products matching ``params`` whatever their status.
+
+    Raises SearchInvalid as ``product_search`` does.
+    """
+    everything = {key: params[key] for key in params if key not in ("status", "page")}
+    everything["status"] = "all"
+    rows = (
+        product_search(user=user, params=everything)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by("status")
+    )
+    return [(status, n) for status, n in rows]
+
+
 # The annotations product_search computes that a page of results shows.
 PAGE_ANNOTATIONS = ("relevance", "freshness_state")
 
@@ -150,8 +167,14 @@ def product_get(*, user: Any, product_id: str) -> DataProduct | None:
 
 
 def product_versions(*, user: Any, product: DataProduct, limit: int = 50) -> list[ContractVersion]:
-    """The product's contract versions, newest first (the changelog)."""
-    qs = restrict(ContractVersion.objects.filter(product=product), user, "view")
+    """The product's contract versions, newest first (the changelog), each listed once.
+
+    Rows kept from before versions were unique (``is_legacy_duplicate``) repeat a version a
+    later row holds, so they are left out (issue 12).
+    """
+    qs = restrict(
+        ContractVersion.objects.filter(product=product, is_legacy_duplicate=False), user, "view"
+    )
     return list(qs.select_related("published_by").order_by("-id")[:limit])
 
 

@@ -14,4 +14,9 @@ urlpatterns = [
         views.product_consumer_register,
         name="product-consumer-register",
     ),
+    path(
+        "products/<str:product_id>/consumers/<int:consumer_id>/withdraw/",
+        views.product_consumer_withdraw,
+        name="product-consumer-withdraw",
+    ),
 ]

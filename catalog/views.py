@@ -13,17 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import can
+from accounts.permissions import can, can_change_consumer
 
 from . import selectors
 from .api.serializers import deprecation_of
 from .forms import ConsumerForm
-from .models import DataProduct
+from .models import Consumer, DataProduct
 
 PAGE_SIZE = 20
-# The search page shows deprecated products too (demoted and labelled), so people looking for
-# an old table learn what replaced it; the API keeps the write-up's published-only default.
-PAGE_DEFAULT_STATUS = "published,deprecated"
 
 
 @login_required
@@ -60,9 +57,13 @@ class SearchPaginator(Paginator):
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    """Ranked results with facets (domain, tag, status, freshness) and highlighted matches."""
+    """Ranked results with facets (domain, tag, status, freshness) and highlighted matches.
+
+    The same search as ``GET /v1/catalog/search`` with the same parameters and defaults
+    (published products unless ``status`` says otherwise; issue 12); the status facet counts
+    every status, so the deprecated products the default leaves out are one click away.
+    """
     params = request.GET.copy()
-    params.setdefault("status", PAGE_DEFAULT_STATUS)
     query = params.get("q", "")
     try:
         qs = selectors.product_search(user=request.user, params=params)
@@ -74,14 +75,21 @@ def search(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     page = SearchPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    facets = selectors.search_facets(qs)
+    facets["status"] = selectors.search_status_counts(user=request.user, params=params)
+    active = {k: request.GET.get(k, "") for k in ("domain", "tag", "status", "freshness")}
     return render(
         request,
         "catalog/search.html",
         {
             "q": query,
             "page": page,
-            "facets": selectors.search_facets(qs),
-            "active": {k: request.GET.get(k, "") for k in ("domain", "tag", "status", "freshness")},
+            "facets": facets,
+            "active": active,
+            # What the default (published only) leaves out: "1 deprecated product also matches".
+            "also_matching": []
+            if active["status"]
+            else [(s, n) for s, n in facets["status"] if s != "published"],
             "errors": None,
         },
     )
@@ -122,10 +130,14 @@ def _status_counts(products: list[DataProduct]) -> dict[str, int]:
 
 
 def _product_context(
-    request: HttpRequest, product: DataProduct, form: ConsumerForm
+    request: HttpRequest, product: DataProduct, form: ConsumerForm | None = None
 ) -> dict[str, Any]:
     panel = selectors.quality_panel(user=request.user, product=product, now=timezone.now())
     latest = {r.check_name: r for r in panel.latest}
+    consumers = selectors.product_consumers(user=request.user, product=product)
+    for consumer in consumers:
+        consumer.may_withdraw = can_change_consumer(request.user, consumer)  # type: ignore[attr-defined]
+    mine = next((c for c in consumers if c.registered_by_id == request.user.pk), None)
     return {
         "product": product,
         "panel": panel,
@@ -133,10 +145,12 @@ def _product_context(
         "checks": [(check, latest.get(check.name)) for check in product.checks.all()],
         "columns": list(product.columns.all()),
         "sees_pii": can(request.user, "view_pii", product),
-        "consumers": selectors.product_consumers(user=request.user, product=product),
+        "consumers": consumers,
+        "my_registration": mine,
+        "owners": selectors.domain_owners(user=request.user, domain=product.domain),
         "versions": selectors.product_versions(user=request.user, product=product),
         "deprecation": deprecation_of(product),
-        "form": form,
+        "form": form or ConsumerForm(initial=_registration_initial(request.user, mine)),
         "can_change": can(request.user, "change", product),
         "can_query": can(request.user, "query", product),
     }
@@ -149,9 +163,16 @@ def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
     product = selectors.product_get(user=request.user, product_id=product_id)
     if product is None:
         raise Http404("No such data product")
-    return render(
-        request, "catalog/product_detail.html", _product_context(request, product, ConsumerForm())
-    )
+    return render(request, "catalog/product_detail.html", _product_context(request, product))
+
+
+def _registration_initial(user: Any, mine: Consumer | None) -> dict[str, str]:
+    """What the registration form starts with: the user's own registration, else their team
+    and e-mail address."""
+    if mine is not None:
+        return {"team": mine.team, "use_case": mine.use_case, "contact": mine.contact}
+    membership = user.memberships.select_related("domain").order_by("-is_owner", "pk").first()
+    return {"team": membership.domain.name if membership else "", "contact": user.email or ""}
 
 
 @login_required
@@ -181,5 +202,28 @@ def product_consumer_register(request: HttpRequest, product_id: str) -> HttpResp
         return render(request, "catalog/product_detail.html", context, status=409)
     verb = "registered as a consumer" if created else "updated its consumer registration"
     messages.success(request, f"{form.cleaned_data['team']} {verb} of {product.product_id}.")
+    url = reverse("catalog:product-detail", args=[product.product_id])
+    return HttpResponseRedirect(f"{url}#consumers")
+
+
+@login_required
+@require_POST
+def product_consumer_withdraw(
+    request: HttpRequest, product_id: str, consumer_id: int
+) -> HttpResponse:
+    """Withdraw a consumer registration (its registrant, the product's owners or admins)."""
+    from .services import consumer_withdraw
+
+    product = selectors.product_get(user=request.user, product_id=product_id)
+    if product is None:
+        raise Http404("No such data product")
+    consumers = selectors.product_consumers(user=request.user, product=product)
+    consumer = next((c for c in consumers if c.pk == consumer_id), None)
+    if consumer is None:
+        raise Http404("No such consumer registration")
+    consumer_withdraw(actor=request.user, consumer=consumer)  # PermissionDenied: the 403 page
+    messages.success(
+        request, f"{consumer.team} is no longer registered as a consumer of {product.product_id}."
+    )
     url = reverse("catalog:product-detail", args=[product.product_id])
     return HttpResponseRedirect(f"{url}#consumers")

@@ -67,20 +67,20 @@ def with_freshness(qs: QuerySet[DataProduct], now=None) -> QuerySet[DataProduct]
 
 
 class StatusListField(forms.CharField):
-    """Comma-separated statuses (``published,deprecated``) or ``any``."""
+    """Comma-separated statuses (``published,deprecated``), or ``all`` (``any`` too)."""
 
     def clean(self, value: object) -> tuple[str, ...] | None:
         text = super().clean(value)
         if not text:
             return None
         items = tuple(dict.fromkeys(s.strip().lower() for s in str(text).split(",") if s.strip()))
-        if items == ("any",):
+        if items in (("any",), ("all",)):
             return tuple(STATUSES)
         bad = [s for s in items if s not in STATUSES]
         if bad:
             raise forms.ValidationError(
                 f"unknown status {bad[0]!r}; use any of {', '.join(STATUSES)} "
-                "(comma-separated) or any"
+                "(comma-separated), or all"
             )
         return items
 
@@ -98,7 +98,7 @@ class ProductFilterSet(django_filters.FilterSet):
     owner = django_filters.CharFilter(
         field_name="owner_team", lookup_expr="iexact", max_length=200, label="Owner team"
     )
-    status = StatusListFilter(method="filter_status", label="Status (comma-separated, or any)")
+    status = StatusListFilter(method="filter_status", label="Status (comma-separated, or all)")
     freshness = django_filters.ChoiceFilter(
         choices=[(s, s) for s in FRESHNESS_STATES], method="filter_freshness"
     )

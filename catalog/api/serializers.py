@@ -175,7 +175,10 @@ class ProductIncidentSerializer(serializers.Serializer):
 
 class ChangelogEntrySerializer(serializers.Serializer):
     version = serializers.IntegerField()
-    publishedAt = serializers.DateTimeField(source="created_at")  # noqa: N815
+    # When the version was published (its contract's publishedAt, what the product shows),
+    # and when the portal stored it.
+    publishedAt = serializers.DateTimeField(source="published_at")  # noqa: N815
+    recordedAt = serializers.DateTimeField(source="created_at")  # noqa: N815
     changes = serializers.ListField(child=serializers.DictField())
     isBreaking = serializers.BooleanField(source="is_breaking")  # noqa: N815
     source = serializers.CharField()

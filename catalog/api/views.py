@@ -139,7 +139,7 @@ SEARCH_PARAMETERS = [
     OpenApiParameter(
         "status",
         str,
-        description="Comma-separated statuses (default published), or any",
+        description="Comma-separated statuses (default published), or all (any)",
     ),
     OpenApiParameter("freshness", str, enum=["fresh", "stale", "unknown"]),
     OpenApiParameter("minQualityScore", float, description="0-100"),

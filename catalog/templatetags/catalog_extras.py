@@ -46,14 +46,20 @@ def page_param(context: dict[str, Any], page: int) -> str:
 
 @register.filter
 def hours(value: float | None) -> str:
-    """``0.4`` → ``24 min``, ``5.25`` → ``5.3 h``, ``50`` → ``2.1 days``."""
+    """``0.4`` → ``24 min``, ``5.26`` → ``5.3 h``, ``24.0`` → ``24 h``, ``50`` → ``2.1 days``."""
     if value is None:
         return "—"
     if value < 1:
         return f"{round(value * 60)} min"
     if value < 48:
-        return f"{value:.1f} h"
-    return f"{value / 24:.1f} days"
+        return f"{_one_decimal(value)} h"
+    return f"{_one_decimal(value / 24)} days"
+
+
+def _one_decimal(value: float) -> str:
+    """``24.0`` → ``24``, ``5.26`` → ``5.3``, ``1234.5`` → ``1,234.5``."""
+    text = f"{value:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 @register.simple_tag
@@ -77,7 +83,7 @@ def score_chart(
     dots = format_html_join(
         "",
         '<circle cx="{}" cy="{}" r="3"><title>{}: {}</title></circle>',
-        ((x, y, at.strftime("%Y-%m-%d %H:%M"), f"{score:.0f}") for x, y, at, score in coords),
+        ((x, y, _human_datetime(at), f"{score:.0f}") for x, y, at, score in coords),
     )
     grid = format_html_join(
         "",
@@ -96,14 +102,15 @@ def score_chart(
         '<text x="{}" y="{}" class="axis" text-anchor="end">{}</text>',
         pad,
         height - 2,
-        f"{first:%d %b}",
+        f"{first.day} {first:%b}",
         width - pad,
         height - 2,
-        f"{last:%d %b}",
+        f"{last.day} {last:%b}",
     )
     scores = [float(s) for _, s in points]
     summary = (
-        f"Quality score over {len(points)} runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}: "
+        f"Quality score over {len(points):,} run{'s' if len(points) != 1 else ''} from "
+        f"{_human_date(first)} to {_human_date(last)}: "
         f"latest {scores[-1]:.0f}, lowest {min(scores):.0f}, highest {max(scores):.0f}."
     )
     return format_html(
@@ -144,3 +151,13 @@ def health_label(state: str) -> str:
 
 
 __all__ = ["register"]
+
+
+def _human_date(at: datetime) -> str:
+    """``7 Dec 2026``: the portal's date format (templates use ``date:"j M Y"``)."""
+    return f"{at.day} {at:%b %Y}"
+
+
+def _human_datetime(at: datetime) -> str:
+    """``7 Dec 2026, 05:27``."""
+    return f"{_human_date(at)}, {at:%H:%M}"

@@ -11,7 +11,11 @@
   var errorBox = document.getElementById("query-error");
   var results = document.getElementById("query-results");
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
+  var downloadUrl = document.getElementById("csv-button").getAttribute("formaction");
+  // The page shows at most this many rows (as the server-rendered page does); the CSV has all.
+  var pageRows = parseInt(form.getAttribute("data-page-rows"), 10) || 1000;
   var busy = false;
+  var number = new Intl.NumberFormat("en");
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -45,12 +49,23 @@
     results.appendChild(el("h2", { id: "results-heading", "class": "visually-hidden" }, "Results"));
   }
 
+  function pageCapNote(rowCount) {
+    var note = el("p", { "class": "note page-cap", role: "note" },
+      "This page shows the first " + number.format(pageRows) + " of " + number.format(rowCount) +
+      " rows; the rest are in the CSV: ");
+    var button = el("button", { type: "submit", form: "query-form", "class": "link", formaction: downloadUrl }, "Download CSV");
+    note.appendChild(button);
+    note.appendChild(document.createTextNode("."));
+    return note;
+  }
+
   function showResults(body) {
     results.textContent = "";
     results.appendChild(el("h2", { id: "results-heading" }, "Results"));
-    var summary = body.rowCount + (body.rowCount === 1 ? " row" : " rows") + " in " + body.queryTimeMs + " ms";
+    var summary = number.format(body.rowCount) + (body.rowCount === 1 ? " row" : " rows") + " in " + number.format(body.queryTimeMs) + " ms";
     if (body.truncated) { summary += " · truncated at the row cap"; }
     results.appendChild(el("p", { "class": "summary" }, summary));
+    if (body.rows.length > pageRows) { results.appendChild(pageCapNote(body.rowCount)); }
     (body.warnings || []).forEach(function (w) { results.appendChild(el("p", { "class": "note warn" }, w)); });
     if (body.maskedColumns && body.maskedColumns.length) {
       results.appendChild(el("p", { "class": "note" }, "Masked: " + body.maskedColumns.join(", ")));
@@ -62,7 +77,7 @@
     table.appendChild(el("thead")).appendChild(headRow);
     var tbody = el("tbody");
     var fragment = document.createDocumentFragment();
-    body.rows.forEach(function (row) {
+    body.rows.slice(0, pageRows).forEach(function (row) {
       var tr = el("tr");
       row.forEach(function (v) { tr.appendChild(cell(v)); });
       fragment.appendChild(tr);
@@ -103,8 +118,8 @@
       return response.json().catch(function () { return null; }).then(function (body) {
         if (response.ok && body) {
           showResults(body);
-          statusBox.textContent = body.rowCount + " rows returned.";
-          addRecent(sql, "Allowed · " + body.rowCount + " rows");
+          statusBox.textContent = number.format(body.rowCount) + " rows returned.";
+          addRecent(sql, "Allowed · " + number.format(body.rowCount) + " rows");
         } else {
           var error = (body && body.error) || { code: "HTTP_" + response.status, message: "the server answered " + response.status };
           clearResults();
@@ -125,7 +140,7 @@
   form.addEventListener("submit", function (event) {
     // The CSV button posts the form natively (a file download); only "Run" goes through fetch.
     var submitter = event.submitter;
-    if (submitter && submitter.id === "csv-button") { return; }
+    if (submitter && submitter.hasAttribute("formaction")) { return; }
     event.preventDefault();
     run();
   });

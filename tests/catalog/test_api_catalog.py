@@ -186,10 +186,13 @@ def test_product_detail_has_contract_quality_consumers_and_changelog(
     assert set(body["changelog"][0]) == {
         "version",
         "publishedAt",
+        "recordedAt",
         "changes",
         "isBreaking",
         "source",
     }
+    # The changelog's date is the one the product shows (issue 12).
+    assert body["changelog"][0]["publishedAt"] == body["publishedAt"]
     assert body["warnings"] == []
     assert "lastValidated" in body and "qualityScore" in body and "slaStatus" in body
     assert "incidents" in body

@@ -162,7 +162,7 @@ def test_deprecating_publishes_a_new_version_and_emails_consumers(
     assert not version.is_breaking
     assert outcome.changed
     [notice] = [m for m in mail.outbox if m.to == ["g@x.io"]]
-    assert notice.subject == "[data mesh] marketing.campaign_attribution is deprecated"
+    assert notice.subject == "[data portal] marketing.campaign_attribution is deprecated"
     assert "Reason: Attribution v2 models returns" in notice.body
     assert "Move to: marketing.attribution_v2" in notice.body
     assert "2026-09-01" in notice.body

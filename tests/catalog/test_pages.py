@@ -77,7 +77,14 @@ def test_search_page_shows_deprecated_products_labelled_with_their_replacement(
         deprecation_replaced_by="marketing.new_report",
         deprecation_sunset_at=timezone.now() + timedelta(days=10),
     )
-    html = browser(analyst).get("/search/", {"q": "report"}).content.decode()
+    # By default the page searches what the API searches (published products) and says what
+    # else matches; with every status the deprecated one comes after its replacement.
+    default = browser(analyst).get("/search/", {"q": "report"}).content.decode()
+    assert "/products/marketing.new_report/" in default
+    assert "/products/marketing.old_report/" not in default
+    assert "Also matching, not shown by default:" in default
+    assert 'href="?q=report&amp;status=deprecated">1 deprecated</a>' in default
+    html = browser(analyst).get("/search/", {"q": "report", "status": "all"}).content.decode()
     assert html.index("/products/marketing.new_report/") < html.index(
         "/products/marketing.old_report/"
     )
