@@ -36,6 +36,7 @@ from django.utils import timezone
 from catalog.contract import FRESHNESS_HOURS
 from catalog.models import ContractVersion, DataProduct
 from quality.checks import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, RunReport, run_product
+from quality.checks.evaluate import human_hours
 from querying.governor import scrub_error
 from querying.warehouses import warehouse_from_url
 
@@ -486,7 +487,7 @@ def _sync_stale_incident(*, product: DataProduct, run: CheckRun, now: datetime) 
     hours_stale = max(0.0, (now - newest).total_seconds() / 3600)
     if hours_stale > limit_h:
         message = (
-            f"{product.product_id}: newest data is {hours_stale:.1f} h old; "
+            f"{product.product_id}: newest data is {human_hours(hours_stale)} old; "
             f"the {product.sla_freshness} freshness SLA allows {limit_h:g} h"
         )
         try:
@@ -509,7 +510,7 @@ def _sync_stale_incident(*, product: DataProduct, run: CheckRun, now: datetime) 
     resolved = Incident.objects.filter(pk=open_incident.pk, status=IncidentStatus.OPEN).update(
         status=IncidentStatus.RESOLVED,
         resolved_at=now,
-        resolution=f"data is fresh again ({hours_stale:.1f} h old, SLA {limit_h:g} h)",
+        resolution=f"data is fresh again ({human_hours(hours_stale)} old, SLA {limit_h:g} h)",
     )
     if not resolved:
         return _Transitions()

@@ -315,7 +315,16 @@ def _count(number: float) -> str:
 
 
 def _hours(hours: float) -> str:
-    return f"{hours:.2f} h"
+    return human_hours(hours)
+
+
+def human_hours(hours: float) -> str:
+    """A duration as people write it (issue 12): ``45 min``, ``5.3 h``, ``24 h``, ``90.2 days``."""
+    if hours < 1:
+        return f"{round(hours * 60)} min"
+    value, unit = (hours, "h") if hours < 48 else (hours / 24, "days")
+    text = f"{value:,.1f}"
+    return f"{text[:-2] if text.endswith('.0') else text} {unit}"
 
 
 def _integer(value: object) -> float | None:

@@ -21,6 +21,7 @@ from catalog import lifecycle
 from catalog.models import Consumer, ContractVersion, DataProduct
 from catalog.services import consumer_register, product_document, product_publish
 from catalog.templatetags.catalog_extras import hours, score_chart
+from quality.checks.evaluate import human_hours
 from tests.factories import UserFactory, contract_document
 from tests.querying.fixtures_django import build_warehouse
 from tests.querying.fixtures_django import warehouse as warehouse  # noqa: PLC0414 - a fixture
@@ -387,6 +388,8 @@ def test_the_product_page_names_its_owners(product: DataProduct, owner: Any, ana
 )
 def test_durations_read_the_way_people_write_them(value: float | None, text: str) -> None:
     assert hours(value) == text
+    if value is not None:  # the check results and incidents on the same page read alike
+        assert human_hours(value) == text
 
 
 def test_dates_read_the_way_people_write_them(product: DataProduct, analyst: Any) -> None:

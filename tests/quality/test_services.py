@@ -271,7 +271,7 @@ def test_stale_data_opens_one_incident_and_notifies_once(
     incident = incidents.get()
     assert incident.status == "open" and incident.kind == "stale_data"
     assert incident.notified_open_at is not None
-    assert "5.0 h old" in incident.message
+    assert "5 h old" in incident.message
     stale_mails = [m for m in mail.outbox if "stale data" in m.subject]
     assert len(stale_mails) == 1
     assert stale_mails[0].to == ["owners@example.com"]
