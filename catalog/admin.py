@@ -677,7 +677,6 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     fields = ["user", "is_owner", "joined_at"]
     readonly_fields = ["joined_at"]
-    autocomplete_fields = ["user"]
     verbose_name_plural = "Team (owners publish and change the domain's products)"
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
