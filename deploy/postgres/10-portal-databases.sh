@@ -43,6 +43,12 @@ if [ "$WAREHOUSE_READER" = "$WAREHOUSE_LOADER" ] || [ "$WAREHOUSE_READER" = "$PO
   echo "portal init: WAREHOUSE_READER must be a role of its own" >&2
   exit 1
 fi
+if [ "${POSTGRES_USER:-postgres}" = "$PORTAL_DB_USER" ]; then
+  # A volume from an older compose file, where the portal role was the superuser: the script
+  # would take the superuser attribute from the role it runs as (README, "Upgrades").
+  echo "portal init: run this as a superuser other than $PORTAL_DB_USER (POSTGRES_USER)" >&2
+  exit 1
+fi
 if [ "$PORTAL_DB" = "$WAREHOUSE_DB" ]; then
   echo "portal init: PORTAL_DB and WAREHOUSE_DB must differ" >&2
   exit 1

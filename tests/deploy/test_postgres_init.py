@@ -191,6 +191,7 @@ def test_running_the_script_again_keeps_data_and_takes_back_extra_rights(
         ),
         ({"WAREHOUSE_READER": "warehouse_loader"}, "must be a role of its own"),
         ({"WAREHOUSE_DB": "portal"}, "must differ"),
+        ({"POSTGRES_USER": "portal"}, "run this as a superuser other than portal"),
     ],
 )
 def test_bad_settings_stop_the_script_with_one_line_before_any_sql(

@@ -199,6 +199,39 @@ def wait_for_run(client: Http, match: Any, within_s: float = 90) -> dict[str, An
     raise AssertionError(f"no finished run in {within_s}s: {last}")
 
 
+def test_a_backup_restores_into_an_empty_database_as_the_readme_says(stack: Stack) -> None:
+    """README "Backups": pg_dump of the portal database, pg_restore, then the migrate job."""
+    env = {**stack.cluster.superuser_env(), "PATH": f"{stack.cluster.bindir}:/usr/bin:/bin"}
+    dump = stack.folder / "portal.dump"
+    with dump.open("wb") as out:
+        subprocess.run(
+            ["pg_dump", "-U", "portal", "-d", "portal", "--format=custom"],
+            env=env, stdout=out, check=True, timeout=120,
+        )  # fmt: skip
+    with psycopg.connect(
+        host=str(stack.cluster.socket_dir), port=stack.cluster.port, user="postgres",
+        dbname="postgres", autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute("CREATE DATABASE portal_restored OWNER portal")
+    with dump.open("rb") as backup:
+        restored = subprocess.run(
+            ["pg_restore", "-U", "portal", "-d", "portal_restored", "--clean", "--if-exists",
+             "--no-owner", "--role=portal"],
+            env=env, stdin=backup, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    url = stack.cluster.url("portal", stack.secrets["PORTAL_DB_PASSWORD"], "portal_restored")
+    migrate = stack.run("migrate", DATABASE_URL=url)
+    assert migrate.returncode == 0 and "No migrations to apply" in migrate.stdout, migrate.stderr
+    with psycopg.connect(url) as conn:
+        product = conn.execute(
+            "SELECT version, status FROM catalog_dataproduct WHERE product_id = 'marketing.signups'"
+        ).fetchone()
+        runs = conn.execute("SELECT count(*) FROM quality_checkrun").fetchone()
+    assert product == (1, "published")
+    assert runs is not None and runs[0] >= 2
+
+
 def test_healthz_turns_503_when_the_database_stops(stack: Stack, web_port: int) -> None:
     stop(stack.cluster)  # the last test of the module: the cluster stays down
     deadline = time.monotonic() + 30
