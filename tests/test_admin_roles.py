@@ -394,3 +394,33 @@ def test_a_team_set_on_the_domain_form_grants_what_the_team_may_do(
     assert response.status_code == 302, response.content.decode()[:3000]
     analyst = User.objects.get(pk=analyst.pk)
     assert permissions.can(analyst, "change", world["products"]["finance.revenue_attribution"])
+
+
+def test_an_admin_adds_a_user_with_a_role_and_a_team_in_one_form(
+    admin_user: User, marketing: Domain
+) -> None:
+    from accounts import permissions
+
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "new.owner",
+            "password1": "a-long-enough-pass-9341",
+            "password2": "a-long-enough-pass-9341",
+            "usable_password": "true",
+            "email": "new.owner@example.com",
+            "role": "manager",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-domain": str(marketing.pk),
+            "memberships-0-is_owner": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user = User.objects.get(username="new.owner")
+    assert user.role == "manager" and user.check_password("a-long-enough-pass-9341")
+    assert TeamMembership.objects.get(user=user).is_owner
+    assert permissions.may_use_admin(user)
+    assert permissions.can(user, "change", marketing)
