@@ -137,6 +137,15 @@ def test_web_runs_gunicorn_with_gthread_workers_as_the_load_benchmark_does(
         "redis": "service_healthy",
     }
     assert web["ports"] == ["8000:8000"]
+    # gunicorn binds 0.0.0.0:$PORT when no --bind is given: the published port.
+    bind = subprocess.run(
+        [sys.executable, "-c", "from gunicorn.config import Config; print(Config().bind)"],
+        env={**os.environ, "PORT": environment(web)["PORT"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert bind.stdout.strip() == "['0.0.0.0:8000']"
 
 
 def test_web_and_worker_have_health_checks(services: dict[str, Any]) -> None:
