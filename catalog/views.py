@@ -21,6 +21,8 @@ from .forms import ConsumerForm
 from .models import Consumer, DataProduct
 
 PAGE_SIZE = 20
+# Messages with this tag are shown where the action happened (templates/base.html skips them).
+IN_PAGE = "in-page"
 
 
 @login_required
@@ -147,6 +149,9 @@ def _product_context(
         "sees_pii": can(request.user, "view_pii", product),
         "consumers": consumers,
         "my_registration": mine,
+        "consumer_notes": [
+            m for m in messages.get_messages(request) if IN_PAGE in m.extra_tags.split()
+        ],
         "owners": selectors.domain_owners(user=request.user, domain=product.domain),
         "versions": selectors.product_versions(user=request.user, product=product),
         "deprecation": deprecation_of(product),
@@ -201,7 +206,10 @@ def product_consumer_register(request: HttpRequest, product_id: str) -> HttpResp
         context = _product_context(request, product, form)
         return render(request, "catalog/product_detail.html", context, status=409)
     verb = "registered as a consumer" if created else "updated its consumer registration"
-    messages.success(request, f"{form.cleaned_data['team']} {verb} of {product.product_id}.")
+    # Shown in the consumers card, where the redirect lands (not at the top of the page).
+    messages.success(
+        request, f"{form.cleaned_data['team']} {verb} of {product.product_id}.", IN_PAGE
+    )
     url = reverse("catalog:product-detail", args=[product.product_id])
     return HttpResponseRedirect(f"{url}#consumers")
 
@@ -223,7 +231,9 @@ def product_consumer_withdraw(
         raise Http404("No such consumer registration")
     consumer_withdraw(actor=request.user, consumer=consumer)  # PermissionDenied: the 403 page
     messages.success(
-        request, f"{consumer.team} is no longer registered as a consumer of {product.product_id}."
+        request,
+        f"{consumer.team} is no longer registered as a consumer of {product.product_id}.",
+        IN_PAGE,
     )
     url = reverse("catalog:product-detail", args=[product.product_id])
     return HttpResponseRedirect(f"{url}#consumers")
