@@ -123,3 +123,35 @@ def test_seed_demo_refuses_a_postgres_warehouse(settings: Any) -> None:
     settings.WAREHOUSE_URL = "postgresql://x@localhost/y"
     with pytest.raises(CommandError, match="DuckDB"):
         seed()
+
+
+def test_a_second_seed_while_one_runs_is_refused_with_one_line(
+    warehouse_file: Path, settings: Any, tmp_path: Path
+) -> None:
+    import fcntl
+
+    from django.core.management.base import CommandError
+
+    settings.VAR_DIR = tmp_path
+    with (tmp_path / "seed_demo.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another seed_demo holds it
+        with pytest.raises(CommandError, match="another seed_demo is running"):
+            seed("--no-checks")
+    assert not DataProduct.objects.exists()
+
+
+@pytest.mark.slow  # one seed, about ten seconds
+def test_a_seed_that_fails_half_way_leaves_the_catalog_as_it_was(
+    warehouse_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog.management.commands.seed_demo import Command
+
+    def interrupted(self: Any) -> None:
+        raise RuntimeError("interrupted after the products were published")
+
+    monkeypatch.setattr(Command, "seed_users", interrupted)
+    with pytest.raises(RuntimeError):
+        seed("--no-checks")
+    # The warehouse was swapped in, but not one product, domain or version half-written.
+    assert warehouse_file.exists()
+    assert not DataProduct.objects.exists() and not ContractVersion.objects.exists()

@@ -18,8 +18,10 @@ catalog/demo/postgres.py) and grants the portal's reader role SELECT on the demo
 
 from __future__ import annotations
 
+import fcntl
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -95,6 +97,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        lock_path = Path(settings.VAR_DIR) / "seed_demo.lock"
+        with lock_path.open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise CommandError(
+                    "another seed_demo is running on this portal; wait for it to finish"
+                ) from None
+            self.seed(**options)
+
+    def seed(self, **options: Any) -> None:
+        """Everything ``handle`` does, under the one-seed-at-a-time lock."""
         loader_url = options["warehouse"]
         path = None
         if loader_url is not None:
@@ -134,11 +148,14 @@ class Command(BaseCommand):
             f"warehouse: {len(counts)} tables, {rows:,} rows in {where} "
             f"({time.perf_counter() - started:.1f}s)"
         )
-        self.seed_domains()
-        seeded = self.seed_products()
-        left_alone = seeded.left_alone
-        self.seed_users()
-        self.seed_consumers(skip=set(left_alone))
+        # One unit for the catalog: a seed that fails half-way (or is interrupted) leaves the
+        # catalog as it was, and requests writing meanwhile wait for it (issue 13).
+        with transaction.atomic():
+            self.seed_domains()
+            seeded = self.seed_products()
+            left_alone = seeded.left_alone
+            self.seed_users()
+            self.seed_consumers(skip=set(left_alone))
         if not options["no_checks"]:
             self.run_checks()
         self.stdout.write(f"catalog: {seeded.published} products published")
