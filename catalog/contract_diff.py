@@ -14,8 +14,11 @@ Decisions (documented here because reviewers will ask):
 - Mask strength, strongest first: ``null`` = ``redact`` > ``hash`` > ``email`` > ``last4`` > none
   (the column is not pii). Moving down that order is breaking; a move between ``null`` and
   ``redact`` is noted, not breaking.
-- A changed ``custom_sql`` query is **breaking**: nobody can prove a different query is at least
-  as strict, and a version bump is cheap. Whitespace-only edits are not changes.
+- What loosens a check is declared with its type (quality/checks/types.py, ``Param.loosening``):
+  a lower bound going down, an upper bound going up (an absent bound is unbounded), accepted
+  values added. A changed ``custom_sql`` query is **breaking**: nobody can prove a different
+  query is at least as strict, and a version bump is cheap. Whitespace-only edits are not
+  changes.
 - A freshness check without ``maxStaleHours`` promises the SLA's freshness window.
 - A check's ``type`` or ``column`` changing under the same name is a removed guarantee: breaking.
 - Columns are matched by name. A removed column next to an added one of the same type at the
@@ -37,17 +40,20 @@ from catalog.contract import (
     CheckSpec,
     ColumnSpec,
     Contract,
+    Mask,
+    Severity,
     Sla,
 )
+from quality.checks.types import Loosening, Param, declaration
 
 # Higher is stronger. None: not pii, values are shown as they are.
 MASK_STRENGTH: dict[str | None, int] = {
     None: 0,
-    "last4": 1,
-    "email": 2,
-    "hash": 3,
-    "null": 4,
-    "redact": 4,
+    Mask.LAST4: 1,
+    Mask.EMAIL: 2,
+    Mask.HASH: 3,
+    Mask.NULL: 4,
+    Mask.REDACT: 4,
 }
 
 
@@ -365,7 +371,7 @@ def _diff_check(
         ]
     out = []
     if old.severity != new.severity:
-        loosened = new.severity == "warning"
+        loosened = new.severity == Severity.WARNING
         out.append(
             Change(
                 f"{path}.severity",
@@ -381,79 +387,73 @@ def _diff_check(
 def _diff_params(
     path: str, name: str, old: CheckSpec, new: CheckSpec, old_sla: Sla, new_sla: Sla
 ) -> list[Change]:
-    p_old: Mapping[str, Any] = old.params
-    p_new: Mapping[str, Any] = new.params
-    ppath = f"{path}.params"
+    """Each param compared the way its declaration says loosening works (types.py)."""
+    kind = declaration(new.type)
+    if kind is None:
+        return []
+    out: list[Change] = []
+    for param in kind.params:
+        before = _param_value(param, old.params, old_sla)
+        after = _param_value(param, new.params, new_sla)
+        out += _diff_param(f"{path}.params.{param.name}", name, param, before, after)
+    return out
 
-    def bound(
-        key: str, label: str, old_value: float | None, new_value: float | None, *, upper: bool
-    ) -> list[Change]:
-        # An absent bound is unbounded: -inf for lower bounds, +inf for upper bounds.
-        missing = math.inf if upper else -math.inf
-        before = missing if old_value is None else old_value
-        after = missing if new_value is None else new_value
-        if before == after:
-            return []
-        loosened = after > before if upper else after < before
-        return [
-            Change(
-                f"{ppath}.{key}",
-                "check_loosened" if loosened else "check_tightened",
-                f"check {name}: {label} {_fmt(old_value)} → {_fmt(new_value)}",
-                loosened,
-            )
-        ]
 
-    if new.type == "range":
-        return bound("min", "min", p_old.get("min"), p_new.get("min"), upper=False) + bound(
-            "max", "max", p_old.get("max"), p_new.get("max"), upper=True
+def _param_value(param: Param, params: Mapping[str, Any], sla: Sla) -> Any:
+    value = params.get(param.name)
+    if value is None and param.sla_default:
+        return FRESHNESS_HOURS[sla.freshness]
+    return value
+
+
+def _diff_param(path: str, name: str, param: Param, before: Any, after: Any) -> list[Change]:
+    if param.loosening in (Loosening.LOWER_BOUND, Loosening.UPPER_BOUND):
+        return _diff_bound(path, name, param, before, after)
+    if param.loosening == Loosening.MORE_VALUES:
+        return _diff_values(path, name, list(before or []), list(after or []))
+    # ANY_CHANGE: nobody can prove a different value is at least as strict.
+    if " ".join(str(before or "").split()) == " ".join(str(after or "").split()):
+        return []
+    return [
+        Change(
+            path,
+            f"check_{param.name}_changed",
+            f"check {name}: {param.label} changed (it may be less strict; treated as breaking)",
+            True,
         )
-    if new.type == "row_count":
-        return bound(
-            "minRows", "minRows", p_old.get("minRows"), p_new.get("minRows"), upper=False
-        ) + bound("maxRows", "maxRows", p_old.get("maxRows"), p_new.get("maxRows"), upper=True)
-    if new.type == "freshness":
-        before = p_old.get("maxStaleHours", FRESHNESS_HOURS[old_sla.freshness])
-        after = p_new.get("maxStaleHours", FRESHNESS_HOURS[new_sla.freshness])
-        return bound("maxStaleHours", "maxStaleHours", before, after, upper=True)
-    if new.type == "accepted_values":
-        old_values = list(p_old.get("values", []))
-        new_values = list(p_new.get("values", []))
-        extra = [v for v in new_values if v not in old_values]
-        dropped = [v for v in old_values if v not in new_values]
-        out = []
-        if extra:
-            out.append(
-                Change(
-                    f"{ppath}.values",
-                    "check_loosened",
-                    f"check {name}: now also accepts {_fmt(extra)}",
-                    True,
-                )
-            )
-        if dropped:
-            out.append(
-                Change(
-                    f"{ppath}.values",
-                    "check_tightened",
-                    f"check {name}: no longer accepts {_fmt(dropped)}",
-                    False,
-                )
-            )
-        return out
-    if new.type == "custom_sql":
-        if " ".join(str(p_old.get("sql", "")).split()) != " ".join(
-            str(p_new.get("sql", "")).split()
-        ):
-            return [
-                Change(
-                    f"{ppath}.sql",
-                    "check_sql_changed",
-                    f"check {name}: SQL changed (it may be less strict; treated as breaking)",
-                    True,
-                )
-            ]
-    return []
+    ]
+
+
+def _diff_bound(path: str, name: str, param: Param, before: Any, after: Any) -> list[Change]:
+    # An absent bound is unbounded: -inf for lower bounds, +inf for upper bounds.
+    upper = param.loosening == Loosening.UPPER_BOUND
+    missing = math.inf if upper else -math.inf
+    old_bound = missing if before is None else before
+    new_bound = missing if after is None else after
+    if old_bound == new_bound:
+        return []
+    loosened = new_bound > old_bound if upper else new_bound < old_bound
+    return [
+        Change(
+            path,
+            "check_loosened" if loosened else "check_tightened",
+            f"check {name}: {param.label} {_fmt(before)} → {_fmt(after)}",
+            loosened,
+        )
+    ]
+
+
+def _diff_values(path: str, name: str, before: list[Any], after: list[Any]) -> list[Change]:
+    extra = [v for v in after if v not in before]
+    dropped = [v for v in before if v not in after]
+    out = []
+    if extra:
+        message = f"check {name}: now also accepts {_fmt(extra)}"
+        out.append(Change(path, "check_loosened", message, True))
+    if dropped:
+        message = f"check {name}: no longer accepts {_fmt(dropped)}"
+        out.append(Change(path, "check_tightened", message, False))
+    return out
 
 
 def _diff_lifecycle(old: Contract, new: Contract) -> list[Change]:

@@ -26,8 +26,8 @@ column type                 logicalType string|integer|number|boolean|date|objec
                             (float ↔ number, timestamp ↔ date, json ↔ object)
 qualityChecks               quality[] on the property (checks with a column) or on the object;
                             the nearest ODCS rule (nullValues, duplicateValues, rowCount,
-                            invalidValues, sql) plus customProperties check/checkPosition, so
-                            the round trip is exact
+                            invalidValues, sql; each type's ``odcs`` in quality/checks/types.py)
+                            plus customProperties check/checkPosition, so the round trip is exact
 sla                         slaProperties freshness (h, or 15 m for realtime), availability
                             (percent), latency (ms, our p95 query latency)
 publishedAt, deprecation    customProperties publishedAt, deprecation
@@ -50,8 +50,11 @@ from catalog.contract import (
     Contract,
     ContractError,
     ContractIssue,
-    format_datetime,
+    ProductStatus,
 )
+from catalog.contract.limits import NUMBER_MAX, is_number
+from catalog.contract.model import copy_json, deprecation_dict, format_datetime
+from quality.checks.types import DECLARATIONS, ForeignRule, declaration
 
 API_VERSION = "v3.0.2"
 KIND = "DataContract"
@@ -66,21 +69,12 @@ _LOGICAL_TYPES = {
     "array": "array",
 }
 _OUR_TYPES = {v: k for k, v in _LOGICAL_TYPES.items()}
-_STATUS_TO_ODCS = {"published": "active"}
-_STATUS_FROM_ODCS = {"active": "published", "proposed": "draft"}
+_STATUS_TO_ODCS = {ProductStatus.PUBLISHED.value: "active"}
+_STATUS_FROM_ODCS = {"active": ProductStatus.PUBLISHED.value, "proposed": ProductStatus.DRAFT.value}
 # Classifications an importer treats as personal data (masked unless privileged).
 PII_CLASSIFICATIONS = frozenset(
     {"pii", "personal", "personal_data", "sensitive", "restricted", "confidential"}
 )
-_DIMENSIONS = {
-    "not_null": "completeness",
-    "unique": "uniqueness",
-    "range": "accuracy",
-    "accepted_values": "conformity",
-    "freshness": "timeliness",
-    "row_count": "completeness",
-    "custom_sql": "consistency",
-}
 
 
 def is_odcs(doc: object) -> bool:
@@ -104,66 +98,18 @@ def _custom(**values: Any) -> list[dict[str, Any]]:
 
 def _quality(check: CheckSpec, position: int) -> dict[str, Any]:
     """The ODCS quality rule nearest to our check, carrying ours for an exact round trip."""
-    params = check.params
-    rule: dict[str, Any] = {"name": check.name}
-    if check.type == "not_null":
-        rule |= {"type": "library", "rule": "nullValues", "mustBe": 0, "unit": "rows"}
-    elif check.type == "unique":
-        rule |= {"type": "library", "rule": "duplicateValues", "mustBe": 0, "unit": "rows"}
-    elif check.type == "accepted_values":
-        rule |= {
-            "type": "library",
-            "rule": "invalidValues",
-            "arguments": {"validValues": list(params["values"])},
-            "mustBe": 0,
-            "unit": "rows",
-        }
-    elif check.type == "row_count":
-        rule |= {"type": "library", "rule": "rowCount"}
-        low, high = params.get("minRows"), params.get("maxRows")
-        if low is not None and high is not None:
-            rule["mustBeBetween"] = [low, high]
-        elif low is not None:
-            rule["mustBeGreaterOrEqualTo"] = low
-        else:
-            rule["mustBeLessOrEqualTo"] = high
-    elif check.type == "range":
-        conditions = []
-        if params.get("min") is not None:
-            conditions.append(f"{{property}} < {params['min']}")
-        if params.get("max") is not None:
-            conditions.append(f"{{property}} > {params['max']}")
-        rule |= {
-            "type": "sql",
-            "query": f"SELECT COUNT(*) FROM {{object}} WHERE {' OR '.join(conditions)}",
-            "mustBe": 0,
-        }
-    elif check.type == "custom_sql":
-        rule |= {"type": "sql", "query": params["sql"], "mustBe": 0}
-    else:  # freshness: no portable ODCS rule; described, and carried in customProperties
-        hours = params.get("maxStaleHours")
-        window = f"{hours} hours" if hours is not None else "the SLA's freshness window"
-        rule |= {
-            "type": "text",
-            "description": f"The newest {check.column} is at most {window} old.",
-        }
-    rule["dimension"] = _DIMENSIONS[check.type]
+    kind = declaration(check.type)
+    assert kind is not None  # a parsed contract's checks all have a declaration
+    rule: dict[str, Any] = {"name": check.name, **kind.odcs.export(check)}
+    rule["dimension"] = kind.odcs.dimension
     rule["severity"] = check.severity
     ours: dict[str, Any] = {"type": check.type}
     if check.column is not None:
         ours["column"] = check.column
-    if params:
-        ours["params"] = _plain(params)
+    if check.params:
+        ours["params"] = copy_json(check.params)
     rule["customProperties"] = _custom(check=ours, checkPosition=position)
     return rule
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def to_odcs(contract: Contract) -> dict[str, Any]:
@@ -227,12 +173,7 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
 
     deprecation = None
     if contract.deprecation is not None:
-        deprecation = {}
-        if contract.deprecation.sunset_at is not None:
-            deprecation["sunsetAt"] = format_datetime(contract.deprecation.sunset_at)
-        if contract.deprecation.replaced_by is not None:
-            deprecation["replacedBy"] = contract.deprecation.replaced_by
-        deprecation["reason"] = contract.deprecation.reason
+        deprecation = deprecation_dict(contract.deprecation)
 
     return {
         "apiVersion": API_VERSION,
@@ -462,51 +403,36 @@ def _check_from_rule(
     # A foreign rule: translate what has an exact meaning, refuse the rest.
     kind = rule.get("type", "library")
     metric = rule.get("rule", rule.get("metric"))
-    raw_arguments = rule.get("arguments")
-    arguments: Mapping[str, Any] = raw_arguments if isinstance(raw_arguments, Mapping) else {}
     if not isinstance(name, str) or not name:
         label = metric or kind
         name = f"{column}_{label}" if column else str(label)
     check = {"name": name, "type": None, "severity": severity}
     if column is not None:
         check["column"] = column
-    zero = rule.get("mustBe") == 0 and rule.get("unit", "rows") == "rows"
-    if kind == "library" and metric == "nullValues" and zero and column:
-        check["type"] = "not_null"
-    elif kind == "library" and metric == "duplicateValues" and zero and column:
-        check["type"] = "unique"
-    elif kind == "library" and metric in ("invalidValues", "validValues") and zero and column:
-        values = arguments.get("validValues")
-        if isinstance(values, list) and values and not arguments.get("pattern"):
-            check["type"] = "accepted_values"
-            check["params"] = {"values": values}
-    elif kind == "library" and metric == "rowCount" and not column:
-        params = {}
-        between = rule.get("mustBeBetween")
-        if isinstance(between, list) and len(between) == 2:
-            params = {"minRows": between[0], "maxRows": between[1]}
-        else:
-            if rule.get("mustBeGreaterOrEqualTo") is not None:
-                params["minRows"] = rule["mustBeGreaterOrEqualTo"]
-            if rule.get("mustBeLessOrEqualTo") is not None:
-                params["maxRows"] = rule["mustBeLessOrEqualTo"]
-        if params:
-            check["type"] = "row_count"
-            check["params"] = params
-    elif kind == "sql" and isinstance(rule.get("query"), str) and rule.get("mustBe") == 0:
-        check["type"] = "custom_sql"
-        check["params"] = {"sql": rule["query"]}
+    foreign = ForeignRule(kind=kind, metric=metric, column=column, rule=rule)
+    for declared in DECLARATIONS.values():
+        params = declared.odcs.read(foreign) if declared.odcs.read else None
+        if params is not None:
+            check["type"] = declared.type.value
+            if params:
+                check["params"] = params
+            break
     if check["type"] is None:
         issues.append(
             ContractIssue(
                 path,
                 f"quality rule {name!r} ({kind} {metric or ''}) has no equivalent check the "
-                "engine can run; express it as not_null, unique, accepted_values, row_count "
-                "or a sql rule with mustBe: 0",
+                f"engine can run; express it as {_IMPORTABLE}",
             )
         )
         return None
     return check
+
+
+# What a foreign rule may be written as, e.g. "not_null (nullValues), ...".
+_IMPORTABLE = ", ".join(
+    f"{name} ({kind.odcs.reads_from})" for name, kind in DECLARATIONS.items() if kind.odcs.read
+)
 
 
 def _sla(items: list[Any], issues: list[ContractIssue]) -> dict[str, Any]:
@@ -521,7 +447,7 @@ def _sla(items: list[Any], issues: list[ContractIssue]) -> dict[str, Any]:
             sla["freshness"] = _freshness_class(value, unit, f"slaProperties[{i}]", issues)
         elif prop == "availability":
             sla["availability"] = value
-        elif prop == "latency" and unit in _UNIT_MS and _is_number(value):
+        elif prop == "latency" and unit in _UNIT_MS and is_number(value):
             assert isinstance(value, int | float)
             sla["queryLatencyP95Ms"] = value * _UNIT_MS[unit]
         elif prop == "latency":
@@ -535,15 +461,11 @@ def _sla(items: list[Any], issues: list[ContractIssue]) -> dict[str, Any]:
     return sla
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _freshness_class(value: object, unit: object, path: str, issues: list[ContractIssue]) -> Any:
     if isinstance(value, str) and value in FRESHNESS_HOURS:
         return value
     # abs() bound first: 10**400 times a float unit is an OverflowError (issue #21).
-    bounded = _is_number(value) and abs(value) <= 1e15  # type: ignore[arg-type]
+    bounded = is_number(value) and abs(value) <= NUMBER_MAX  # type: ignore[arg-type]
     if bounded and isinstance(unit, str) and unit in _UNIT_HOURS:
         hours = value * _UNIT_HOURS[unit]  # type: ignore[operator]
         for name, class_hours in FRESHNESS_HOURS.items():

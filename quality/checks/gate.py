@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from catalog.contract.vocabulary import DEFAULT_MASK
 from querying.governor import ColumnPolicy, Policy, ProductPolicy, QueryRefused, govern
 from querying.governor.policy import NULL_MASK_TYPES
 
@@ -57,7 +58,7 @@ def custom_check_policy(spec: ProductSpec, *, hash_key: str) -> Policy:
                 columns=tuple(
                     ColumnPolicy(
                         name=c.name,
-                        mask=(c.mask or "last4") if c.pii else None,
+                        mask=(c.mask or DEFAULT_MASK) if c.pii else None,
                         type=NULL_MASK_TYPES.get(c.type),
                     )
                     for c in spec.columns

@@ -12,8 +12,17 @@ from querying.warehouses.base import QueryTimeout, Result, Warehouse
 from .evaluate import evaluate, newest_value_at
 from .gate import CustomSqlRefused, GateFunction, make_default_gate
 from .schema import TEMPORAL_TYPES, base_type, find_column, schema_outcomes
-from .specs import COLUMN_CHECK_TYPES, CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, outcome
+from .specs import (
+    SCHEMA_TYPE,
+    CheckOutcome,
+    CheckSpec,
+    CheckStatus,
+    ColumnSpec,
+    ProductSpec,
+    outcome,
+)
 from .sql import Plan, Statement, compile_plan
+from .types import COLUMN_CHECK_TYPES, CheckType
 
 
 @dataclass
@@ -83,13 +92,15 @@ def run_product(
             found = find_column(columns, check.column)
             if found is None:
                 pre_errors[index] = outcome(
-                    check, "error", f"column {check.column} does not exist in {spec.table}"
+                    check,
+                    CheckStatus.ERROR,
+                    f"column {check.column} does not exist in {spec.table}",
                 )
                 continue
-            if check.type == "freshness" and base_type(found.type) not in TEMPORAL_TYPES:
+            if check.type == CheckType.FRESHNESS and base_type(found.type) not in TEMPORAL_TYPES:
                 pre_errors[index] = outcome(
                     check,
-                    "error",
+                    CheckStatus.ERROR,
                     f"freshness needs a timestamp column; {found.name} is {found.type}",
                 )
                 continue
@@ -156,7 +167,7 @@ def _send(
         results[statement] = QueryTimeout("the run used up its time budget before this statement")
         return 0
     sql, session = statement.sql, {}
-    is_custom = statement.purpose.startswith("custom_sql")
+    is_custom = statement.owner_sql
     if is_custom:
         try:
             gated = gate(sql)
@@ -183,7 +194,7 @@ def _scan_parts(plan: Plan) -> list[Statement]:
 
 
 def _all_error(spec: ProductSpec, message: str) -> list[CheckOutcome]:
-    schema = CheckSpec(name="schema", type="schema", severity="error")
-    return [outcome(schema, "error", message)] + [
-        outcome(check, "error", message) for check in spec.checks
+    schema = CheckSpec(name=SCHEMA_TYPE, type=SCHEMA_TYPE)
+    return [outcome(schema, CheckStatus.ERROR, message)] + [
+        outcome(check, CheckStatus.ERROR, message) for check in spec.checks
     ]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from querying.warehouses.base import WarehouseColumn
 
-from .specs import CheckOutcome, CheckSpec, ProductSpec, outcome
+from .specs import SCHEMA_TYPE, CheckOutcome, CheckSpec, CheckStatus, ProductSpec, outcome
 
 # Contract type -> base names (upper-case, parameters stripped) of DuckDB and PostgreSQL types.
 # PostgreSQL's information_schema reports arrays as "ARRAY"; DuckDB spells them "VARCHAR[]",
@@ -69,21 +69,25 @@ def schema_outcomes(spec: ProductSpec, columns: Sequence[WarehouseColumn]) -> li
     """One failed outcome per missing column or type mismatch (`schema:<column>`)."""
     outcomes: list[CheckOutcome] = []
     for declared in spec.columns:
-        check = CheckSpec(
-            name=f"schema:{declared.name}", type="schema", severity="error", column=declared.name
-        )
+        check = CheckSpec(name=f"schema:{declared.name}", type=SCHEMA_TYPE, column=declared.name)
         found = find_column(columns, declared.name)
         if found is None:
             outcomes.append(
-                outcome(check, "failed", f"column {declared.name} does not exist in {spec.table}")
+                outcome(
+                    check,
+                    CheckStatus.FAILED,
+                    f"column {declared.name} does not exist in {spec.table}",
+                )
             )
         elif declared.type not in TYPE_FAMILIES:
-            outcomes.append(outcome(check, "error", f"unknown contract type {declared.type!r}"))
+            outcomes.append(
+                outcome(check, CheckStatus.ERROR, f"unknown contract type {declared.type!r}")
+            )
         elif not type_matches(declared.type, found.type):
             outcomes.append(
                 outcome(
                     check,
-                    "failed",
+                    CheckStatus.FAILED,
                     f"column {declared.name} is {found.type} in the warehouse; "
                     f"the contract says {declared.type}",
                 )

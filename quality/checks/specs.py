@@ -4,31 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from enum import StrEnum
+from typing import Any
 
-CheckStatus = Literal["passed", "failed", "error"]
+from catalog.contract.vocabulary import FRESHNESS_HOURS, Freshness, Severity
 
-CHECK_TYPES = frozenset(
-    {"not_null", "unique", "accepted_values", "range", "freshness", "row_count", "custom_sql"}
-)
-# Checks that read one column of the product's table.
-COLUMN_CHECK_TYPES = frozenset({"not_null", "unique", "accepted_values", "range", "freshness"})
-SEVERITIES = frozenset({"error", "warning"})
+
+class CheckStatus(StrEnum):
+    """How one check came out; `error` (it could not run) counts as failing."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
 
 # Default `maxStaleHours` per SLA freshness tier when a freshness check does not set one:
 # the data may be as old as the SLA promises, no older. `realtime` allows 15 minutes.
-SLA_MAX_STALE_HOURS: Mapping[str, float] = {"realtime": 0.25, "1h": 1.0, "4h": 4.0, "24h": 24.0}
+SLA_MAX_STALE_HOURS: Mapping[str, float] = FRESHNESS_HOURS
+# The type of the outcomes schema conformance adds (`schema:<column>`): not a check type.
+SCHEMA_TYPE = "schema"
+_SEVERITIES = frozenset(Severity)
 
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One declared quality check (contract `qualityChecks[i]`)."""
+    """One declared quality check (contract `qualityChecks[i]`; its type's rules: types.py)."""
 
     name: str
     type: str
-    severity: str = "error"
+    severity: str = Severity.ERROR
     column: str | None = None
-    params: Mapping[str, object] = field(default_factory=dict)
+    # A plain JSON-like dict, excluded from the hash (dicts are unhashable) but compared.
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=True)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class ProductSpec:
     table: str  # physical table, e.g. "marketing_campaign_attribution"
     columns: tuple[ColumnSpec, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
-    freshness_sla: str = "24h"  # realtime|1h|4h|24h
+    freshness_sla: str = Freshness.DAY
 
     @property
     def short_name(self) -> str:
@@ -79,8 +86,8 @@ def outcome(
         check_name=check.name,
         type=check.type,
         status=status,
-        passed=status == "passed",
-        severity=check.severity if check.severity in SEVERITIES else "error",
+        passed=status == CheckStatus.PASSED,
+        severity=check.severity if check.severity in _SEVERITIES else Severity.ERROR,
         message=message,
         value=value,
     )

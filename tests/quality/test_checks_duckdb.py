@@ -177,7 +177,7 @@ def test_empty_table(warehouse: DuckDBWarehouse) -> None:
         (ColumnSpec("id", "integer", nullable=False), ColumnSpec("created_at", "timestamp")),
         (
             CheckSpec("fresh", "freshness", "error", "created_at"),
-            CheckSpec("rows", "row_count", "error"),
+            CheckSpec("rows", "row_count", "error", None, {"minRows": 1}),
             CheckSpec("few", "row_count", "error", None, {"maxRows": 3}),
             CheckSpec("nn", "not_null", "error", "created_at"),
             CheckSpec("u", "unique", "error", "id"),
@@ -224,7 +224,7 @@ def test_missing_column_and_type_mismatch(warehouse: DuckDBWarehouse) -> None:
         checks=(
             CheckSpec("ghost_nn", "not_null", "error", "ghost"),
             CheckSpec("status_fresh", "freshness", "error", "status"),
-            CheckSpec("rows", "row_count"),
+            CheckSpec("rows", "row_count", params={"minRows": 1}),
         ),
     )
     report = run_product(warehouse, spec, now=NOW)
@@ -301,7 +301,7 @@ def test_one_bad_check_does_not_take_the_fused_scan_down_with_it(
     checks = (
         CheckSpec("email_not_null", "not_null", "error", "email"),
         CheckSpec("ids", "accepted_values", "error", "id", {"values": ["one", "two"]}),
-        CheckSpec("rows", "row_count"),
+        CheckSpec("rows", "row_count", params={"minRows": 1}),
     )
     recorder = Recorder(warehouse)
     report = run_product(recorder, orders_spec(columns=(), checks=checks), now=NOW)

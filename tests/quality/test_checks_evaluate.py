@@ -133,9 +133,22 @@ def test_row_count_bounds() -> None:
     assert _one(CheckSpec("r", "row_count", params={"maxRows": 3}), {"rows": 0}).passed
 
 
-def test_row_count_without_bounds_fails_an_empty_table() -> None:
-    assert _one(CheckSpec("r", "row_count"), {"rows": 0}).status == "failed"
-    assert _one(CheckSpec("r", "row_count"), {"rows": 1}).status == "passed"
+@pytest.mark.parametrize("params", [{}, {"minRows": None}, {"minRows": None, "maxRows": None}])
+def test_row_count_without_bounds_is_an_error_as_the_contract_refuses_it(
+    params: dict[str, object],
+) -> None:
+    # Issue 14: the evaluator used to default to minRows: 1 where the contract refused the
+    # check; the stricter rule won, so the engine never runs what the contract would refuse.
+    for rows in (0, 1):
+        out = _one(CheckSpec("r", "row_count", params=params), {"rows": rows})
+        assert (out.status, out.passed, out.value) == ("error", False, None)
+        assert out.message == "params: row_count needs params.minRows and/or params.maxRows"
+
+
+def test_row_count_with_min_rows_one_fails_an_empty_table() -> None:
+    check = CheckSpec("r", "row_count", params={"minRows": 1})
+    assert _one(check, {"rows": 0}).status == "failed"
+    assert _one(check, {"rows": 1}).status == "passed"
 
 
 CUSTOM = CheckSpec("c", "custom_sql", params={"sql": "SELECT 0"})
@@ -167,7 +180,7 @@ def test_refused_custom_sql_is_an_error_with_the_gate_message() -> None:
 def test_a_failed_scan_errors_every_check_it_served_and_never_passes_them() -> None:
     spec = _spec(
         NN,
-        CheckSpec("r", "row_count"),
+        CheckSpec("r", "row_count", params={"minRows": 1}),
         CheckSpec("u", "unique", column="id"),
         columns=(ColumnSpec("email", "string", nullable=False),),
     )

@@ -109,7 +109,7 @@ def test_one_bad_check_does_not_take_the_fused_scan_down_with_it(
     checks = (
         CheckSpec("email_not_null", "not_null", "error", "email"),
         CheckSpec("ids", "accepted_values", "error", "id", {"values": ["one", "two"]}),
-        CheckSpec("rows", "row_count"),
+        CheckSpec("rows", "row_count", params={"minRows": 1}),
     )
     report = run_product(warehouse, orders_spec(columns=(), checks=checks), now=NOW)
     assert by_name(report) == {

@@ -103,7 +103,7 @@ def test_known_not_null_column_needs_no_null_count() -> None:
 
 def test_nullable_false_column_gets_a_null_count_from_the_same_scan() -> None:
     spec = _spec(
-        CheckSpec("rows", "row_count"),
+        CheckSpec("rows", "row_count", params={"minRows": 1}),
         columns=(ColumnSpec("email", "string", nullable=False), ColumnSpec("x", "string")),
     )
     (scan,) = compile_plan(spec, "postgres").statements
