@@ -171,6 +171,19 @@ def demo_runs() -> Iterator[list[Demo]]:
         run.kill_leftovers()
 
 
+def beats_in(demo: Demo) -> set[int]:
+    """The celery beat processes of this demo (its session)."""
+    found = set()
+    for pid in session_pids(demo.process.pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"celery" in cmdline and b" beat " in cmdline:
+            found.add(pid)
+    return found
+
+
 def wait_until_gone(pids: set[int], timeout_s: float) -> set[int]:
     deadline = time.monotonic() + timeout_s
     alive = pids
@@ -216,6 +229,20 @@ def test_sigterm_stops_the_web_server_worker_and_beat_and_links_follow_port(
         assert time.monotonic() < deadline, celery_log.read_text()[-3000:]
         time.sleep(1)
     assert int(match.group(1)) > 400_000  # rows written
+    # Beat runs on its own, once, supervised: killed, it is logged and started again.
+    pidfile = var_dir / "celerybeat.pid"
+    first_beat = int(pidfile.read_text())
+    assert beats_in(demo) == {first_beat}
+    os.kill(first_beat, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        beats = beats_in(demo)
+        if beats and first_beat not in beats:
+            break
+        assert time.monotonic() < deadline, (var_dir / "beat.log").read_text()[-2000:]
+        time.sleep(0.5)
+    assert len(beats) == 1
+    assert "beat exited with status" in (var_dir / "beat.log").read_text()
     started = demo.processes()
 
     demo.process.send_signal(signal.SIGTERM)  # to the script alone, as a supervisor would
