@@ -513,26 +513,9 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _sla_met(product: DataProduct, now: datetime, status: Any = None) -> bool | None:
-    """Whether the product met its SLA over the last 30 days (None: not measured yet)."""
-    if status is None:
-        from quality.selectors import sla_status
-
-        status = sla_status(product, now=now)
-    if status.availability_met is None and status.freshness_state == "unknown":
-        return None
-    return (
-        status.availability_met is not False
-        and status.freshness_state != "stale"
-        and status.latency_met is not False
-    )
-
-
-def _open_incidents(product: DataProduct) -> int:
-    try:
-        from quality.selectors import product_incidents
-    except ImportError:
-        return 0
-    return product_incidents(product).filter(status="open").count()
+    """Whether the product met its SLA over the last 30 days (None: not measured yet), from
+    the figures quality stored on the product."""
+    return (status if status is not None else product.sla_now(now)).met
 
 
 def product_compliance(
@@ -562,7 +545,7 @@ def product_compliance(
         "personalColumnsFlagged": sum(c.pii for c in personal),
         "unflaggedPersonalColumns": [c.name for c in personal if not c.pii],
         "slaMet": _sla_met(product, now, sla),
-        "openIncidents": _open_incidents(product),
+        "openIncidents": product.open_incident_count,
         **_health_fields(product, now, health),
     }
 
@@ -570,9 +553,7 @@ def product_compliance(
 def _health_fields(product: DataProduct, now: datetime, health: Any) -> dict[str, Any]:
     """``health`` and ``healthReasons``: the verdict every surface shows (quality/health.py)."""
     if health is None:
-        from quality.selectors import product_health
-
-        health = product_health(product, now=now)
+        health = product.health_now(now)
     return {"health": health.state, "healthReasons": list(health.reasons)}
 
 
@@ -598,13 +579,9 @@ def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, A
     except ValueError as exc:
         rules, rules_error = global_rules(), str(exc)
     from quality.health import HEALTH_STATES
-    from quality.selectors import products_health, sla_status_many
 
-    products = list(products)
-    slas = sla_status_many(products, now=now)
-    verdicts = products_health(products, now=now, slas=slas)
     rows = [
-        product_compliance(p, rules, now=now, health=verdicts[p.pk], sla=slas[p.pk])
+        product_compliance(p, rules, now=now, health=p.health_now(now), sla=p.sla_now(now))
         for p in products
     ]
     health_counts = {s: sum(r["health"] == s for r in rows) for s in HEALTH_STATES}

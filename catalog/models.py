@@ -13,6 +13,18 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Index
+from django.utils import timezone
+
+from quality.health import (
+    HEALTH_STATES,
+    Health,
+    HealthFacts,
+    SlaStatus,
+    facts_from_stored,
+    health_of,
+    open_incident_count,
+    sla_from_stored,
+)
 
 
 class Domain(models.Model):
@@ -173,6 +185,22 @@ class DataProduct(models.Model):
     # hasPii filter is a column test instead of a subquery per product.
     has_pii = models.BooleanField(default=False, editable=False)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The one health verdict (issue 12), denormalised by quality (the only writer:
+    # quality.services.product_health_refresh) after every finished run, every incident
+    # transition and every few minutes (beat), so no catalog page reads quality tables for it.
+    # ``health`` and ``health_reasons`` are the verdict as of ``health_at``; ``health_facts``
+    # holds what the rule needs besides this row (last run's problems, open incidents, measured
+    # availability and latency; quality.health.facts_to_stored). Pages call ``health_now()``,
+    # which judges those facts at the time of the request: ageing data reads stale without a run.
+    health = models.CharField(
+        max_length=16,
+        choices=[(state, state) for state in HEALTH_STATES],
+        default="unknown",
+        editable=False,
+    )
+    health_reasons = models.JSONField(default=list, blank=True, editable=False)
+    health_at = models.DateTimeField(null=True, blank=True, editable=False)
+    health_facts = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Weighted name/tags/column names/description, kept by catalog.search.search_index_refresh
@@ -213,6 +241,45 @@ class DataProduct(models.Model):
     def product_name(self) -> str:
         """The part of the id after the domain: ``campaign_attribution``."""
         return self.product_id.split(".", 1)[-1]
+
+    def health_facts_now(self) -> HealthFacts:
+        """What the health rule judges: this row's columns and its stored facts."""
+        from .contract import FRESHNESS_HOURS
+
+        return facts_from_stored(
+            self.health_facts,
+            product_id=self.product_id,
+            freshness_sla=self.sla_freshness,
+            freshness_limit_h=FRESHNESS_HOURS.get(self.sla_freshness),
+            newest_data_at=self.newest_data_at,
+            quality_score=self.quality_score,
+            availability_target=self.sla_availability,
+            latency_target_ms=self.sla_query_latency_p95_ms,
+        )
+
+    def health_now(self, now: datetime | None = None) -> Health:
+        """The health verdict at ``now`` (default: this moment), from the stored facts."""
+        return health_of(self.health_facts_now(), now=now or timezone.now())
+
+    def sla_now(self, now: datetime | None = None) -> SlaStatus:
+        """The SLA status: availability and latency as last measured, freshness at ``now``."""
+        from .contract import FRESHNESS_HOURS
+
+        return sla_from_stored(
+            self.health_facts,
+            freshness_sla=self.sla_freshness,
+            freshness_limit_h=FRESHNESS_HOURS.get(self.sla_freshness),
+            newest_data_at=self.newest_data_at,
+            availability_target=self.sla_availability,
+            latency_target_ms=self.sla_query_latency_p95_ms,
+            latency_cap_s=float(settings.QUERY_TIMEOUT_S),
+            now=now or timezone.now(),
+        )
+
+    @property
+    def open_incident_count(self) -> int:
+        """Incidents open at the last health refresh."""
+        return open_incident_count(self.health_facts)
 
 
 class Column(models.Model):

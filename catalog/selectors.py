@@ -1,7 +1,9 @@
 """Reads for the catalog: every selector takes the acting user and goes through ``restrict``.
 
-Quality history, SLA status and incidents come from ``quality.selectors``; until that module
-is importable the catalog shows "no data yet" instead of failing (``quality_panel``).
+Health and SLA figures are the ones quality stored on each product (``DataProduct.health_now``
+and ``sla_now`` judge them at the time of the request); the product page's quality history and
+incidents are read through quality's models. The catalog never imports quality's selectors,
+services or notifications (the layer order in README.md).
 """
 
 from __future__ import annotations
@@ -9,17 +11,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from types import ModuleType
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import TeamMembership
 from accounts.permissions import can, restrict
+from quality.health import HEALTH_RANK, HEALTH_STATES, NEEDS_ATTENTION, Health, SlaStatus
+from quality.models import CheckResult, CheckRun, Incident, IncidentStatus
 
-from .api.filters import ProductFilterSet, with_freshness
+from .api.filters import ProductFilterSet, freshness_filter, with_freshness
 from .models import Column, Consumer, ContractVersion, DataProduct, Domain, ProductStatus
 
 
@@ -103,34 +106,48 @@ def product_search_page(
 
 
 def attach_health(products: list[DataProduct], now: datetime | None = None) -> list[DataProduct]:
-    """Set ``product.health`` (quality.health.Health) on each product; returns the list.
+    """Set ``product.verdict`` (quality.health.Health) on each product; returns the list.
 
-    The one verdict every surface shows (issue 12), computed for the whole list at once.
+    The one verdict every surface shows (issue 12): the facts quality stored on the product,
+    judged at ``now``. No query.
     """
-    from quality.selectors import products_health
-
-    verdicts = products_health(products, now=now or timezone.now())
+    now = now or timezone.now()
     for product in products:
-        product.health = verdicts[product.pk]  # type: ignore[attr-defined]
+        product.verdict = product.health_now(now)  # type: ignore[attr-defined]
     return products
 
 
 def health_counts(products: list[DataProduct]) -> dict[str, int]:
     """How many of ``products`` (with ``attach_health`` done) have each verdict."""
-    from quality.health import HEALTH_STATES
-
-    counts = Counter(p.health.state for p in products)  # type: ignore[attr-defined]
+    counts = Counter(p.verdict.state for p in products)  # type: ignore[attr-defined]
     return {state: counts.get(state, 0) for state in HEALTH_STATES}
 
 
-def needs_attention(*, user: Any, limit: int = 10) -> tuple[list[DataProduct], int]:
-    """Live products ``user`` may view that are stale or failing (with ``health``), and how many."""
-    from quality.selectors import products_needing_attention
+ATTENTION_STATUSES = (ProductStatus.PUBLISHED, ProductStatus.DEPRECATED)
+ATTENTION_CANDIDATES = 200
 
-    pairs, total = products_needing_attention(user, now=timezone.now(), limit=limit)
-    for product, health in pairs:
-        product.health = health  # type: ignore[attr-defined]
-    return [product for product, _ in pairs], total
+
+def needs_attention(*, user: Any, limit: int = 10) -> tuple[list[DataProduct], int]:
+    """Live products ``user`` may view that are stale or failing (with ``verdict``), most severe
+    first, and how many there are.
+
+    Candidates are found in SQL: stored as stale or failing, or with data older than its SLA
+    now (time only makes data staler, and only a refresh changes the other facts); the verdict
+    itself always comes from ``health_now``.
+    """
+    now = timezone.now()
+    candidates = attach_health(
+        list(
+            restrict(_search_hits(), user, "view")
+            .filter(status__in=ATTENTION_STATUSES)
+            .filter(Q(health__in=NEEDS_ATTENTION) | freshness_filter("stale", now))
+            .order_by("product_id")[:ATTENTION_CANDIDATES]
+        ),
+        now,
+    )
+    flagged = [p for p in candidates if p.verdict.needs_attention]  # type: ignore[attr-defined]
+    flagged.sort(key=lambda p: (HEALTH_RANK[p.verdict.state], p.product_id))  # type: ignore[attr-defined]
+    return flagged[:limit], len(flagged)
 
 
 def search_facets(
@@ -247,54 +264,60 @@ def recently_updated(*, user: Any, limit: int = 8) -> list[DataProduct]:
     return attach_health(list(qs.order_by("-updated_at")[:limit]))
 
 
-def _quality() -> ModuleType | None:
-    try:
-        from quality import selectors
-    except ImportError:
-        return None
-    return selectors
-
-
-def _call(name: str, *args: Any, **kwargs: Any) -> Any:
-    module = _quality()
-    func = getattr(module, name, None) if module is not None else None
-    if func is None:
-        return None
-    return func(*args, **kwargs)
-
-
-def open_incidents(*, user: Any, limit: int = 10) -> list[Any]:
-    """Open incidents on products ``user`` may view ([] until quality lands)."""
-    incidents = _call("open_incidents", user)
-    return list(incidents[:limit]) if incidents is not None else []
+def open_incidents(*, user: Any, limit: int = 10) -> list[Incident]:
+    """Open incidents on products ``user`` may view, newest first."""
+    qs = Incident.objects.filter(status=IncidentStatus.OPEN).select_related("product")
+    return list(restrict(qs, user, "view").order_by("-opened_at", "-id")[:limit])
 
 
 @dataclass
 class QualityPanel:
     """What the product page and API show about quality; empty lists mean "no data yet"."""
 
-    history: list[Any] = field(default_factory=list)
-    latest: list[Any] = field(default_factory=list)
+    history: list[CheckResult] = field(default_factory=list)
+    latest: list[CheckResult] = field(default_factory=list)
     scores: list[tuple[datetime, float]] = field(default_factory=list)
-    sla: Any = None
-    incidents: list[Any] = field(default_factory=list)
-    health: Any = None
+    sla: SlaStatus | None = None
+    incidents: list[Incident] = field(default_factory=list)
+    health: Health | None = None
+
+
+SCORE_HISTORY_DAYS = 90
+INCIDENTS_SHOWN = 50
+
+
+def _latest_results(product: DataProduct, history: list[CheckResult]) -> list[CheckResult]:
+    """The results of the newest finished run quality recorded (its stored ``lastRunId``), in
+    check order: taken from ``history`` when it holds all of them, else read."""
+    facts = product.health_facts if isinstance(product.health_facts, dict) else {}
+    run_id, count = facts.get("lastRunId"), facts.get("results")
+    if not isinstance(run_id, int):
+        return []
+    mine = [r for r in history if r.run_id == run_id]
+    if isinstance(count, int) and len(mine) == count:
+        return sorted(mine, key=lambda r: r.position)
+    return list(
+        CheckResult.objects.filter(run_id=run_id, run__product=product).order_by("position")
+    )
 
 
 def quality_panel(
     *, user: Any, product: DataProduct, now: datetime | None = None, history_limit: int = 30
 ) -> QualityPanel:
-    """Quality history, last results, score history, SLA status and incidents of a product."""
+    """Quality history, last results, score history, SLA status, incidents and the verdict."""
     if not can(user, "view", product):
         return QualityPanel()
     now = now or timezone.now()
-    sla = _call("sla_status", product, now=now)
-    verdicts = _call("products_health", [product], now=now, slas={product.pk: sla}) or {}
+    history = list(CheckResult.objects.history_of(product.pk)[:history_limit])
     return QualityPanel(
-        history=list(_call("product_quality_history", product, limit=history_limit) or []),
-        latest=list(_call("latest_results", product) or []),
-        scores=list(_call("score_history", product, days=90) or []),
-        sla=sla,
-        incidents=list(_call("product_incidents", product) or [])[:50],
-        health=verdicts.get(product.pk),
+        history=history,
+        latest=_latest_results(product, history),
+        scores=CheckRun.objects.score_points(
+            product.pk, since=now - timedelta(days=SCORE_HISTORY_DAYS)
+        ),
+        sla=product.sla_now(now),
+        incidents=list(
+            Incident.objects.filter(product=product).order_by("-opened_at", "-id")[:INCIDENTS_SHOWN]
+        ),
+        health=product.health_now(now),
     )

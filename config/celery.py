@@ -31,6 +31,13 @@ app.conf.beat_schedule = {
         "task": "quality.tasks.checks_dispatch_due_task",
         "schedule": DISPATCH_EVERY_S,
     },
+    # Every two minutes: measure every product's health facts again and store them on the
+    # product (what catalog pages show): the availability and latency windows move even when no
+    # check runs. Runs and incident changes store them at once as well.
+    "quality-refresh-health": {
+        "task": "quality.tasks.health_refresh_task",
+        "schedule": 120.0,
+    },
     # Once a day (every 24 h from beat start): drop check history older than the retention
     # (QUALITY_HISTORY_DAYS, never under 90 days); each product's last run is kept.
     "quality-prune-history": {

@@ -1,9 +1,13 @@
 """One health verdict per product: the rule every surface shows (issue 12).
 
-Pure Python: no Django import. ``quality.selectors`` gathers the facts (the newest finished
-run's results, the newest data time, open incidents, measured SLA figures) and calls
-``health_of``; search hits, the product page and API, the domain page, the home page, the
-scorecard and governed-query warnings all show what it returns, never a variant of their own.
+Pure Python: no Django import. ``quality.selectors.health_facts_many`` gathers the facts (the
+newest finished run's results, open incidents, measured SLA figures) and
+``quality.services.product_health_refresh`` stores them on the product (``facts_to_stored``)
+after every finished run, every incident transition and every few minutes (beat). Every
+surface (search hits, the product page and API, the domain page, the home page, the scorecard,
+governed-query warnings) reads them back (``facts_from_stored``) and calls ``health_of`` with
+the time of the request, so data that ages past its SLA reads ``stale`` without a new run.
+Nobody shows a variant of their own.
 
 Verdicts, in precedence order (the first that applies wins; docs/quality.md):
 
@@ -24,9 +28,10 @@ checks says both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 HEALTH_STATES = ("ok", "warning", "failing", "stale", "unknown")
 # How each verdict reads in a badge; the API carries the state itself.
@@ -313,7 +318,382 @@ def health_of(facts: HealthFacts, *, now: datetime) -> Health:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Stored facts: what ``DataProduct.health_facts`` holds, and the verdict read back from it
+# ---------------------------------------------------------------------------------------------
+
+STORED_FACTS_VERSION = 1
+SEVERITIES = ("error", "warning")
+
+
+def _brief(text: str) -> str:
+    """The part of a message a reason can show (``_sentence`` cuts at ``MAX_MESSAGE_CHARS``).
+
+    A message of blanks stays one blank: the reason reads as it would with the original.
+    """
+    shown = " ".join(str(text).split())[:MAX_MESSAGE_CHARS]
+    return shown or (" " if text else "")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def facts_to_stored(
+    facts: HealthFacts,
+    *,
+    last_run_id: int | None = None,
+    sla: SlaStatus | None = None,
+    measured_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The JSON ``DataProduct.health_facts`` holds: what ``health_of`` needs besides the
+    product's own columns (newest data time, SLA targets, score), kept small.
+
+    Results are kept as the first ``MAX_CHECK_REASONS`` problems of each severity with their
+    count (the rule shows no more), messages cut to what a reason can show; the verdict read
+    back (``facts_from_stored``) is the one ``facts`` give, at any ``now``.
+    """
+    problems: dict[str, list[dict[str, str]]] = {}
+    counts: dict[str, int] = {}
+    for r in facts.results:
+        if r.status == "passed" or r.severity not in SEVERITIES:
+            continue
+        counts[r.severity] = counts.get(r.severity, 0) + 1
+        if counts[r.severity] <= MAX_CHECK_REASONS:
+            problems.setdefault(r.severity, []).append(
+                {
+                    "check": r.check_name,
+                    "status": r.status,
+                    "severity": r.severity,
+                    "message": _brief(r.message),
+                }
+            )
+    detail = next((r.message for r in facts.results if r.message), "")
+    stored: dict[str, Any] = {
+        "v": STORED_FACTS_VERSION,
+        "lastRunId": last_run_id,
+        "lastRunAt": _iso(facts.last_run_at),
+        "tableReachable": facts.table_reachable,
+        "results": len(facts.results),
+        "problems": [p for severity in SEVERITIES for p in problems.get(severity, [])],
+        "problemCounts": counts,
+        "unreachableDetail": _brief(detail) if facts.table_reachable is False else "",
+        "incidents": [
+            {"kind": i.kind, "message": _brief(i.message), "openedAt": _iso(i.opened_at)}
+            for i in facts.open_incidents
+        ],
+        "availabilityPct": facts.availability_pct,
+        "latencyP95Ms": facts.latency_p95_ms,
+    }
+    if sla is not None:
+        stored["sla"] = {
+            "runs": sla.availability_runs,
+            "runsReached": sla.availability_runs_reached,
+            "queriesAnswered": sla.availability_queries_answered,
+            "queriesFailed": sla.availability_queries_failed,
+            "measuredAt": _iso(measured_at),
+        }
+    return stored
+
+
+def _stored_results(stored: Mapping[str, Any]) -> tuple[ResultFact, ...]:
+    """Results standing in for the stored ones: the same verdict and reasons."""
+    shown = [
+        ResultFact(
+            check_name=str(p.get("check", "")),
+            status=str(p.get("status", "failed")),
+            severity=str(p.get("severity", "error")),
+            message=str(p.get("message", "")),
+        )
+        for p in stored.get("problems") or []
+        if isinstance(p, Mapping)
+    ]
+    out: list[ResultFact] = []
+    counts = stored.get("problemCounts") or {}
+    for severity in SEVERITIES:
+        mine = [r for r in shown if r.severity == severity]
+        out += mine
+        unshown = int(counts.get(severity, len(mine)) or 0) - len(mine)
+        if unshown > 0:  # counted in "N more", never named
+            out += [ResultFact("", "failed", severity)] * unshown
+    detail = str(stored.get("unreachableDetail") or "")
+    passed = max(0, int(stored.get("results") or 0) - len(out) - (1 if detail else 0))
+    carrier = (ResultFact("", "passed", "error", detail),) if detail else ()
+    return carrier + tuple(out) + (ResultFact("", "passed", "error"),) * passed
+
+
+def facts_from_stored(
+    stored: Mapping[str, Any] | None,
+    *,
+    product_id: str,
+    freshness_sla: str,
+    freshness_limit_h: float | None,
+    newest_data_at: datetime | None,
+    quality_score: float | None,
+    availability_target: float | None,
+    latency_target_ms: float | None,
+) -> HealthFacts:
+    """``HealthFacts`` from the product's columns and its stored facts (``facts_to_stored``).
+
+    Nothing stored yet (a product no refresh has seen) reads as never checked.
+    """
+    stored = stored if isinstance(stored, Mapping) else {}
+    last_run_at = _parse(stored.get("lastRunAt"))
+    reachable = stored.get("tableReachable")
+    return HealthFacts(
+        product_id=product_id,
+        freshness_sla=freshness_sla,
+        freshness_limit_h=freshness_limit_h,
+        newest_data_at=newest_data_at,
+        last_run_at=last_run_at,
+        table_reachable=reachable if isinstance(reachable, bool) else None,
+        results=_stored_results(stored) if last_run_at is not None else (),
+        open_incidents=tuple(
+            IncidentFact(
+                kind=str(i.get("kind", "")),
+                message=str(i.get("message", "")),
+                opened_at=_parse(i.get("openedAt")) or datetime.min.replace(tzinfo=UTC),
+            )
+            for i in stored.get("incidents") or []
+            if isinstance(i, Mapping)
+        ),
+        quality_score=quality_score,
+        availability_pct=_number_or_none(stored.get("availabilityPct")),
+        availability_target=availability_target,
+        latency_p95_ms=_number_or_none(stored.get("latencyP95Ms")),
+        latency_target_ms=latency_target_ms,
+    )
+
+
+def _number_or_none(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def open_incident_count(stored: Mapping[str, Any] | None) -> int:
+    """How many incidents were open at the last refresh."""
+    incidents = stored.get("incidents") if isinstance(stored, Mapping) else None
+    return len(incidents) if isinstance(incidents, list) else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# SLA figures (measured by quality.selectors.sla_status_many, stored with the health facts)
+# ---------------------------------------------------------------------------------------------
+
+AVAILABILITY_WINDOW_DAYS = 30
+LATENCY_WINDOW_DAYS = 7
+AVAILABILITY_FORMULA = (
+    "Availability = successful answers / attempts on the product over the last 30 days. "
+    "Successful: governed queries the warehouse answered, and check runs that reached the "
+    "product's table. Attempts: those plus governed queries the warehouse could not answer "
+    "(unavailable) and check runs that could not reach the table (missing, or warehouse "
+    "down). Refused queries, errors in the caller's own SQL and timeouts are not counted "
+    "(timeouts count in the latency p95)."
+)
+LATENCY_FORMULA = (
+    "Nearest-rank 95th percentile of governed queries on the product over the last {days} "
+    "days: answered queries at the time the caller waited; queries that timed out or that the "
+    "warehouse could not answer at the time cap (QUERY_TIMEOUT_S = {cap:g} s, or longer if "
+    "they took longer). Refused queries and errors in the caller's own SQL are not counted."
+)
+
+
+def latency_formula(cap_s: float) -> str:
+    """How the latency p95 is measured, with the query time cap in force."""
+    return LATENCY_FORMULA.format(days=LATENCY_WINDOW_DAYS, cap=float(cap_s))
+
+
+def availability_pct(*, runs: int, runs_reached: int, answered: int, failed: int) -> float | None:
+    """The availability formula (AVAILABILITY_FORMULA): None when nothing was attempted."""
+    attempts = runs + answered + failed
+    if not attempts:
+        return None
+    return round(100.0 * (runs_reached + answered) / attempts, 2)
+
+
+@dataclass(frozen=True)
+class SlaStatus:
+    """A product's SLA, measured: freshness, availability and query latency.
+
+    ``measured_at`` is when availability and latency were measured (None: just now).
+    """
+
+    freshness: str
+    freshness_state: str  # fresh | stale | unknown
+    hours_stale: float | None
+    freshness_limit_h: float | None
+    newest_data_at: datetime | None
+    availability_pct: float | None
+    availability_target: float
+    availability_met: bool | None
+    availability_runs: int
+    latency_p95_ms: float | None
+    latency_target_ms: float
+    latency_met: bool | None
+    availability_runs_reached: int = 0
+    availability_queries_answered: int = 0
+    availability_queries_failed: int = 0
+    latency_cap_s: float = 30.0
+    measured_at: datetime | None = None
+
+    @property
+    def availability_formula(self) -> str:
+        """How availability is measured (shown on the product page)."""
+        return AVAILABILITY_FORMULA
+
+    @property
+    def latency_formula(self) -> str:
+        """How the latency p95 is measured (shown on the product page)."""
+        return latency_formula(self.latency_cap_s)
+
+    @property
+    def availability_attempts(self) -> int:
+        """Check runs and counted governed queries in the window."""
+        return (
+            self.availability_runs
+            + self.availability_queries_answered
+            + self.availability_queries_failed
+        )
+
+    @property
+    def met(self) -> bool | None:
+        """Whether every measured SLA is met (None: nothing measured yet); the scorecard's."""
+        if self.availability_met is None and self.freshness_state == "unknown":
+            return None
+        return (
+            self.availability_met is not False
+            and self.freshness_state != "stale"
+            and self.latency_met is not False
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """camelCase for the API."""
+        return {
+            "freshness": {
+                "sla": self.freshness,
+                "state": self.freshness_state,
+                "hoursStale": self.hours_stale,
+                "limitHours": self.freshness_limit_h,
+                "newestDataAt": self.newest_data_at.isoformat() if self.newest_data_at else None,
+            },
+            "availability": {
+                "pct": self.availability_pct,
+                "target": self.availability_target,
+                "met": self.availability_met,
+                "runs": self.availability_runs,
+                "runsReachedTable": self.availability_runs_reached,
+                "queriesAnswered": self.availability_queries_answered,
+                "queriesFailed": self.availability_queries_failed,
+                "windowDays": AVAILABILITY_WINDOW_DAYS,
+                "formula": AVAILABILITY_FORMULA,
+            },
+            "queryLatencyP95Ms": {
+                "value": self.latency_p95_ms,
+                "target": self.latency_target_ms,
+                "met": self.latency_met,
+                "windowDays": LATENCY_WINDOW_DAYS,
+                "formula": self.latency_formula,
+            },
+        }
+
+
+def sla_status_of(
+    *,
+    freshness_sla: str,
+    freshness_limit_h: float | None,
+    newest_data_at: datetime | None,
+    availability_target: float,
+    latency_target_ms: float,
+    runs: int,
+    runs_reached: int,
+    answered: int,
+    failed: int,
+    latency_p95_ms: float | None,
+    latency_cap_s: float,
+    now: datetime,
+    measured_at: datetime | None = None,
+) -> SlaStatus:
+    """The SLA status from measured counts; freshness is judged at ``now``."""
+    state, hours_stale = freshness(newest_data_at, freshness_limit_h, now=now)
+    pct = availability_pct(runs=runs, runs_reached=runs_reached, answered=answered, failed=failed)
+    return SlaStatus(
+        freshness=freshness_sla,
+        freshness_state=state,
+        hours_stale=hours_stale,
+        freshness_limit_h=freshness_limit_h,
+        newest_data_at=newest_data_at,
+        availability_pct=pct,
+        availability_target=availability_target,
+        availability_met=None if pct is None else pct >= availability_target,
+        availability_runs=runs,
+        latency_p95_ms=latency_p95_ms,
+        latency_target_ms=latency_target_ms,
+        latency_met=None if latency_p95_ms is None else latency_p95_ms <= latency_target_ms,
+        availability_runs_reached=runs_reached,
+        availability_queries_answered=answered,
+        availability_queries_failed=failed,
+        latency_cap_s=latency_cap_s,
+        measured_at=measured_at,
+    )
+
+
+def sla_from_stored(
+    stored: Mapping[str, Any] | None,
+    *,
+    freshness_sla: str,
+    freshness_limit_h: float | None,
+    newest_data_at: datetime | None,
+    availability_target: float,
+    latency_target_ms: float,
+    latency_cap_s: float,
+    now: datetime,
+) -> SlaStatus:
+    """The SLA status from the stored figures (``facts_to_stored``), freshness judged at ``now``."""
+    stored = stored if isinstance(stored, Mapping) else {}
+    sla = stored.get("sla") if isinstance(stored.get("sla"), Mapping) else {}
+
+    def count(key: str) -> int:
+        value = sla.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    return sla_status_of(
+        freshness_sla=freshness_sla,
+        freshness_limit_h=freshness_limit_h,
+        newest_data_at=newest_data_at,
+        availability_target=availability_target,
+        latency_target_ms=latency_target_ms,
+        runs=count("runs"),
+        runs_reached=count("runsReached"),
+        answered=count("queriesAnswered"),
+        failed=count("queriesFailed"),
+        latency_p95_ms=_number_or_none(stored.get("latencyP95Ms")),
+        latency_cap_s=latency_cap_s,
+        now=now,
+        measured_at=_parse(sla.get("measuredAt")),
+    )
+
+
 __all__ = [
+    "AVAILABILITY_FORMULA",
+    "AVAILABILITY_WINDOW_DAYS",
+    "LATENCY_FORMULA",
+    "LATENCY_WINDOW_DAYS",
+    "SlaStatus",
+    "availability_pct",
+    "facts_from_stored",
+    "facts_to_stored",
+    "latency_formula",
+    "open_incident_count",
+    "sla_from_stored",
+    "sla_status_of",
     "HEALTH_LABELS",
     "HEALTH_RANK",
     "HEALTH_STATES",

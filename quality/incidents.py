@@ -74,6 +74,7 @@ def incident_acknowledge(
         by = incident.acknowledged_by.get_username() if incident.acknowledged_by else "someone"
         raise IncidentRefused("acknowledged_at", f"already acknowledged by {by}")
     incident.refresh_from_db()
+    _health_refresh(incident)
     return incident
 
 
@@ -103,5 +104,13 @@ def incident_resolve(
         if not won:
             raise _why_not_open(incident)
         incident.refresh_from_db()
+        _health_refresh(incident)  # in the same unit of work as the resolution
         transaction.on_commit(partial(incident_notify, incident=incident, event="resolved"))
     return incident
+
+
+def _health_refresh(incident: Incident) -> None:
+    """Store the product's health again: what every surface shows follows the incident."""
+    from .services import product_health_refresh
+
+    product_health_refresh(product_ids=[incident.product_id])

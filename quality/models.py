@@ -2,16 +2,20 @@
 
 Runs are created by whoever asks for them (the beat dispatcher, the API, the admin, the CLI,
 a publish) and filled by ``quality.services.check_run``; see docs/quality.md.
+
+The QuerySet methods below are the product-level reads both ``quality.selectors`` and the
+catalog's product page use (catalog may import these models, never quality's selectors).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from catalog.models import DataProduct
@@ -33,6 +37,15 @@ class RunStatus(models.TextChoices):
 
 
 FINISHED_STATUSES = (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR)
+# The quality score (quality.selectors.SCORE_FORMULA): weighted share of passed results over
+# the last SCORE_WINDOW_RUNS finished runs; warning-severity results weigh WARNING_WEIGHT.
+SCORE_WINDOW_RUNS = 30
+WARNING_WEIGHT = 0.5
+
+
+def score_of(passed: float, total: float) -> float | None:
+    """A weighted pass share in percent, one decimal; None without results."""
+    return round(100.0 * passed / total, 1) if total else None
 
 
 def _margin() -> timedelta:
@@ -48,6 +61,41 @@ def queue_deadline(now: datetime) -> datetime:
 def running_deadline(now: datetime) -> datetime:
     """Until when a claimed run may run: the run's time budget plus a margin."""
     return now + timedelta(seconds=float(settings.CHECK_TIMEOUT_S)) + _margin()
+
+
+class CheckRunQuerySet(models.QuerySet["CheckRun"]):
+    def finished_of(self, product_pk: int) -> CheckRunQuerySet:
+        """The product's finished runs, newest first."""
+        return self.filter(product_id=product_pk, status__in=FINISHED_STATUSES).order_by(
+            "-finished_at", "-id"
+        )
+
+    def score_points(self, product_pk: int, *, since: datetime) -> list[tuple[datetime, float]]:
+        """The score as it stood after each finished run since ``since``, oldest first."""
+        runs = list(
+            self.filter(product_id=product_pk, status__in=FINISHED_STATUSES, finished_at__gte=since)
+            .order_by("finished_at", "id")
+            .values_list("pk", "finished_at")
+        )
+        if not runs:
+            return []
+        earlier = list(
+            self.filter(product_id=product_pk, status__in=FINISHED_STATUSES, finished_at__lt=since)
+            .order_by("-finished_at", "-id")
+            .values_list("pk", flat=True)[: SCORE_WINDOW_RUNS - 1]
+        )
+        ordered = list(reversed(earlier)) + [pk for pk, _ in runs]
+        weights = CheckResult.objects.run_weights(ordered)
+        window: deque[tuple[float, float]] = deque(maxlen=SCORE_WINDOW_RUNS)
+        for pk in reversed(earlier):
+            window.append(weights.get(pk, (0.0, 0.0)))
+        points: list[tuple[datetime, float]] = []
+        for pk, finished_at in runs:
+            window.append(weights.get(pk, (0.0, 0.0)))
+            score = score_of(sum(p for p, _ in window), sum(t for _, t in window))
+            if score is not None:
+                points.append((finished_at, score))
+        return points
 
 
 class CheckRun(models.Model):
@@ -78,6 +126,8 @@ class CheckRun(models.Model):
     deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)
     requeues = models.PositiveSmallIntegerField(default=0)
 
+    objects = CheckRunQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["product", "-created_at"], name="checkrun_product_recent")]
@@ -98,6 +148,31 @@ class CheckRun(models.Model):
         return self.status in FINISHED_STATUSES
 
 
+class CheckResultQuerySet(models.QuerySet["CheckResult"]):
+    def history_of(self, product_pk: int) -> CheckResultQuerySet:
+        """The product's check results, newest first (the seed's qualityHistory), with runs."""
+        return (
+            self.filter(run__product_id=product_pk)
+            .select_related("run")
+            .order_by("-created_at", "-run_id", "position")
+        )
+
+    def run_weights(self, run_ids: list[int]) -> dict[int, tuple[float, float]]:
+        """Per run: (weighted passed, weighted total); errors weigh 1, warnings WARNING_WEIGHT."""
+        rows = (
+            self.filter(run_id__in=run_ids)
+            .values("run_id", "severity")
+            .annotate(total=Count("id"), passed=Count("id", filter=Q(passed=True)))
+            .order_by()
+        )
+        out: dict[int, tuple[float, float]] = {}
+        for row in rows:
+            weight = WARNING_WEIGHT if row["severity"] == "warning" else 1.0
+            passed, total = out.get(row["run_id"], (0.0, 0.0))
+            out[row["run_id"]] = (passed + weight * row["passed"], total + weight * row["total"])
+        return out
+
+
 class CheckResult(models.Model):
     """The outcome of one check (or one schema problem) in one run; `error` counts as failing."""
 
@@ -111,6 +186,8 @@ class CheckResult(models.Model):
     message = models.TextField(blank=True)
     value = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
+
+    objects = CheckResultQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "position"]

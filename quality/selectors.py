@@ -2,19 +2,20 @@
 
 Selectors that take a product expect the caller to have fetched it through
 ``accounts.permissions.restrict(..., "view")``; selectors that take a user scope by it.
-The quality score and availability formulas live here and in docs/quality.md (keep them in
-step); the health rule lives in ``quality/health.py`` and is fed only by ``health_facts_many``.
+The quality score formula lives here, the availability formula in ``quality/health.py``, both
+in docs/quality.md (keep them in step). The health rule lives in ``quality/health.py``; its
+facts are measured here (``health_measure_many``), stored on the product by
+``quality.services.product_health_refresh`` and read back by every surface.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from accounts.permissions import restrict
@@ -22,20 +23,27 @@ from catalog.contract import FRESHNESS_HOURS
 from catalog.models import DataProduct
 
 from .health import (
-    HEALTH_RANK,
+    AVAILABILITY_FORMULA,
+    AVAILABILITY_WINDOW_DAYS,
+    LATENCY_WINDOW_DAYS,
     Health,
     HealthFacts,
     IncidentFact,
     ResultFact,
-    freshness,
-    health_of,
+    SlaStatus,
+    availability_pct,
+    sla_status_of,
 )
-from .models import FINISHED_STATUSES, CheckResult, CheckRun, Incident, IncidentStatus
+from .models import (
+    FINISHED_STATUSES,
+    SCORE_WINDOW_RUNS,
+    CheckResult,
+    CheckRun,
+    Incident,
+    IncidentStatus,
+    score_of,
+)
 
-SCORE_WINDOW_RUNS = 30
-WARNING_WEIGHT = 0.5
-AVAILABILITY_WINDOW_DAYS = 30
-LATENCY_WINDOW_DAYS = 7
 # Shown on the product page and in the API; keep in step with quality_score_compute.
 SCORE_FORMULA = (
     "Share of passed check results over the product's last 30 finished runs, in percent; "
@@ -45,9 +53,7 @@ SCORE_FORMULA = (
 
 
 def _finished_runs(product: DataProduct) -> QuerySet[CheckRun]:
-    return CheckRun.objects.filter(product=product, status__in=FINISHED_STATUSES).order_by(
-        "-finished_at", "-id"
-    )
+    return CheckRun.objects.finished_of(product.pk)
 
 
 def last_finished_run(product: DataProduct) -> CheckRun | None:
@@ -57,12 +63,7 @@ def last_finished_run(product: DataProduct) -> CheckRun | None:
 
 def last_finished_run_id(product_id: int) -> int | None:
     """Id of the newest finished run of the product with primary key ``product_id``."""
-    return (
-        CheckRun.objects.filter(product_id=product_id, status__in=FINISHED_STATUSES)
-        .order_by("-finished_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    return CheckRun.objects.finished_of(product_id).values_list("pk", flat=True).first()
 
 
 def product_runs(product: DataProduct) -> QuerySet[CheckRun]:
@@ -77,11 +78,7 @@ def product_runs(product: DataProduct) -> QuerySet[CheckRun]:
 
 def product_quality_history(product: DataProduct, limit: int = 30) -> list[CheckResult]:
     """The product's newest ``limit`` check results, newest first (the seed's qualityHistory)."""
-    return list(
-        CheckResult.objects.filter(run__product=product)
-        .select_related("run")
-        .order_by("-created_at", "-run_id", "position")[:limit]
-    )
+    return list(CheckResult.objects.history_of(product.pk)[:limit])
 
 
 def latest_results(product: DataProduct) -> list[CheckResult]:
@@ -92,25 +89,6 @@ def latest_results(product: DataProduct) -> list[CheckResult]:
     return list(CheckResult.objects.filter(run_id=run_id).order_by("position"))
 
 
-def _weights(run_ids: list[int]) -> dict[int, tuple[float, float]]:
-    """Per run: (weighted passed, weighted total); errors weigh 1, warnings ``WARNING_WEIGHT``."""
-    rows = (
-        CheckResult.objects.filter(run_id__in=run_ids)
-        .values("run_id", "severity")
-        .annotate(total=Count("id"), passed=Count("id", filter=Q(passed=True)))
-    )
-    out: dict[int, tuple[float, float]] = {}
-    for row in rows:
-        weight = WARNING_WEIGHT if row["severity"] == "warning" else 1.0
-        passed, total = out.get(row["run_id"], (0.0, 0.0))
-        out[row["run_id"]] = (passed + weight * row["passed"], total + weight * row["total"])
-    return out
-
-
-def _score(passed: float, total: float) -> float | None:
-    return round(100.0 * passed / total, 1) if total else None
-
-
 def quality_score_compute(product: DataProduct) -> float | None:
     """Score 0-100: weighted share of passed results over the last 30 finished runs.
 
@@ -118,10 +96,10 @@ def quality_score_compute(product: DataProduct) -> float | None:
     counts as failed. ``None`` until the product has a finished run with results.
     """
     run_ids = list(_finished_runs(product).values_list("pk", flat=True)[:SCORE_WINDOW_RUNS])
-    weights = _weights(run_ids)
+    weights = CheckResult.objects.run_weights(run_ids)
     passed = sum(p for p, _ in weights.values())
     total = sum(t for _, t in weights.values())
-    return _score(passed, total)
+    return score_of(passed, total)
 
 
 def quality_score(product: DataProduct) -> float | None:
@@ -138,130 +116,13 @@ def score_history(
     from django.utils import timezone
 
     since = (now or timezone.now()) - timedelta(days=days)
-    runs = list(
-        CheckRun.objects.filter(
-            product=product, status__in=FINISHED_STATUSES, finished_at__gte=since
-        )
-        .order_by("finished_at", "id")
-        .values_list("pk", "finished_at")
-    )
-    if not runs:
-        return []
-    earlier = list(
-        CheckRun.objects.filter(
-            product=product, status__in=FINISHED_STATUSES, finished_at__lt=since
-        )
-        .order_by("-finished_at", "-id")
-        .values_list("pk", flat=True)[: SCORE_WINDOW_RUNS - 1]
-    )
-    ordered = list(reversed(earlier)) + [pk for pk, _ in runs]
-    weights = _weights(ordered)
-    window: deque[tuple[float, float]] = deque(maxlen=SCORE_WINDOW_RUNS)
-    for pk in reversed(earlier):
-        window.append(weights.get(pk, (0.0, 0.0)))
-    points: list[tuple[datetime, float]] = []
-    for pk, finished_at in runs:
-        window.append(weights.get(pk, (0.0, 0.0)))
-        score = _score(sum(p for p, _ in window), sum(t for _, t in window))
-        if score is not None:
-            points.append((finished_at, score))
-    return points
+    return CheckRun.objects.score_points(product.pk, since=since)
 
 
-AVAILABILITY_FORMULA = (
-    "Availability = successful answers / attempts on the product over the last 30 days. "
-    "Successful: governed queries the warehouse answered, and check runs that reached the "
-    "product's table. Attempts: those plus governed queries the warehouse could not answer "
-    "(unavailable) and check runs that could not reach the table (missing, or warehouse "
-    "down). Refused queries, errors in the caller's own SQL and timeouts are not counted "
-    "(timeouts count in the latency p95)."
-)
-
-
-@dataclass(frozen=True)
-class SlaStatus:
-    """A product's SLA, measured: freshness, availability and query latency."""
-
-    freshness: str
-    freshness_state: str  # fresh | stale | unknown
-    hours_stale: float | None
-    freshness_limit_h: float | None
-    newest_data_at: datetime | None
-    availability_pct: float | None
-    availability_target: float
-    availability_met: bool | None
-    availability_runs: int
-    latency_p95_ms: float | None
-    latency_target_ms: float
-    latency_met: bool | None
-    availability_runs_reached: int = 0
-    availability_queries_answered: int = 0
-    availability_queries_failed: int = 0
-
-    @property
-    def availability_formula(self) -> str:
-        """How availability is measured (shown on the product page)."""
-        return AVAILABILITY_FORMULA
-
-    @property
-    def latency_formula(self) -> str:
-        """How the latency p95 is measured (shown on the product page)."""
-        return _latency_formula()
-
-    @property
-    def availability_attempts(self) -> int:
-        """Check runs and counted governed queries in the window."""
-        return (
-            self.availability_runs
-            + self.availability_queries_answered
-            + (self.availability_queries_failed)
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """camelCase for the API."""
-        return {
-            "freshness": {
-                "sla": self.freshness,
-                "state": self.freshness_state,
-                "hoursStale": self.hours_stale,
-                "limitHours": self.freshness_limit_h,
-                "newestDataAt": self.newest_data_at.isoformat() if self.newest_data_at else None,
-            },
-            "availability": {
-                "pct": self.availability_pct,
-                "target": self.availability_target,
-                "met": self.availability_met,
-                "runs": self.availability_runs,
-                "runsReachedTable": self.availability_runs_reached,
-                "queriesAnswered": self.availability_queries_answered,
-                "queriesFailed": self.availability_queries_failed,
-                "windowDays": AVAILABILITY_WINDOW_DAYS,
-                "formula": AVAILABILITY_FORMULA,
-            },
-            "queryLatencyP95Ms": {
-                "value": self.latency_p95_ms,
-                "target": self.latency_target_ms,
-                "met": self.latency_met,
-                "windowDays": LATENCY_WINDOW_DAYS,
-                "formula": _latency_formula(),
-            },
-        }
-
-
-def _latency_formula() -> str:
+def _cap_s() -> float:
     from django.conf import settings
 
-    from querying.selectors import LATENCY_FORMULA
-
-    return LATENCY_FORMULA.format(days=LATENCY_WINDOW_DAYS, cap=float(settings.QUERY_TIMEOUT_S))
-
-
-def availability_pct(*, runs: int, runs_reached: int, answered: int, failed: int) -> float | None:
-    """The availability formula (AVAILABILITY_FORMULA): None when nothing was attempted."""
-    attempts = runs + answered + failed
-    if not attempts:
-        return None
-    return round(100.0 * (runs_reached + answered) / attempts, 2)
+    return float(settings.QUERY_TIMEOUT_S)
 
 
 def _latency_many(product_ids: list[str], *, now: datetime) -> dict[str, float]:
@@ -278,7 +139,11 @@ def _query_outcomes_many(product_ids: list[str], *, now: datetime) -> dict[str, 
 
 def sla_status_many(products: Sequence[DataProduct], *, now: datetime) -> dict[int, SlaStatus]:
     """Per product pk: freshness from the newest data seen, availability from check runs and
-    governed queries (AVAILABILITY_FORMULA), latency p95 from the query log; four queries."""
+    governed queries (AVAILABILITY_FORMULA), latency p95 from the query log; four queries.
+
+    Measured now, from the history (the writer's view); pages read the figures stored by
+    ``quality.services.product_health_refresh`` (``DataProduct.sla_now``).
+    """
     if not products:
         return {}
     since = now - timedelta(days=AVAILABILITY_WINDOW_DAYS)
@@ -296,30 +161,24 @@ def sla_status_many(products: Sequence[DataProduct], *, now: datetime) -> dict[i
     ids = [p.product_id for p in products]
     outcomes = _query_outcomes_many(ids, now=now)
     latency = _latency_many(ids, now=now)
+    cap_s = _cap_s()
     out: dict[int, SlaStatus] = {}
     for product in products:
-        limit_h = FRESHNESS_HOURS.get(product.sla_freshness)
-        state, hours_stale = freshness(product.newest_data_at, limit_h, now=now)
         runs, reached = run_counts.get(product.pk, (0, 0))
         answered, failed = outcomes.get(product.product_id, (0, 0))
-        pct = availability_pct(runs=runs, runs_reached=reached, answered=answered, failed=failed)
-        p95 = latency.get(product.product_id)
-        out[product.pk] = SlaStatus(
-            freshness=product.sla_freshness,
-            freshness_state=state,
-            hours_stale=hours_stale,
-            freshness_limit_h=limit_h,
+        out[product.pk] = sla_status_of(
+            freshness_sla=product.sla_freshness,
+            freshness_limit_h=FRESHNESS_HOURS.get(product.sla_freshness),
             newest_data_at=product.newest_data_at,
-            availability_pct=pct,
             availability_target=product.sla_availability,
-            availability_met=None if pct is None else pct >= product.sla_availability,
-            availability_runs=runs,
-            latency_p95_ms=p95,
             latency_target_ms=product.sla_query_latency_p95_ms,
-            latency_met=None if p95 is None else p95 <= product.sla_query_latency_p95_ms,
-            availability_runs_reached=reached,
-            availability_queries_answered=answered,
-            availability_queries_failed=failed,
+            runs=runs,
+            runs_reached=reached,
+            answered=answered,
+            failed=failed,
+            latency_p95_ms=latency.get(product.product_id),
+            latency_cap_s=cap_s,
+            now=now,
         )
     return out
 
@@ -355,18 +214,23 @@ def _latest_runs(product_pks: list[int]) -> dict[int, CheckRun]:
     return {run.product_id: run for run in runs}
 
 
-def health_facts_many(
-    products: Sequence[DataProduct],
-    *,
-    now: datetime,
-    with_sla: bool = True,
-    slas: dict[int, SlaStatus] | None = None,
-) -> dict[int, HealthFacts]:
-    """Per product pk, the facts its verdict depends on (a fixed number of queries).
+@dataclass(frozen=True)
+class MeasuredHealth:
+    """A product's health facts as measured from the history, and what was measured with."""
 
-    ``with_sla=False`` leaves availability and latency unmeasured: the verdict is then the same
-    for ``stale``, ``failing`` and ``unknown`` (they never depend on those figures), which is
-    all governed-query warnings need.
+    facts: HealthFacts
+    last_run_id: int | None
+    sla: SlaStatus | None
+
+
+def health_measure_many(
+    products: Sequence[DataProduct], *, now: datetime, with_sla: bool = True
+) -> dict[int, MeasuredHealth]:
+    """Per product pk, the facts its verdict depends on, read from quality's tables now (a
+    fixed number of queries). The writer's view: ``quality.services.product_health_refresh``
+    stores them; every surface reads them back from the product (``DataProduct.health_now``).
+
+    ``with_sla=False`` leaves availability and latency unmeasured.
     """
     pks = [p.pk for p in products]
     if not pks:
@@ -390,13 +254,12 @@ def health_facts_many(
         incidents.setdefault(product_id, []).append(
             IncidentFact(kind=kind, message=message, opened_at=opened_at)
         )
-    if slas is None:
-        slas = sla_status_many(products, now=now) if with_sla else {}
-    out: dict[int, HealthFacts] = {}
+    slas = sla_status_many(products, now=now) if with_sla else {}
+    out: dict[int, MeasuredHealth] = {}
     for product in products:
         run = runs.get(product.pk)
         sla = slas.get(product.pk)
-        out[product.pk] = HealthFacts(
+        facts = HealthFacts(
             product_id=product.product_id,
             freshness_sla=product.sla_freshness,
             freshness_limit_h=FRESHNESS_HOURS.get(product.sla_freshness),
@@ -411,101 +274,50 @@ def health_facts_many(
             latency_p95_ms=sla.latency_p95_ms if sla else None,
             latency_target_ms=product.sla_query_latency_p95_ms,
         )
+        out[product.pk] = MeasuredHealth(
+            facts=facts, last_run_id=run.pk if run is not None else None, sla=sla
+        )
     return out
 
 
-def products_health(
-    products: Sequence[DataProduct],
-    *,
-    now: datetime,
-    with_sla: bool = True,
-    slas: dict[int, SlaStatus] | None = None,
-) -> dict[int, Health]:
-    """Per product pk, its one health verdict (``quality.health.health_of``); ``slas`` from
-    ``sla_status_many`` saves measuring them twice."""
-    facts = health_facts_many(products, now=now, with_sla=with_sla, slas=slas)
-    return {pk: health_of(f, now=now) for pk, f in facts.items()}
+def health_facts_many(
+    products: Sequence[DataProduct], *, now: datetime, with_sla: bool = True
+) -> dict[int, HealthFacts]:
+    """Per product pk, the facts measured from quality's tables now (``health_measure_many``)."""
+    return {
+        pk: measured.facts
+        for pk, measured in health_measure_many(products, now=now, with_sla=with_sla).items()
+    }
+
+
+# What the verdict needs from a product row besides its stored facts.
+HEALTH_FIELDS = (
+    "pk",
+    "product_id",
+    "sla_freshness",
+    "sla_availability",
+    "sla_query_latency_p95_ms",
+    "newest_data_at",
+    "quality_score",
+    "health_facts",
+)
+
+
+def products_health(products: Sequence[DataProduct], *, now: datetime) -> dict[int, Health]:
+    """Per product pk, its one health verdict at ``now``: the facts quality stored on the
+    product, judged by ``quality.health.health_of`` (as every surface does). One query: the
+    stored facts are read again, so a product object loaded before a run is not out of date.
+    """
+    pks = [p.pk for p in products]
+    if not pks:
+        return {}
+    rows = DataProduct.objects.filter(pk__in=pks).only(*HEALTH_FIELDS)
+    return {row.pk: row.health_now(now) for row in rows}
 
 
 def product_health(product: DataProduct, *, now: datetime) -> Health:
-    """The product's health verdict with its reasons."""
+    """The product's health verdict with its reasons (``products_health``)."""
     return products_health([product], now=now)[product.pk]
-
-
-def _troubled_pks() -> set[int]:
-    """Products with an open incident, or whose newest finished run failed or errored."""
-    newest_status = (
-        CheckRun.objects.filter(product_id=OuterRef("pk"), status__in=FINISHED_STATUSES)
-        .order_by("-finished_at", "-id")
-        .values("status")[:1]
-    )
-    open_incident = Incident.objects.filter(product_id=OuterRef("pk"), status=IncidentStatus.OPEN)
-    return set(
-        DataProduct.objects.annotate(
-            newest_run_status=Subquery(newest_status), has_open_incident=Exists(open_incident)
-        )
-        .filter(Q(newest_run_status__in=["failed", "error"]) | Q(has_open_incident=True))
-        .values_list("pk", flat=True)
-    )
-
-
-def attention_verdicts(products: Sequence[DataProduct], *, now: datetime) -> dict[int, Health]:
-    """The verdicts of those of ``products`` that are stale or failing, by pk.
-
-    For callers that hold the whole catalog (governed-query policies): only products with
-    stale data, an open incident or a failed newest run can be stale or failing, so only those
-    are given to ``products_health`` (without SLA figures, which never make a product stale or
-    failing).
-    """
-    troubled = _troubled_pks()
-    candidates = [
-        p
-        for p in products
-        if p.pk in troubled
-        or freshness(p.newest_data_at, FRESHNESS_HOURS.get(p.sla_freshness), now=now)[0] == "stale"
-    ]
-    verdicts = products_health(candidates, now=now, with_sla=False)
-    return {pk: health for pk, health in verdicts.items() if health.needs_attention}
-
-
-ATTENTION_STATUSES = ("published", "deprecated")
-ATTENTION_CANDIDATES = 200
-
-
-def products_needing_attention(
-    user: Any, *, now: datetime, limit: int = 10
-) -> tuple[list[tuple[DataProduct, Health]], int]:
-    """Live products ``user`` may read whose health is stale or failing, most severe first.
-
-    Returns (up to ``limit`` of them, how many there are). Candidates are found in SQL (data
-    older than its SLA, an open incident, or a newest run that failed or errored); the verdict
-    itself always comes from ``health_of``.
-    """
-    from catalog.api.filters import freshness_filter
-
-    newest_status = (
-        CheckRun.objects.filter(product_id=OuterRef("pk"), status__in=FINISHED_STATUSES)
-        .order_by("-finished_at", "-id")
-        .values("status")[:1]
-    )
-    open_incident = Incident.objects.filter(product_id=OuterRef("pk"), status=IncidentStatus.OPEN)
-    candidates = list(
-        restrict(DataProduct.objects.select_related("domain"), user, "view")
-        .filter(status__in=ATTENTION_STATUSES)
-        .annotate(
-            newest_run_status=Subquery(newest_status), has_open_incident=Exists(open_incident)
-        )
-        .filter(
-            freshness_filter("stale", now)
-            | Q(newest_run_status__in=["failed", "error"])
-            | Q(has_open_incident=True)
-        )
-        .order_by("product_id")[:ATTENTION_CANDIDATES]
-    )
-    verdicts = products_health(candidates, now=now)
-    flagged = [(p, verdicts[p.pk]) for p in candidates if verdicts[p.pk].needs_attention]
-    flagged.sort(key=lambda pair: (HEALTH_RANK[pair[1].state], pair[0].product_id))
-    return flagged[:limit], len(flagged)
 
 
 def open_incidents(user: Any) -> QuerySet[Incident]:
@@ -551,14 +363,15 @@ def incidents_visible(user: Any) -> QuerySet[Incident]:
 
 __all__ = [
     "AVAILABILITY_FORMULA",
+    "HEALTH_FIELDS",
     "SCORE_FORMULA",
+    "MeasuredHealth",
     "SlaStatus",
-    "attention_verdicts",
     "availability_pct",
     "health_facts_many",
+    "health_measure_many",
     "product_health",
     "products_health",
-    "products_needing_attention",
     "sla_status_many",
     "incidents_per_month",
     "incidents_per_month_in",

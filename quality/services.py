@@ -16,6 +16,9 @@ Invariants (see docs/quality.md):
   ``DataProduct.next_check_at``; zero rows updated means another beat or worker won.
 - At most one open incident per product and kind (a partial unique constraint), and each
   notification is sent after a conditional UPDATE of its ``notified_*_at`` stamp.
+- The product's stored health (``DataProduct.health*``, what every catalog surface shows) is
+  refreshed after every finished run, every incident transition and by the beat every two
+  minutes (``product_health_refresh``); a refresh never overwrites facts measured later.
 """
 
 from __future__ import annotations
@@ -274,6 +277,52 @@ def runs_recover(*, now: datetime | None = None) -> list[int]:
     return recovered
 
 
+HEALTH_REFRESH_BATCH = 500
+
+
+def product_health_refresh(
+    *, product_ids: list[int] | None = None, now: datetime | None = None
+) -> int:
+    """Measure the health facts of the given products (every product when None) and store them
+    on each, with the verdict at ``now``; returns how many products were written.
+
+    One pass: a fixed number of queries per batch of 500 products and one bulk UPDATE. The
+    UPDATE only replaces facts measured before ``now`` (``health_at``), so a slow refresh
+    never overwrites what a later run or incident change stored.
+    """
+    now = now or timezone.now()
+    qs = DataProduct.objects.only(*selectors.HEALTH_FIELDS).order_by("pk")
+    if product_ids is not None:
+        qs = qs.filter(pk__in=product_ids)
+    products = list(qs)
+    written = 0
+    for start in range(0, len(products), HEALTH_REFRESH_BATCH):
+        batch = products[start : start + HEALTH_REFRESH_BATCH]
+        measured = selectors.health_measure_many(batch, now=now)
+        for product in batch:
+            m = measured[product.pk]
+            verdict = health.health_of(m.facts, now=now)
+            product.health = verdict.state
+            product.health_reasons = list(verdict.reasons)
+            product.health_at = now
+            product.health_facts = health.facts_to_stored(
+                m.facts, last_run_id=m.last_run_id, sla=m.sla, measured_at=now
+            )
+        written += DataProduct.objects.filter(
+            Q(health_at__isnull=True) | Q(health_at__lte=now)
+        ).bulk_update(batch, ["health", "health_reasons", "health_at", "health_facts"])
+    return written
+
+
+def _health_refresh_quietly(product_id: int) -> None:
+    """``product_health_refresh`` of one product after a change; a failure is logged, never
+    raised (the run or incident change is committed; the beat's refresh catches up)."""
+    try:
+        product_health_refresh(product_ids=[product_id])
+    except Exception:
+        log.exception("could not refresh the stored health of product %s", product_id)
+
+
 def _record_lost(pk: int, same: Any, *, reason: str, now: datetime) -> bool:
     """Finish a lost run as ``error`` with one result saying why; False if someone else did."""
     with transaction.atomic():
@@ -295,6 +344,7 @@ def _record_lost(pk: int, same: Any, *, reason: str, now: datetime) -> bool:
             quality_score=selectors.quality_score_compute(run.product)
         )
     log.error("check run %s recorded as error: %s", pk, reason)
+    _health_refresh_quietly(run.product_id)
     return True
 
 
@@ -454,6 +504,8 @@ def _execute(*, product: DataProduct, run: CheckRun, token: str, now: datetime) 
             kind=STALE_INCIDENT, status=IncidentStatus.OPEN
         ).exists(),
     )
+    # What every surface shows, before anyone is told (notifications may be slow).
+    _health_refresh_quietly(product.pk)
     newly_failing = _newly_failing(report.outcomes, previous)
     for transitions in (stale, quality):
         if transitions.opened is not None:

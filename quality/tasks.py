@@ -43,3 +43,10 @@ def checks_dispatch_due_task() -> int:
 def history_prune_task() -> int:
     """Drop check history past the retention (beat, daily)."""
     return services.history_prune()
+
+
+@shared_task(acks_late=True)
+def health_refresh_task() -> int:
+    """Store every product's health facts again (beat, every two minutes): the availability and
+    latency windows move, and a missed refresh after a run is caught up."""
+    return services.product_health_refresh()

@@ -78,15 +78,18 @@ def _status_rule(product: DataProduct, now: datetime) -> tuple[str | None, str |
 def _health_warnings(products: list[DataProduct], now: datetime) -> dict[int, str]:
     """Per product pk, a warning when its health verdict is stale or failing (issue 12).
 
-    The verdict is ``quality.health``'s, the one every page shows (``attention_verdicts``).
+    The verdict every page shows: the facts quality stored on the product, judged at ``now``
+    (``DataProduct.health_now``); no query.
     """
-    from quality.selectors import attention_verdicts
-
-    ids = {p.pk: p.product_id for p in products}
-    return {
-        pk: f"{ids[pk]} is {health.state}: {health.summary[:1].lower()}{health.summary[1:]}"
-        for pk, health in attention_verdicts(products, now=now).items()
-    }
+    out = {}
+    for product in products:
+        health = product.health_now(now)
+        if health.needs_attention:
+            summary = health.summary
+            out[product.pk] = (
+                f"{product.product_id} is {health.state}: {summary[:1].lower()}{summary[1:]}"
+            )
+    return out
 
 
 def _warning(lifecycle: str | None, health: str | None) -> str | None:
@@ -226,12 +229,7 @@ def own_query(user: Any, log_id: object) -> QueryLog | None:
 # Governed queries that got no answer because of the warehouse (not the user's SQL): the
 # adapter could not reach it. Counted as failures by availability and at the time cap by p95.
 UNAVAILABLE_CODES = ("WAREHOUSE_UNAVAILABLE",)
-LATENCY_FORMULA = (
-    "Nearest-rank 95th percentile of governed queries on the product over the last {days} "
-    "days: answered queries at the time the caller waited; queries that timed out or that the "
-    "warehouse could not answer at the time cap (QUERY_TIMEOUT_S = {cap:g} s, or longer if "
-    "they took longer). Refused queries and errors in the caller's own SQL are not counted."
-)
+# How the p95 below is measured (shown on the product page): quality.health.LATENCY_FORMULA.
 
 
 def _cap_ms() -> float:

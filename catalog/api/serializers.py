@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import DataProduct
+from quality.health import Health
 
 
 class ProductOwnerSerializer(serializers.Serializer):
@@ -62,14 +63,13 @@ HEALTH_HELP = (
 )
 
 
-def health_of_product(product: DataProduct) -> Any:
-    """The product's verdict: the one ``catalog.selectors.attach_health`` set, else computed."""
-    health = getattr(product, "health", None)
+def health_of_product(product: DataProduct) -> Health:
+    """The product's verdict: the one ``catalog.selectors.attach_health`` set, else judged now
+    from the facts quality stored on the product."""
+    health = getattr(product, "verdict", None)
     if health is None:
-        from quality.selectors import product_health
-
-        health = product_health(product, now=timezone.now())
-        product.health = health  # type: ignore[attr-defined]
+        health = product.health_now(timezone.now())
+        product.verdict = health  # type: ignore[attr-defined]
     return health
 
 

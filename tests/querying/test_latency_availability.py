@@ -15,7 +15,7 @@ from django.test import Client
 
 from catalog.models import DataProduct
 from catalog.services import product_publish
-from quality import selectors
+from quality import selectors, services
 from quality.models import CheckRun
 from querying.models import QueryLog, QueryProductUse
 from querying.selectors import (
@@ -226,6 +226,8 @@ def test_the_product_page_shows_availability_with_its_formula(
     finished_run(product, reachable=True, at=datetime.now(UTC) - timedelta(hours=1))
     log(PID, 10.0, at=datetime.now(UTC) - timedelta(hours=1))
     log(PID, 4.0, decision="error", code="WAREHOUSE_UNAVAILABLE", at=datetime.now(UTC))
+    # The page shows the figures quality stored (the beat's refresh, or a run, stores them).
+    services.product_health_refresh()
     client = Client()
     client.force_login(analyst)
     html = client.get(f"/products/{PID}/").content.decode()
