@@ -44,7 +44,8 @@ from catalog.contract import (
     Severity,
     Sla,
 )
-from quality.checks.types import Loosening, Param, declaration
+from quality.checks.params import Loosening, Param
+from quality.checks.types import declaration
 
 # Higher is stronger. None: not pii, values are shown as they are.
 MASK_STRENGTH: dict[str | None, int] = {

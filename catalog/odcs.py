@@ -47,10 +47,12 @@ from catalog.contract import (
     FRESHNESS_HOURS,
     ID_RE,
     CheckSpec,
+    ColumnType,
     Contract,
     ContractError,
     ContractIssue,
     ProductStatus,
+    Severity,
 )
 from catalog.contract.limits import NUMBER_MAX, is_number
 from catalog.contract.model import copy_json, deprecation_dict, format_datetime
@@ -60,13 +62,13 @@ API_VERSION = "v3.0.2"
 KIND = "DataContract"
 
 _LOGICAL_TYPES = {
-    "string": "string",
-    "integer": "integer",
-    "float": "number",
-    "boolean": "boolean",
-    "timestamp": "date",
-    "json": "object",
-    "array": "array",
+    ColumnType.STRING.value: "string",
+    ColumnType.INTEGER.value: "integer",
+    ColumnType.FLOAT.value: "number",
+    ColumnType.BOOLEAN.value: "boolean",
+    ColumnType.TIMESTAMP.value: "date",
+    ColumnType.JSON.value: "object",
+    ColumnType.ARRAY.value: "array",
 }
 _OUR_TYPES = {v: k for k, v in _LOGICAL_TYPES.items()}
 _STATUS_TO_ODCS = {ProductStatus.PUBLISHED.value: "active"}
@@ -389,7 +391,7 @@ def _check_from_rule(
         issues.append(ContractIssue(path, "must be a mapping"))
         return None
     ours = _customs(rule.get("customProperties")).get("check")
-    severity = rule.get("severity", "error")
+    severity = rule.get("severity", Severity.ERROR.value)
     name = rule.get("name")
     if isinstance(ours, Mapping):
         check: dict[str, Any] = {"name": name, "type": ours.get("type")}
@@ -465,9 +467,13 @@ def _freshness_class(value: object, unit: object, path: str, issues: list[Contra
     if isinstance(value, str) and value in FRESHNESS_HOURS:
         return value
     # abs() bound first: 10**400 times a float unit is an OverflowError (issue #21).
-    bounded = is_number(value) and abs(value) <= NUMBER_MAX  # type: ignore[arg-type]
-    if bounded and isinstance(unit, str) and unit in _UNIT_HOURS:
-        hours = value * _UNIT_HOURS[unit]  # type: ignore[operator]
+    if (
+        is_number(value)
+        and abs(value) <= NUMBER_MAX
+        and isinstance(unit, str)
+        and unit in _UNIT_HOURS
+    ):
+        hours = value * _UNIT_HOURS[unit]
         for name, class_hours in FRESHNESS_HOURS.items():
             if abs(hours - class_hours) < 1e-9:
                 return name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 TAGS_MAX = 50
 TAG_MAX_LENGTH = 50
@@ -69,7 +70,7 @@ def type_name(value: object) -> str:
     return type(value).__name__
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """An int or float, not a boolean."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -90,6 +91,6 @@ def number_problem(value: object) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
     # abs() and int/float comparison are exact in Python: no OverflowError for 10**400.
-    if abs(value) > NUMBER_MAX:  # type: ignore[call-overload]
+    if abs(value) > NUMBER_MAX:
         return f"must be at most {NUMBER_MAX:,} in magnitude"
     return None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 # One check spec for the contract and the engine: a contract's checks are what the engine runs.
-from quality.checks.specs import CheckSpec
+from quality.checks.specs import CheckSpec as CheckSpec
 
 from .vocabulary import DEFAULT_MASK, FRESHNESS_HOURS
 

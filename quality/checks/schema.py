@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from catalog.contract.vocabulary import ColumnType
 from querying.warehouses.base import WarehouseColumn
 
 from .specs import SCHEMA_TYPE, CheckOutcome, CheckSpec, CheckStatus, ProductSpec, outcome
@@ -12,34 +13,34 @@ from .specs import SCHEMA_TYPE, CheckOutcome, CheckSpec, CheckStatus, ProductSpe
 # PostgreSQL's information_schema reports arrays as "ARRAY"; DuckDB spells them "VARCHAR[]",
 # "INTEGER[3]" (handled by the trailing "]"), STRUCT(...) and MAP(...) count as json.
 TYPE_FAMILIES: dict[str, frozenset[str]] = {
-    "string": frozenset(
+    ColumnType.STRING: frozenset(
         {
             "VARCHAR", "CHAR", "BPCHAR", "TEXT", "STRING", "CHARACTER", "CHARACTER VARYING",
             "NVARCHAR", "UUID", "ENUM", "CITEXT", "NAME",
         }
     ),
-    "integer": frozenset(
+    ColumnType.INTEGER: frozenset(
         {
             "TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT",
             "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "INT1", "INT2", "INT4", "INT8",
             "SERIAL", "BIGSERIAL", "SMALLSERIAL",
         }
     ),
-    "float": frozenset(
+    ColumnType.FLOAT: frozenset(
         {"DOUBLE", "DOUBLE PRECISION", "REAL", "FLOAT", "FLOAT4", "FLOAT8", "DECIMAL", "NUMERIC"}
     ),
-    "boolean": frozenset({"BOOLEAN", "BOOL"}),
-    "timestamp": frozenset(
+    ColumnType.BOOLEAN: frozenset({"BOOLEAN", "BOOL"}),
+    ColumnType.TIMESTAMP: frozenset(
         {
             "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMPTZ",
             "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME", "DATE",
         }
     ),
-    "json": frozenset({"JSON", "JSONB", "STRUCT", "MAP"}),
-    "array": frozenset({"ARRAY", "LIST"}),
+    ColumnType.JSON: frozenset({"JSON", "JSONB", "STRUCT", "MAP"}),
+    ColumnType.ARRAY: frozenset({"ARRAY", "LIST"}),
 }  # fmt: skip
 
-TEMPORAL_TYPES = TYPE_FAMILIES["timestamp"]
+TEMPORAL_TYPES = TYPE_FAMILIES[ColumnType.TIMESTAMP]
 
 
 def base_type(warehouse_type: str) -> str:
