@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 # One check spec for the contract and the engine: a contract's checks are what the engine runs.
+from quality.checks.params import Problem
 from quality.checks.specs import CheckSpec as CheckSpec
 
 from .vocabulary import DEFAULT_MASK, FRESHNESS_HOURS
@@ -193,15 +194,8 @@ def default_table(contract_id: str) -> str:
     return contract_id.replace(".", "_", 1).replace("-", "_")
 
 
-@dataclass(frozen=True)
-class ContractIssue:
+class ContractIssue(Problem):
     """One problem in a contract document, named by its path (``schema[3].type``)."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
 
     def to_dict(self) -> dict[str, str]:
         """``{"path": ..., "message": ...}`` for API error bodies."""

@@ -34,7 +34,7 @@ class Loosening(StrEnum):
 
 @dataclass(frozen=True)
 class Problem:
-    """Why a check cannot be accepted; ``path`` is relative to the check (``params.min``)."""
+    """Why something is not accepted, named by its path (a check's: ``params.min``)."""
 
     path: str
     message: str
