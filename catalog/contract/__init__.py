@@ -88,14 +88,14 @@ from .vocabulary import (
     Severity,
 )
 
-# Views of the check-type declarations, for the code that reads them by these names.
-CHECK_TYPES = tuple(DECLARATIONS)
-CHECK_PARAMS = {name: kind.param_names for name, kind in DECLARATIONS.items()}
+# Views of the check-type declarations (plain strings), for the code that reads them by these names.
+CHECK_TYPES = tuple(kind.type.value for kind in DECLARATIONS.values())
+CHECK_PARAMS = {kind.type.value: kind.param_names for kind in DECLARATIONS.values()}
 CHECKS_NEEDING_COLUMN = tuple(
-    name for name, kind in DECLARATIONS.items() if kind.column == ColumnUse.REQUIRED
+    kind.type.value for kind in DECLARATIONS.values() if kind.column == ColumnUse.REQUIRED
 )
 CHECKS_WITHOUT_COLUMN = tuple(
-    name for name, kind in DECLARATIONS.items() if kind.column == ColumnUse.NONE
+    kind.type.value for kind in DECLARATIONS.values() if kind.column == ColumnUse.NONE
 )
 
 __all__ = [
