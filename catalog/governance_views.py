@@ -5,41 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import permissions
-from catalog.api.views import (
-    contract_error_response,
-    product_not_found,
-    publish_refused_response,
-)
-from catalog.contract import ContractError
+from catalog.api.base import ProductApi
 from catalog.models import DataProduct, Domain
-from catalog.services import PublishOutcome, PublishRefused, product_document
-from config.api import error_response
+from catalog.services import PublishOutcome, product_document
+from config.api import Invalid, PortalAPIView
 
 from . import governance, lifecycle
 
 # ---------------------------------------------------------------------------------------------
 # API
 # ---------------------------------------------------------------------------------------------
-
-
-def _visible_product(request: Request, product_id: str) -> DataProduct | None:
-    return (
-        permissions.restrict(DataProduct.objects.select_related("domain"), request.user, "view")
-        .prefetch_related("columns", "checks")
-        .filter(product_id=product_id)
-        .first()
-    )
 
 
 def _outcome_body(outcome: PublishOutcome) -> dict[str, Any]:
@@ -55,28 +39,11 @@ def _outcome_body(outcome: PublishOutcome) -> dict[str, Any]:
     }
 
 
-class ProductLifecycleApi(APIView):
-    """Shared handling: find the product, check the owner's right, map refusals to 400."""
+class ProductLifecycleApi(ProductApi):
+    """A lifecycle step on one product: owners of its domain and admins (a new version)."""
 
-    def _run(self, request: Request, product_id: str, action: Any) -> Response:
-        product = _visible_product(request, product_id)
-        if product is None:
-            return product_not_found(product_id)
-        if not permissions.can(request.user, "deprecate", product):
-            return error_response(
-                "FORBIDDEN",
-                f"only owners of domain {product.domain.slug} or admins may do this",
-                status.HTTP_403_FORBIDDEN,
-            )
-        try:
-            outcome = action(product)
-        except ContractError as exc:
-            return contract_error_response(exc.issues)
-        except PublishRefused as exc:
-            return publish_refused_response(exc)
-        except PermissionDenied as exc:
-            return error_response("FORBIDDEN", str(exc), status.HTTP_403_FORBIDDEN)
-        return Response(_outcome_body(outcome))
+    queryset = DataProduct.objects.select_related("domain").prefetch_related("columns", "checks")
+    actions = {"POST": "deprecate"}
 
 
 class ProductDeprecateApi(ProductLifecycleApi):
@@ -99,20 +66,16 @@ class ProductDeprecateApi(ProductLifecycleApi):
         summary="Deprecate a data product",
     )
     def post(self, request: Request, product_id: str) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        return self._run(
-            request,
-            product_id,
-            lambda product: lifecycle.product_deprecate(
-                actor=request.user,
-                product=product,
-                sunset_at=values["sunsetAt"],
-                replaced_by=values.get("replacedBy") or None,
-                reason=values["reason"],
-            ),
+        product = self.get_object()
+        values = self.validated(self.InputSerializer, request.data)
+        outcome = lifecycle.product_deprecate(
+            actor=request.user,
+            product=product,
+            sunset_at=values["sunsetAt"],
+            replaced_by=values.get("replacedBy") or None,
+            reason=values["reason"],
         )
+        return Response(_outcome_body(outcome))
 
 
 class ProductRetireApi(ProductLifecycleApi):
@@ -124,14 +87,11 @@ class ProductRetireApi(ProductLifecycleApi):
         summary="Retire a deprecated data product",
     )
     def post(self, request: Request, product_id: str) -> Response:
-        return self._run(
-            request,
-            product_id,
-            lambda product: lifecycle.product_retire(actor=request.user, product=product),
-        )
+        outcome = lifecycle.product_retire(actor=request.user, product=self.get_object())
+        return Response(_outcome_body(outcome))
 
 
-class ScorecardListApi(APIView):
+class ScorecardListApi(PortalAPIView):
     """``GET /v1/governance/scorecard``: every domain's compliance and the global policies."""
 
     @extend_schema(responses={200: {"type": "object"}}, summary="Compliance scorecards")
@@ -144,21 +104,20 @@ class ScorecardListApi(APIView):
         )
 
 
-class DomainScorecardApi(APIView):
+class DomainScorecardApi(PortalAPIView):
     """``GET /v1/governance/domains/<slug>/scorecard``: one domain, product by product."""
+
+    queryset = Domain.objects.all()
+    lookup_field = "slug"
+    noun = "domain"
 
     @extend_schema(responses={200: {"type": "object"}}, summary="A domain's compliance scorecard")
     def get(self, request: Request, slug: str) -> Response:
-        domain = permissions.restrict(Domain.objects.all(), request.user, "view").filter(slug=slug)
-        found = domain.first()
-        if found is None:
-            return error_response(
-                "NOT_FOUND", f"no domain {slug!r} that you can see", status.HTTP_404_NOT_FOUND
-            )
-        return Response(governance.domain_scorecard(found, user=request.user, now=timezone.now()))
+        domain = self.get_object()
+        return Response(governance.domain_scorecard(domain, user=request.user, now=timezone.now()))
 
 
-class PolicyListApi(APIView):
+class PolicyListApi(PortalAPIView):
     """``GET /v1/governance/policies``: the global rules with titles and severities."""
 
     @extend_schema(responses={200: {"type": "object"}}, summary="Global governance policies")
@@ -166,8 +125,10 @@ class PolicyListApi(APIView):
         return Response({"policies": governance.policy_catalog()})
 
 
-class PolicyDetailApi(APIView):
+class PolicyDetailApi(PortalAPIView):
     """``PUT /v1/governance/policies/<key>``: change a global rule (platform admins)."""
+
+    admin_only = {"PUT": "change global policies"}
 
     class InputSerializer(serializers.Serializer):
         severity = serializers.ChoiceField(choices=["error", "warning", "off"])
@@ -177,21 +138,16 @@ class PolicyDetailApi(APIView):
         request=InputSerializer, responses={200: {"type": "object"}}, summary="Set a rule"
     )
     def put(self, request: Request, key: str) -> Response:
-        if not permissions.is_admin(request.user):
-            return error_response(
-                "FORBIDDEN", "only platform admins may change global policies", 403
-            )
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = self.validated(self.InputSerializer, request.data)
         try:
             governance.policy_update(
                 actor=request.user,
                 key=key,
-                severity=data.validated_data["severity"],
-                params=dict(data.validated_data["params"]),
+                severity=values["severity"],
+                params=dict(values["params"]),
             )
-        except ValueError as exc:
-            return error_response("INVALID", str(exc), 400, {"key": [str(exc)]})
+        except ValueError as exc:  # the rule as sent cannot be parsed (catalog.policies)
+            raise Invalid(str(exc), fields={"key": [str(exc)]}) from exc
         policy = next(p for p in governance.policy_catalog() if p["key"] == key)
         return Response(policy)
 

@@ -1,24 +1,35 @@
-"""API-wide pieces: the error shape, the exception handler and the throttles.
+"""The API boundary: the error family, the base view and the one exception handler.
 
-Every API error is ``{"error": {"code": ..., "message": ..., "fields": {...}?}}``; the catalog's
-seed endpoints keep the write-up's ``{"error": "Not found"}`` for unknown products. Errors
-raised outside DRF's views answer through ``config.errors`` in the same shape.
+Every API error is ``{"error": {"code": ..., "message": ..., "fields": {...}?}}``. A view raises
+a ``PortalError`` (or a service exception it names in ``errors``), never builds an error
+response itself; ``exception_handler`` renders each one here. The only body outside the shape
+is the write-up's ``{"error": "Not found"}`` for ``GET /v1/catalog/products/<unknown id>``,
+kept in ``catalog.api.views.ProductDetailApi.get``. Errors raised outside DRF's views answer
+through ``config.errors`` in the same shape.
+
+This module imports only Django, DRF and ``accounts.permissions`` (README, layout), so every
+app's API may build on it. The parser and throttles REST_FRAMEWORK names live in
+``config.drf``: DRF imports those while ``rest_framework.views`` loads, and this module
+imports ``rest_framework.views``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest
-from rest_framework import exceptions, status, throttling
-from rest_framework.parsers import JSONParser
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db.models import Model, QuerySet
+from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.permissions import OWNER_ACTIONS, Action, can, is_admin, restrict
 
 # The handlers lived here before config/errors.py; callers may still import them from here.
 from .errors import (  # noqa: F401 - the handlers are named from here in config.urls
@@ -30,14 +41,177 @@ from .errors import (  # noqa: F401 - the handlers are named from here in config
     server_error,
 )
 
-if TYPE_CHECKING:  # rest_framework.views imports this module while it loads
-    from rest_framework.views import APIView
-
 log = logging.getLogger(__name__)
 
-# Deeper JSON than this is refused: no contract or query body comes close, and recursive code
-# (serializers, deepcopy, error flattening) would otherwise hit Python's recursion limit later.
-MAX_JSON_DEPTH = 64
+
+# ---------------------------------------------------------------------------------------------
+# The error family
+# ---------------------------------------------------------------------------------------------
+
+
+class PortalError(Exception):
+    """An error the API answers in the one shape: a stable ``code``, an HTTP status, a message
+    and, for input errors, ``fields`` naming each field with its messages.
+
+    A subclass names its defaults in its class line: ``class Gone(PortalError, code="GONE",
+    http_status=410)``; an instance may override both.
+    """
+
+    code: str = "INVALID"
+    http_status: int = status.HTTP_400_BAD_REQUEST
+
+    def __init_subclass__(
+        cls, *, code: str | None = None, http_status: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = code or cls.code
+        cls.http_status = http_status or cls.http_status
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.http_status = http_status or self.http_status
+        self.fields = {name: list(messages) for name, messages in (fields or {}).items()}
+
+
+class Invalid(PortalError):
+    """The request cannot be used as sent (400)."""
+
+
+class Forbidden(PortalError, code="FORBIDDEN", http_status=status.HTTP_403_FORBIDDEN):
+    """The caller may see the object but not do this to it (403)."""
+
+
+class NotFound(PortalError, code="NOT_FOUND", http_status=status.HTTP_404_NOT_FOUND):
+    """Nothing by that name that the caller may see (404)."""
+
+
+class Conflict(PortalError, code="CONFLICT", http_status=status.HTTP_409_CONFLICT):
+    """The request conflicts with what is stored (409)."""
+
+
+class Unavailable(
+    PortalError, code="SERVICE_UNAVAILABLE", http_status=status.HTTP_503_SERVICE_UNAVAILABLE
+):
+    """Something the portal needs is down; the request may be retried (503)."""
+
+
+# Exception class → the PortalError it answers as. Looked up along the exception's MRO, so a
+# subclass listed on its own wins over its base class: errors are told apart by class only.
+ErrorMap = Mapping[type[BaseException], Callable[[Any], PortalError]]
+
+FORBIDDEN_MESSAGE = "You do not have permission to perform this action."
+# What every view answers the same way: a service's PermissionDenied keeps its message.
+COMMON_ERRORS: ErrorMap = {
+    PermissionDenied: lambda exc: Forbidden(str(exc) or FORBIDDEN_MESSAGE),
+}
+
+
+def as_portal_error(exc: BaseException, errors: ErrorMap) -> PortalError | None:
+    """The PortalError ``exc`` answers as (``errors`` first, then the common ones), or None."""
+    if isinstance(exc, PortalError):
+        return exc
+    for cls in type(exc).__mro__:
+        translate = errors.get(cls) or COMMON_ERRORS.get(cls)
+        if translate is not None:
+            return translate(exc)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The base view
+# ---------------------------------------------------------------------------------------------
+
+# What each owner action reads as in a 403 message.
+ACTION_WORDS: Mapping[str, str] = {
+    "change": "change it",
+    "create": "create products in it",
+    "deprecate": "deprecate or retire it",
+    "run_checks": "run its checks",
+}
+
+
+def denied_message(action: Action, obj: Model) -> str:
+    """Why ``action`` on ``obj`` was refused, naming who may do it."""
+    domain = getattr(obj, "domain", obj)
+    if action in OWNER_ACTIONS:
+        slug = getattr(domain, "slug", domain)
+        return f"only owners of domain {slug} and admins may {ACTION_WORDS[action]}"
+    return f"you may not {action.replace('_', ' ')} {obj}"
+
+
+class PortalAPIView(APIView):
+    """Every API view: finds the object its URL names, checks the caller's right to it, and
+    leaves every error to ``exception_handler``.
+
+    A view names its object (``queryset``, ``lookup_field``: also the URL's parameter,
+    ``noun``: for the 404 message), the permission each method needs on it (``actions``:
+    method → ``accounts.permissions`` action; reading needs ``view``), the methods only
+    platform admins may call (``admin_only``: method → what they do) and the service
+    exceptions it answers (``errors``).
+    """
+
+    queryset: ClassVar[QuerySet[Any] | None] = None
+    lookup_field: ClassVar[str] = "pk"
+    noun: ClassVar[str] = "object"
+    actions: ClassVar[Mapping[str, Action]] = {}
+    admin_only: ClassVar[Mapping[str, str]] = {}
+    errors: ClassVar[ErrorMap] = {}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, DRF permissions, throttles
+        what = self.admin_only.get(request.method or "")
+        if what is not None and not is_admin(request.user):
+            raise Forbidden(f"only platform admins may {what}")
+
+    def get_object(self) -> Any:
+        """The object the URL names if the caller may see it (else 404) and do this method's
+        action on it (else 403)."""
+        if self.queryset is None:
+            raise TypeError(f"{type(self).__name__} names no queryset")
+        value = self.kwargs[self.lookup_field]
+        visible = restrict(self.queryset.all(), self.request.user, "view")
+        obj = visible.filter(**{self.lookup_field: value}).first()
+        if obj is None:
+            raise NotFound(f"no {self.noun} {value!r} that you can see")
+        action = self.actions.get(self.request.method or "", "view")
+        if action != "view" and not can(self.request.user, action, obj):
+            raise Forbidden(denied_message(action, obj))
+        return obj
+
+    def validated(self, serializer_class: type[serializers.Serializer], data: Any) -> Any:
+        """``data`` checked by ``serializer_class``: its validated data, or a 400 naming fields."""
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def page(self, *, count: int, page: int, size: int) -> dict[str, Any]:
+        """The paging keys of a list body: count, page, pageSize and the next/previous URLs."""
+        return {
+            "count": count,
+            "page": page,
+            "pageSize": size,
+            "next": self._page_url(page + 1) if page * size < count else None,
+            "previous": self._page_url(page - 1) if page > 1 else None,
+        }
+
+    def _page_url(self, page: int) -> str:
+        params = self.request.query_params.copy()
+        params["page"] = str(page)
+        return self.request.build_absolute_uri(f"{self.request.path}?{params.urlencode()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The one exception handler
+# ---------------------------------------------------------------------------------------------
 
 
 def error_response(
@@ -87,6 +261,11 @@ CODES = {
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every API error in the one error shape; never leak a traceback."""
     _render_as_json(context)
+    error = as_portal_error(exc, getattr(context.get("view"), "errors", {}))
+    if error is not None:
+        # No set_rollback(): services own their transactions (STYLE.md), and what a refusal
+        # wrote on purpose (a refused query's audit row) stays written.
+        return error_response(error.code, error.message, error.http_status, error.fields)
     if isinstance(exc, SuspiciousOperation):
         # Django refuses the body itself (too many form fields, too large): the client's fault.
         log.warning("refused API request: %s", exc)
@@ -101,9 +280,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response = error_response("SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
         response["Retry-After"] = "30"
         return response
-    # Imported here: rest_framework.views reads the settings that name this module.
-    from rest_framework.views import exception_handler as drf_exception_handler
-
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("unhandled API error", exc_info=exc)
@@ -139,83 +315,3 @@ def _render_as_json(context: dict[str, Any]) -> None:
     if request is not None:
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = "application/json"
-
-
-def _json_problem(data: Any) -> str | None:
-    """Why a parsed JSON value cannot be used safely (too deep, NUL, surrogates), or None."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            if depth > MAX_JSON_DEPTH:
-                return f"nested deeper than {MAX_JSON_DEPTH} levels"
-            if isinstance(value, dict):
-                stack.extend((k, depth) for k in value)
-                stack.extend((v, depth + 1) for v in value.values())
-            else:
-                stack.extend((v, depth + 1) for v in value)
-        elif isinstance(value, str):
-            if "\x00" in value:  # PostgreSQL cannot store NUL in text or JSON
-                return "strings must not contain the NUL character (\\u0000)"
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return "strings must be valid Unicode (no lone surrogates such as \\ud800)"
-    return None
-
-
-class SafeJSONParser(JSONParser):
-    """DRF's JSON parser, plus a 400 for bodies that would fail later (deep nesting, surrogates).
-
-    ``"\\ud800"`` is valid JSON but not valid Unicode: it cannot be stored, logged or echoed
-    back in an error message, so it is refused here, before any view sees it.
-    """
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError(
-                f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels"
-            ) from None
-        problem = _json_problem(data)
-        if problem:
-            raise exceptions.ParseError(f"JSON parse error - {problem}")
-        return data
-
-
-class _RateFromSettings:
-    """Read the rate at each request (DRF binds it at import), so overridden settings apply."""
-
-    scope: str
-
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-
-class AnonThrottle(_RateFromSettings, throttling.AnonRateThrottle):
-    """Anonymous callers, per client address: ``API_THROTTLE_ANON``."""
-
-
-class UserThrottle(_RateFromSettings, throttling.UserRateThrottle):
-    """Each user across all endpoints (token and session alike): ``API_THROTTLE_USER``."""
-
-
-# Every POST to these runs SQL on the warehouse: the API's endpoints, and the query page and
-# its CSV download (throttled by config.middleware.QueryPageThrottleMiddleware), one count.
-QUERY_VIEWS = frozenset({"querying-api:query", "querying-api:query-csv"})
-QUERY_PAGES = frozenset({"querying:query", "querying:download"})
-
-
-class QueryThrottle(_RateFromSettings, throttling.UserRateThrottle):
-    """Governed queries per user, through the API or the query page: ``API_THROTTLE_QUERY``."""
-
-    scope = "query"
-
-    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
-        match = request.resolver_match
-        if request.method != "POST" or match is None:
-            return True
-        if match.view_name not in QUERY_VIEWS | QUERY_PAGES:
-            return True
-        return super().allow_request(request, view)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.urls import Resolver404, resolve
 from rest_framework.exceptions import Throttled
 
-from . import api, errors
+from . import drf, errors
 
 NUL = "\x00"
 
@@ -33,7 +33,7 @@ class RejectNulMiddleware:
 
     PostgreSQL cannot store or even compare NUL in text, so such a value reaching the ORM is a
     500 there (and only there); no legitimate input contains one. JSON bodies are checked by
-    ``config.api.SafeJSONParser``.
+    ``config.drf.SafeJSONParser``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -116,9 +116,9 @@ class QueryPageThrottleMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         match = request.resolver_match
-        if request.method != "POST" or match is None or match.view_name not in api.QUERY_PAGES:
+        if request.method != "POST" or match is None or match.view_name not in drf.QUERY_PAGES:
             return None
-        throttle = api.QueryThrottle()
+        throttle = drf.QueryThrottle()
         if throttle.allow_request(request, None):
             return None
         return errors.too_many_requests(request, throttle.wait(), "Too many queries.")

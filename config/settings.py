@@ -376,9 +376,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # DRF's defaults, with JSON refusing too-deep nesting and lone surrogates (config/api.py).
+    # DRF's defaults, with JSON refusing too-deep nesting and lone surrogates (config/drf.py).
     "DEFAULT_PARSER_CLASSES": [
-        "config.api.SafeJSONParser",
+        "config.drf.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -386,11 +386,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # Per user (tokens and sessions), per client address for anonymous callers, and a stricter
-    # scope for POST /v1/query; 429 answers carry Retry-After (config/api.py).
+    # scope for POST /v1/query; 429 answers carry Retry-After (config/drf.py, config/api.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api.AnonThrottle",
-        "config.api.UserThrottle",
-        "config.api.QueryThrottle",
+        "config.drf.AnonThrottle",
+        "config.drf.UserThrottle",
+        "config.drf.QueryThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("API_THROTTLE_ANON", "60/min"),

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from catalog.services import product_publish
 from tests.factories import contract_document
+from tests.support.routes import PARAM, public_routes_in_readme, routes
 
 pytestmark = pytest.mark.django_db
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 PRODUCT = "marketing.campaign_attribution"
 # What fills a URL's parameters: existing objects, and ones that do not exist.
@@ -40,27 +37,9 @@ MISSING = {"product_id": "nope.nothing", "slug": "nope", "key": "nope.nothing", 
 BODYLESS = {
     ("POST", "/v1/quality/products/<str:product_id>/runs"),  # run the checks now
 }
-PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
-def api_routes() -> list[tuple[str, Any]]:
-    """``(route pattern, view callback)`` for every URL under /v1/."""
-
-    def walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern), pattern.callback
-
-    routes = [
-        (f"/{p}", cb) for p, cb in walk(get_resolver().url_patterns, "") if p.startswith("v1/")
-    ]
-    assert len(routes) >= 15, routes  # the walk found the API
-    return routes
-
-
-ROUTES = api_routes()
+ROUTES = [(r.pattern, r.callback) for r in routes() if r.is_api]
 
 
 def fill(route: str, values: dict[str, str]) -> str:
@@ -71,14 +50,6 @@ def allowed_methods(callback: Any) -> set[str]:
     view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
     assert view is not None, callback
     return {m.upper() for m in view.http_method_names if hasattr(view, m) and m != "options"}
-
-
-def public_routes_in_readme() -> set[str]:
-    """The paths named in the README's sentence that starts with **No login**."""
-    text = " ".join(README.read_text().split())
-    sentences = re.findall(r"\*\*No login\*\*.*?\.(?: |$)", text)
-    assert len(sentences) == 1, "the README states once which endpoints need no login"
-    return set(re.findall(r"`(/v1/[^`\s]*)`", sentences[0]))
 
 
 def shape_problem(response: Any, *, not_found_exception: bool = False) -> str | None:

@@ -9,12 +9,9 @@ from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from accounts.permissions import can, restrict
-from catalog.api.views import product_not_found
-from catalog.models import DataProduct
-from config.api import error_response
+from catalog.api.base import ProductApi
+from config.api import Invalid, PortalAPIView, Unavailable
 from quality import selectors, services
 from quality.models import RunTrigger
 
@@ -29,16 +26,10 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
-def _readable_product(request: Request, product_id: str) -> DataProduct | None:
-    return (
-        restrict(DataProduct.objects.select_related("domain"), request.user, "view")
-        .filter(product_id=product_id)
-        .first()
-    )
-
-
-class ProductRunsApi(APIView):
+class ProductRunsApi(ProductApi):
     """``/v1/quality/products/<id>/runs``: run history (GET) and a new run (POST, owners)."""
+
+    actions = {"POST": "run_checks"}
 
     @extend_schema(
         parameters=[
@@ -52,9 +43,7 @@ class ProductRunsApi(APIView):
         summary="Check-run history of a product, newest first",
     )
     def get(self, request: Request, product_id: str) -> Response:
-        product = _readable_product(request, product_id)
-        if product is None:
-            return product_not_found(product_id)
+        product = self.get_object()
         paginator = Pagination()
         runs: QuerySet = selectors.product_runs(product)
         page = paginator.paginate_queryset(runs, request, view=self)
@@ -70,15 +59,7 @@ class ProductRunsApi(APIView):
         summary="Run a product's checks now (queued; returns the run)",
     )
     def post(self, request: Request, product_id: str) -> Response:
-        product = _readable_product(request, product_id)
-        if product is None:
-            return product_not_found(product_id)
-        if not can(request.user, "run_checks", product):
-            return error_response(
-                "FORBIDDEN",
-                f"only owners of domain {product.domain.slug} and admins may run checks",
-                status.HTTP_403_FORBIDDEN,
-            )
+        product = self.get_object()
         run, created = services.check_request(
             product=product, trigger=RunTrigger.API, actor=request.user, enqueue=False
         )
@@ -86,25 +67,22 @@ class ProductRunsApi(APIView):
         body["created"] = created
         if created and not services.run_enqueue(run.pk):
             services.run_withdraw(run=run)  # no orphan row: the caller is told to retry
-            return error_response(
-                "QUEUE_UNAVAILABLE",
+            raise Unavailable(
                 "the task queue is not available right now, so the checks could not be "
                 "started; try again in a minute",
-                status.HTTP_503_SERVICE_UNAVAILABLE,
+                code="QUEUE_UNAVAILABLE",
             )
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class ProductQualityApi(APIView):
+class ProductQualityApi(ProductApi):
     """``/v1/quality/products/<id>``: score, last validation, SLA status, latest results."""
 
     @extend_schema(
         responses={200: {"type": "object"}}, summary="Quality and SLA status of a product"
     )
     def get(self, request: Request, product_id: str) -> Response:
-        product = _readable_product(request, product_id)
-        if product is None:
-            return product_not_found(product_id)
+        product = self.get_object()
         now = timezone.now()
         return Response(
             {
@@ -128,7 +106,7 @@ class ProductQualityApi(APIView):
         )
 
 
-class IncidentListApi(APIView):
+class IncidentListApi(PortalAPIView):
     """``/v1/quality/incidents``: incidents on products the caller may read."""
 
     @extend_schema(
@@ -139,11 +117,8 @@ class IncidentListApi(APIView):
     def get(self, request: Request) -> Response:
         wanted = request.query_params.get("status")
         if wanted not in (None, "", "open", "resolved"):
-            return error_response(
-                "INVALID",
-                "status: must be open or resolved",
-                status.HTTP_400_BAD_REQUEST,
-                {"status": ["must be open or resolved"]},
+            raise Invalid(
+                "status: must be open or resolved", fields={"status": ["must be open or resolved"]}
             )
         qs = selectors.incidents_visible(request.user)
         if wanted:
@@ -153,7 +128,7 @@ class IncidentListApi(APIView):
         return paginator.get_paginated_response(IncidentSerializer(page, many=True).data)
 
 
-class IncidentsPerMonthApi(APIView):
+class IncidentsPerMonthApi(PortalAPIView):
     """``/v1/quality/incidents/per-month``: incident counts per month for the caller's products."""
 
     @extend_schema(responses={200: {"type": "array"}}, summary="Incidents opened per month")

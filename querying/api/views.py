@@ -17,9 +17,8 @@ from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from config.api import error_response
+from config.api import Invalid, PortalAPIView, PortalError
 from querying.governor import MAX_SQL_CHARS
 from querying.models import QueryLog
 from querying.selectors import query_log_visible, without_hash_key
@@ -42,7 +41,7 @@ class CSVRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
-        # Never reached for results (they stream); errors are switched to JSON in the view.
+        # Never reached: results stream, errors render as JSON (config.api.exception_handler).
         return b""
 
 
@@ -69,7 +68,7 @@ def outcome_body(outcome: QueryOutcome) -> dict[str, Any]:
     }
 
 
-class QueryRunApi(APIView):
+class QueryRunApi(PortalAPIView):
     """Run one governed SQL query; PII is masked per caller and every request is audited."""
 
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -120,10 +119,10 @@ class QueryRunApi(APIView):
                 code="BODY_TOO_LARGE",
                 message=f"request body of {length} bytes",
             )
-            return error_response(
-                "BODY_TOO_LARGE",
+            raise PortalError(
                 f"the request body is larger than {MAX_BODY_BYTES} bytes",
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                code="BODY_TOO_LARGE",
+                http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         data = request.data
         serializer = self.InputSerializer(data=data)
@@ -137,24 +136,11 @@ class QueryRunApi(APIView):
             )
             raise serializers.ValidationError(serializer.errors)
         outcome = query_submit(user=request.user, sql=serializer.validated_data["sql"])
-        if not outcome.is_allowed:
-            return error_response(outcome.code, outcome.message, outcome.http_status)
+        if not outcome.is_allowed:  # refused, timed out, warehouse down: the outcome says how
+            raise PortalError(outcome.message, code=outcome.code, http_status=outcome.http_status)
         if request.accepted_renderer.format == "csv":
             return csv_response(outcome)
         return Response(outcome_body(outcome))
-
-    def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
-        # Errors are JSON even when CSV was asked for: a client must be able to read why.
-        if (
-            isinstance(response, Response)
-            and getattr(request, "accepted_renderer", None) is not None
-        ):
-            if request.accepted_renderer.format == "csv":
-                request.accepted_renderer = JSONRenderer()
-                request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def log_entry_body(entry: QueryLog) -> dict[str, Any]:
@@ -178,7 +164,7 @@ def log_entry_body(entry: QueryLog) -> dict[str, Any]:
     }
 
 
-class QueryLogListApi(APIView):
+class QueryLogListApi(PortalAPIView):
     """``GET /v1/query/log``: the audit rows the caller may read, filtered, newest first.
 
     Admins read every row, owners the queries that used their domain's products, everyone
@@ -222,15 +208,9 @@ class QueryLogListApi(APIView):
         if unknown:
             known = ", ".join(sorted(QUERY_LOG_PARAMETERS - {"format"}))
             message = f"unknown filter; use {known}"
-            return error_response(
-                "INVALID",
-                f"{unknown[0]}: {message}",
-                status.HTTP_400_BAD_REQUEST,
-                {name: [message] for name in unknown},
-            )
-        paging = self.PageSerializer(data=request.query_params)
-        paging.is_valid(raise_exception=True)
-        page, size = paging.validated_data["page"], paging.validated_data["pageSize"]
+            raise Invalid(f"{unknown[0]}: {message}", fields={name: [message] for name in unknown})
+        paging = self.validated(self.PageSerializer, request.query_params)
+        page, size = paging["page"], paging["pageSize"]
         filters = QueryLogFilterSet(request.query_params, queryset=query_log_visible(request.user))
         if not filters.is_valid():
             raise serializers.ValidationError(filters.errors)
@@ -239,17 +219,7 @@ class QueryLogListApi(APIView):
         offset = (page - 1) * size
         return Response(
             {
-                "count": count,
-                "page": page,
-                "pageSize": size,
-                "next": _page_url(request, page + 1) if offset + size < count else None,
-                "previous": _page_url(request, page - 1) if page > 1 else None,
+                **self.page(count=count, page=page, size=size),
                 "queries": [log_entry_body(e) for e in rows[offset : offset + size]],
             }
         )
-
-
-def _page_url(request: Request, page: int) -> str:
-    params = request.query_params.copy()
-    params["page"] = str(page)
-    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
