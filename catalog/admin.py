@@ -37,12 +37,17 @@ from .contract import (
     STATUSES,
     ContractError,
 )
+from .governance.lifecycle import SUNSET_IN_PAST, sunset_in_past
+from .governance.policies import POLICIES, parse_rules
+from .governance.selectors import global_rules
+from .governance.services import product_retire
 from .models import (
     Column,
     Consumer,
     ContractVersion,
     DataProduct,
     Domain,
+    GovernancePolicy,
     QualityCheck,
     TableAssignment,
 )
@@ -305,10 +310,6 @@ def check_history_url(product: DataProduct, check_name: str | None = None) -> st
     return f"{reverse('admin:quality_checkresult_changelist')}?{urlencode(query)}"
 
 
-def _now_or_later(value: Any) -> bool:
-    return value is None or value > timezone.now()
-
-
 class ProductForm(forms.ModelForm):
     sla_freshness = forms.ChoiceField(
         choices=_choices(FRESHNESS),
@@ -357,14 +358,12 @@ class ProductForm(forms.ModelForm):
         }
 
     def clean_deprecation_sunset_at(self) -> Any:
-        """A new or moved sunset date must lie in the future (an unchanged one may have passed)."""
+        """A new or moved sunset date must lie in the future (an unchanged one may have passed):
+        the lifecycle gate's rule, shown on the field before the contract is assembled."""
         value = self.cleaned_data.get("deprecation_sunset_at")
-        if "deprecation_sunset_at" in self.changed_data and not _now_or_later(value):
-            raise ValidationError(
-                "The sunset date is in the past; choose a future date (consumers need time to "
-                "move).",
-                code="sunset_in_past",
-            )
+        before = self.instance.deprecation_sunset_at if self.instance.pk else None
+        if sunset_in_past(value, before, now=timezone.now()):
+            raise ValidationError(f"The sunset date {SUNSET_IN_PAST}.", code="sunset_in_past")
         return value
 
 
@@ -495,7 +494,8 @@ class ProductAdmin(DomainScopedAdmin):
             {"fields": ["quality_score", "last_validated_at", "newest_data_at", "history_links"]},
         ),
     ]
-    actions = ["run_checks_now"]
+    # quality/admin.py registers this admin with its "Run checks now" action added.
+    actions = ["retire_products"]
 
     @admin.display(description="history")
     def history_links(self, obj: DataProduct) -> str:
@@ -512,14 +512,22 @@ class ProductAdmin(DomainScopedAdmin):
         ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
-    @admin.action(description="Run checks now")
-    def run_checks_now(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        from quality.services import check_request  # quality depends on catalog, not back
-
-        allowed = [p for p in queryset if permissions.can(request.user, "run_checks", p)]
-        for product in allowed:
-            check_request(product=product, trigger="manual", actor=request.user)
-        self.message_user(request, f"Queued checks for {len(allowed)} product(s).")
+    @admin.action(description="Retire selected deprecated products")
+    def retire_products(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Retire each selected product through the lifecycle service (gates and notices apply)."""
+        done, refused = [], []
+        for product in queryset.select_related("domain"):
+            try:
+                product_retire(actor=request.user, product=product)
+            except (PublishRefused, ContractError, PermissionDenied) as exc:
+                issues = getattr(exc, "issues", None)
+                refused.append(f"{product.product_id}: {issues[0] if issues else exc}")
+            else:
+                done.append(product.product_id)
+        if done:
+            self.message_user(request, f"retired: {', '.join(done)}")
+        for line in refused:
+            self.message_user(request, f"not retired: {line}", level="error")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(self.readonly_fields)
@@ -773,11 +781,6 @@ class TableAssignmentAdmin(AdminOnly):
 
 # --- Governance (issue 6) -------------------------------------------------------------------
 
-from .governance import global_rules  # noqa: E402 - governance imports services, like the above
-from .lifecycle import product_retire  # noqa: E402
-from .models import GovernancePolicy  # noqa: E402
-from .policies import POLICIES, parse_rules  # noqa: E402
-
 
 class GovernancePolicyForm(forms.ModelForm):
     """Validates a rule the same way the publish gate reads it (known key, severity, params)."""
@@ -829,24 +832,3 @@ class GovernancePolicyAdmin(AdminOnly):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
-
-
-@admin.action(description="Retire selected deprecated products")
-def retire_products(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-    """Retire each selected product through the lifecycle service (gates and notices apply)."""
-    done, refused = [], []
-    for product in queryset.select_related("domain"):
-        try:
-            product_retire(actor=request.user, product=product)
-        except (PublishRefused, ContractError, PermissionDenied) as exc:
-            issues = getattr(exc, "issues", None)
-            refused.append(f"{product.product_id}: {issues[0] if issues else exc}")
-        else:
-            done.append(product.product_id)
-    if done:
-        modeladmin.message_user(request, f"retired: {', '.join(done)}")
-    for line in refused:
-        modeladmin.message_user(request, f"not retired: {line}", level="error")
-
-
-ProductAdmin.actions = [*ProductAdmin.actions, retire_products]

@@ -2,12 +2,8 @@ from django.apps import AppConfig
 
 
 class CatalogConfig(AppConfig):
+    """The catalog: nothing is wired at start-up (a publish reads top to bottom in
+    catalog/services/publish.py)."""
+
     name = "catalog"
     verbose_name = "Catalog"
-
-    def ready(self) -> None:
-        # Governance gates (issue 6) and the consumer notices after each publish.
-        from . import governance, lifecycle
-
-        governance.register_gates()
-        lifecycle.register_hooks()

@@ -66,7 +66,7 @@ class Domain(models.Model):
     @property
     def effective_table_prefix(self) -> str:
         """The prefix the domain's tables start with: ``table_prefix`` or ``<slug>_``."""
-        from .namespace import default_prefix
+        from .governance.namespace import default_prefix
 
         return self.table_prefix or default_prefix(self.slug)
 
@@ -74,8 +74,8 @@ class Domain(models.Model):
         """Overrides name known policies; the prefix is well formed and no other domain's."""
         from django.core.exceptions import ValidationError
 
-        from .namespace import prefix_problem
-        from .policies import parse_rules
+        from .governance.namespace import prefix_problem
+        from .governance.policies import parse_rules
 
         if self.policy_overrides is None:
             # A blank admin field (or "null") means no overrides; the column is not nullable.
@@ -431,7 +431,7 @@ class TableAssignment(models.Model):
         """The name is one a contract can bind: a lowercase ASCII SQL identifier."""
         from django.core.exceptions import ValidationError
 
-        from .namespace import table_name_problem
+        from .governance.namespace import table_name_problem
 
         problem = table_name_problem(self.table)
         if problem:
@@ -447,8 +447,8 @@ class PolicySeverity(models.TextChoices):
 class GovernancePolicy(models.Model):
     """One global governance rule as the platform admins configured it (issue 6).
 
-    Rows are created from ``catalog.policies.DEFAULT_POLICIES`` on first read
-    (``catalog.governance.global_rules``); the key names a rule the policy engine knows.
+    Rows are created from ``catalog.governance.policies.DEFAULT_POLICIES`` on first read
+    (``catalog.governance.selectors.global_rules``); the key names a rule the policy engine knows.
     """
 
     key = models.CharField(max_length=64, unique=True)

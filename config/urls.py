@@ -6,7 +6,6 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from catalog import governance_urls
 from catalog.api.views import ContractSchemaApi
 
 api_patterns = [
@@ -14,7 +13,7 @@ api_patterns = [
     path("", include("catalog.api.urls")),
     path("quality/", include("quality.api.urls")),
     path("", include("querying.api.urls")),
-    path("governance/", include((governance_urls.api_urlpatterns, "governance-api"))),
+    path("governance/", include("catalog.governance.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from drf-spectacular-sidecar's static files (no CDN), its start-up script
     # served by the same view (?script), so the page needs no inline script under the CSP.
@@ -35,7 +34,7 @@ urlpatterns = [
     path("v1/", include(api_patterns)),
     path("quality/", include("quality.urls")),
     path("query/", include("querying.urls")),
-    path("governance/", include("catalog.governance_urls")),
+    path("governance/", include("catalog.governance.urls")),
     path("", include("catalog.urls")),
 ]
 

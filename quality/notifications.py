@@ -15,13 +15,13 @@ Webhook and Slack URLs go through ``quality.webhooks`` (public addresses only, n
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from catalog.mail import email_subject
 from catalog.models import DataProduct
 
 from . import webhooks
@@ -29,8 +29,6 @@ from .models import CheckRun, Incident
 
 log = logging.getLogger(__name__)
 
-SUBJECT_PREFIX = "[data portal] "
-SUBJECT_MAX_LENGTH = 150
 # One message line in an e-mail or a Slack post; the generic webhook carries the full result.
 MESSAGE_MAX_LENGTH = 500
 HTTP_TIMEOUT_S = webhooks.HTTP_TIMEOUT_S
@@ -45,22 +43,6 @@ def post_json(url: str, body: dict[str, Any], *, timeout_s: float = HTTP_TIMEOUT
 def slack_escape(text: object) -> str:
     """``&``, ``<`` and ``>`` as Slack's entities: user text can't ping, link or mention."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def email_subject(text: str) -> str:
-    """One line, at most SUBJECT_MAX_LENGTH characters, with the portal's prefix once."""
-    # Control, format (bidi overrides, zero-width) and line/paragraph separators become spaces:
-    # a header must be one line, and the subject must read the way it renders.
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
-    )
-    cleaned = " ".join(cleaned.split())
-    if cleaned.startswith(SUBJECT_PREFIX.strip()):
-        cleaned = cleaned[len(SUBJECT_PREFIX.strip()) :].lstrip()
-    subject = SUBJECT_PREFIX + cleaned
-    if len(subject) > SUBJECT_MAX_LENGTH:
-        subject = subject[: SUBJECT_MAX_LENGTH - 1].rstrip() + "\u2026"
-    return subject
 
 
 def _recipients(product: DataProduct) -> tuple[list[str], list[str]]:

@@ -14,6 +14,9 @@ Invariants (see docs/quality.md):
   drift by the dispatcher's delay.
 - The beat dispatcher claims a due product with one conditional UPDATE on
   ``DataProduct.next_check_at``; zero rows updated means another beat or worker won.
+- A publish asks for its check run as data, never by calling quality: it makes the product
+  due now, and the dispatcher records the run as ``publish`` (key ``publish:<version id>``,
+  one per version) when a contract version was recorded after the product's last run.
 - At most one open incident per product and kind (a partial unique constraint), and each
   notification is sent after a conditional UPDATE of its ``notified_*_at`` stamp.
 - The product's stored health (``DataProduct.health*``, what every catalog surface shows) is
@@ -37,6 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.contract import FRESHNESS_HOURS
+from catalog.contract.vocabulary import ProductStatus
 from catalog.models import ContractVersion, DataProduct
 from quality.checks import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, RunReport, run_product
 from quality.checks.evaluate import human_hours
@@ -191,19 +195,25 @@ def check_request(
 def checks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     """Claim every due product with a conditional UPDATE and queue one run each.
 
-    Returns the ids of the runs created. Zero rows updated means another beat or worker
-    claimed that product first; that is normal, not an error.
+    Due: a published or deprecated product at its ``next_check_at``, and a draft a publish made
+    due (the claim clears a draft's due time: drafts are not checked on a schedule). The run is
+    the new contract version's ``publish`` run when the product has one that no run followed
+    yet (a publish makes its product due now: that is how the catalog asks for it), else a
+    ``schedule`` run. Returns the ids of the runs created. Zero rows updated means another beat
+    or worker claimed that product first; that is normal, not an error.
     """
     now = now or timezone.now()
     runs_recover(now=now)
     due = (
-        DataProduct.objects.filter(status__in=SCHEDULED_STATUSES)
-        .filter(Q(next_check_at__lte=now) | Q(next_check_at__isnull=True))
+        DataProduct.objects.filter(
+            Q(status__in=SCHEDULED_STATUSES, next_check_at__isnull=True)
+            | Q(status__in=(*SCHEDULED_STATUSES, ProductStatus.DRAFT), next_check_at__lte=now)
+        )
         .order_by("next_check_at")
-        .values_list("pk", "next_check_at", "sla_freshness")[:limit]
+        .values_list("pk", "next_check_at", "sla_freshness", "status")[:limit]
     )
     run_ids: list[int] = []
-    for pk, due_at, freshness in list(due):
+    for pk, due_at, freshness, status in list(due):
         with transaction.atomic():
             claim = DataProduct.objects.filter(pk=pk)
             claim = (
@@ -211,19 +221,51 @@ def checks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> lis
                 if due_at
                 else claim.filter(next_check_at__isnull=True)
             )
-            won = claim.update(next_check_at=next_due(due_at, check_cadence(freshness), now))
+            scheduled = status in SCHEDULED_STATUSES
+            following = next_due(due_at, check_cadence(freshness), now) if scheduled else None
+            won = claim.update(next_check_at=following)
             if not won:
                 continue
+            publish_key = unchecked_version_key(pk)
+            if publish_key is None and not scheduled:
+                continue  # a draft is checked when a version is published, never on a schedule
             stamp = due_at.isoformat() if due_at else now.isoformat()
             run = CheckRun.objects.create(
                 product_id=pk,
-                trigger=RunTrigger.SCHEDULE,
-                run_key=f"schedule:{pk}:{stamp}",
+                trigger=RunTrigger.PUBLISH if publish_key else RunTrigger.SCHEDULE,
+                run_key=publish_key or f"schedule:{pk}:{stamp}",
                 deadline_at=queue_deadline(now),
             )
             transaction.on_commit(partial(_enqueue, run.pk))
         run_ids.append(run.pk)
     return run_ids
+
+
+def unchecked_version_key(product_pk: int) -> str | None:
+    """``publish:<version id>`` when the product's newest contract version was recorded after
+    its newest run and has no publish run yet (a version gets one), else None.
+
+    Compared by time rather than by looking for the version's publish run alone: history
+    retention prunes old runs, and an old version must not read as new once its run is gone.
+    """
+    version = (
+        ContractVersion.objects.filter(product_id=product_pk)
+        .order_by("-id")
+        .values_list("pk", "created_at")
+        .first()
+    )
+    if version is None:
+        return None
+    last_run_at = (
+        CheckRun.objects.filter(product_id=product_pk)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last_run_at is not None and last_run_at >= version[1]:
+        return None
+    key = f"publish:{version[0]}"
+    return None if CheckRun.objects.filter(run_key=key).exists() else key
 
 
 def next_due(due_at: datetime | None, cadence: timedelta, now: datetime) -> datetime:
@@ -649,19 +691,6 @@ def incident_notify(*, incident: Incident, event: str) -> bool:
         return False
     notifications.incident_event(incident=incident, event=event)
     return True
-
-
-def schedule_after_publish(version_id: int) -> None:
-    """AFTER_PUBLISH hook: queue a ``publish`` run of the product; never breaks a publish."""
-    try:
-        version = ContractVersion.objects.select_related("product").filter(pk=version_id).first()
-        if version is None or version.product.status == "retired":
-            return
-        check_request(
-            product=version.product, trigger=RunTrigger.PUBLISH, run_key=f"publish:{version_id}"
-        )
-    except Exception:  # the contract is committed already; a failed run request is logged
-        log.exception("could not schedule the publish run for contract version %s", version_id)
 
 
 def history_prune(*, now: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import TeamMembership, User
-from catalog import governance
+from catalog.governance.selectors import global_rules
 from catalog.models import Consumer, DataProduct, Domain, TableAssignment
 from quality.models import CheckResult, CheckRun, Incident
 from querying.services import query_submit
@@ -132,7 +132,7 @@ def world(
     ):
         query_submit(user=user, sql=sql)
     TableAssignment.objects.create(table="shared_calendar", domain=marketing, note="walk")
-    governance.global_rules()
+    global_rules()
     Token.objects.create(user=analyst)
     return {"products": products, "runs": runs}
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from catalog import lifecycle
+from catalog.governance.services import product_deprecate
 from catalog.models import DataProduct
 from catalog.services import product_publish
 from tests.factories import contract_document
@@ -64,7 +64,7 @@ def demo(
 
     from django.utils import timezone
 
-    lifecycle.product_deprecate(
+    product_deprecate(
         actor=None,
         product=made[DEPRECATED],
         sunset_at=timezone.now() + timedelta(days=90),
@@ -302,9 +302,9 @@ def fill(url: str, product_id: str = PUBLISHED, slug: str = "marketing", key: st
 
 
 def first_policy_key() -> str:
-    from catalog import governance
+    from catalog.governance.selectors import policy_catalog
 
-    return str(governance.policy_catalog()[0]["key"])
+    return str(policy_catalog()[0]["key"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,10 +397,10 @@ def test_every_field_of_the_wrong_type_is_4xx_or_handled(
 
 
 def test_policy_params_of_every_shape_never_500(demo: Any, admin_user: Any) -> None:
-    from catalog import governance
+    from catalog.governance.selectors import policy_catalog
 
     failures: list[str] = []
-    for policy in governance.policy_catalog():
+    for policy in policy_catalog():
         key = policy["key"]
         param_names = list((policy.get("params") or {}).keys()) or ["anything"]
         for name in param_names:
@@ -1132,9 +1132,9 @@ def test_admin_forms_with_every_field_wrong_never_500(
         product=demo[PUBLISHED], team="T", defaults={"use_case": "u", "contact": "a@b.co"}
     )
     GovernancePolicy.objects.all()  # rows appear once the catalog is read
-    from catalog import governance
+    from catalog.governance.selectors import policy_catalog
 
-    governance.policy_catalog()
+    policy_catalog()
     pages = [
         (owner, f"/admin/catalog/dataproduct/{demo[PUBLISHED].pk}/change/"),
         (owner, "/admin/catalog/dataproduct/add/"),
@@ -1178,10 +1178,10 @@ def test_regression_admin_blank_json_fields_are_form_errors_not_500(
     demo: Any, admin_user: Any, value: str
 ) -> None:
     """A blank (or "null") JSON field became None and hit the NOT NULL column on save."""
-    from catalog import governance
+    from catalog.governance.selectors import policy_catalog
     from catalog.models import Domain, GovernancePolicy
 
-    governance.policy_catalog()
+    policy_catalog()
     client = page_client(admin_user)
     domain = Domain.objects.get(slug="marketing")
     fields = form_fields(client.get(f"/admin/catalog/domain/{domain.pk}/change/").content.decode())

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from catalog.governance.policies import POLICIES
 from catalog.models import Column, Consumer, DataProduct, Domain
-from catalog.policies import POLICIES
 from config.api import PortalAPIView
 from tests.factories import contract_document
 from tests.support.clients import api_client, page_client

@@ -20,15 +20,15 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from catalog import services
+from catalog.governance.gates import Candidate, GateResult
 from catalog.models import Consumer, ContractVersion, DataProduct
 from catalog.services import (
     ConsumerTaken,
-    GateResult,
     PublishConflict,
     PublishRefused,
     consumer_register,
     product_publish,
+    publish,
 )
 from tests.catalog.test_publish_gates import SEED_TABLE, build_warehouse
 from tests.factories import UserFactory, contract_document
@@ -53,14 +53,18 @@ def rendezvous(monkeypatch: Any) -> Iterator[Callable[[int], None]]:
     state: dict[str, Any] = {"barrier": None}
     seen = threading.local()
 
-    def gate(contract: Any, previous: Any, domain: Any) -> GateResult:
+    last_gate = publish.conformance_gate
+
+    def gate(candidate: Candidate) -> GateResult:
+        result = last_gate(candidate)
         barrier = state["barrier"]
         if barrier is not None and not getattr(seen, "waited", False):
             seen.waited = True  # only the first round: a re-judged publish goes straight on
             barrier.wait(timeout=TIMEOUT_S)
-        return GateResult(code="TEST")
+        return result
 
-    monkeypatch.setattr(services, "PUBLISH_GATES", [*services.PUBLISH_GATES, gate])
+    # The pipeline's last gate, then the wait: every publish is judged before any writes.
+    monkeypatch.setattr(publish, "conformance_gate", gate)
 
     def arm(n: int) -> None:
         state["barrier"] = threading.Barrier(n)

@@ -1,4 +1,4 @@
-"""catalog.conformance: the warehouse against the contract, and value samples for PII policies.
+"""catalog.governance.conformance: the warehouse against the contract, and PII value samples.
 
 No database: the module is pure, the warehouses are real (DuckDB files, PostgreSQL when
 PORTAL_TEST_PG_URL is set).
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from catalog.conformance import check_conformance, sample_sql, sample_values
 from catalog.contract import parse_contract
+from catalog.governance.conformance import check_conformance, sample_sql, sample_values
 from querying.warehouses import warehouse_from_url
 from tests.catalog.test_publish_gates import SEED_TABLE, build_warehouse
 from tests.factories import contract_document

@@ -19,13 +19,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from catalog import lifecycle
 from catalog.demo import load_demo_contracts
 from catalog.demo.warehouse import build_demo_warehouse, duckdb_path
-from catalog.management.commands import seed_demo
+from catalog.governance.services import product_deprecate
 from catalog.models import Consumer, ContractVersion, DataProduct, Domain
 from catalog.services import product_document, product_publish
 from catalog.tasks import demo_warehouse_refresh_task
+from quality.management.commands import seed_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def owner_changes() -> None:
     document["description"] = "Maya's own words about attribution."
     product_publish(actor=maya, document=document, source="api")
     fiona = User.objects.get(username="fiona.finance")
-    lifecycle.product_deprecate(
+    product_deprecate(
         actor=fiona,
         product=DataProduct.objects.get(product_id="finance.invoices"),
         sunset_at=timezone.now() + timedelta(days=60),

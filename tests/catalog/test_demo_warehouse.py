@@ -567,7 +567,7 @@ def test_demo_contracts_and_data_pass_the_default_governance_policies(
 ) -> None:
     """No policy error; only the verbatim seed product gets warnings (missing not_null checks)."""
     contract_module = pytest.importorskip("catalog.contract")
-    policies = pytest.importorskip("catalog.policies")
+    policies = pytest.importorskip("catalog.governance.policies")
     path, _ = warehouse
     warned = set()
     for c in contracts:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
-from catalog.governance import global_rules
-from catalog.lifecycle import product_deprecate
+from catalog.governance.selectors import global_rules
+from catalog.governance.services import product_deprecate
 from catalog.models import DataProduct, GovernancePolicy
 from catalog.services import product_publish
 from catalog.tasks import retire_sunset_products_task
@@ -92,12 +93,11 @@ def test_retire_action_retires_deprecated_products_and_reports_refusals(
 def test_beat_task_retires_products_past_their_sunset(settings: Any) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
     product = product_publish(actor=None, document=contract_document(), source="test").product
+    sunset = timezone.now() + timedelta(days=30)  # a sunset is set ahead (issue 12)...
     product_deprecate(
-        actor=None,
-        product=product,
-        sunset_at=datetime(2020, 1, 1, tzinfo=UTC),
-        replaced_by=None,
-        reason="long gone",
+        actor=None, product=product, sunset_at=sunset, replaced_by=None, reason="long gone"
     )
-    assert retire_sunset_products_task.delay().get() == ["marketing.campaign_attribution"]
+    assert retire_sunset_products_task.delay().get() == []
+    with time_machine.travel(sunset + timedelta(seconds=1), tick=False):  # ...then it passes
+        assert retire_sunset_products_task.delay().get() == ["marketing.campaign_attribution"]
     assert DataProduct.objects.get(pk=product.pk).status == "retired"

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
-from catalog.lifecycle import (
-    is_queryable,
-    product_deprecate,
-    product_retire,
-    product_warnings,
-    retire_sunset_products,
-)
+from catalog.governance.lifecycle import is_queryable, product_warnings
+from catalog.governance.services import product_deprecate, product_retire, retire_sunset_products
 from catalog.models import ContractVersion, DataProduct
 from catalog.services import PublishRefused, consumer_register, product_publish
 from tests.catalog.test_publish_gates import SEED_TABLE, build_warehouse
@@ -26,6 +23,13 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SUNSET = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[None]:
+    """The tests' world is at NOW, before SUNSET: a sunset is set ahead of time (issue 12)."""
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -180,7 +184,7 @@ def test_outsiders_may_not_deprecate(product: DataProduct, outsider: Any) -> Non
 def test_deprecation_is_not_blocked_by_a_rule_tightened_after_publication(
     product: DataProduct,
 ) -> None:
-    from catalog.governance import global_rules
+    from catalog.governance.selectors import global_rules
     from catalog.models import GovernancePolicy
 
     global_rules()

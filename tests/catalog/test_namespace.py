@@ -13,7 +13,7 @@ import pytest
 from catalog.demo import load_demo_contracts
 from catalog.demo.people import DEMO_DOMAINS
 from catalog.demo.warehouse import table_name
-from catalog.namespace import (
+from catalog.governance.namespace import (
     ascii_lower,
     default_prefix,
     prefix_problem,

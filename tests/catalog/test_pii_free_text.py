@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from catalog.conformance import sample_values
 from catalog.contract import parse_contract
 from catalog.demo import load_demo_contracts
 from catalog.demo.warehouse import build_demo_warehouse
-from catalog.policies import (
+from catalog.governance.conformance import sample_values
+from catalog.governance.policies import (
     PolicyRule,
     evaluate_policies,
     looks_like_personal_name,

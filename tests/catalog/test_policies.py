@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalog.contract import parse_contract
-from catalog.policies import (
+from catalog.governance.policies import (
     DEFAULT_POLICIES,
     POLICIES,
     SQL_RESERVED_WORDS,

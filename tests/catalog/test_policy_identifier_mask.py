@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from catalog.contract import MASKS, parse_contract
 from catalog.demo import load_demo_contracts
-from catalog.policies import (
+from catalog.governance.policies import (
     COLLAPSING_MASKS,
     DEFAULT_POLICIES,
     POLICIES,

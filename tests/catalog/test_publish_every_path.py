@@ -9,13 +9,14 @@ table was published). Each is tried through the API, an ODCS document, the admin
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from catalog import conformance
-from catalog.lifecycle import product_deprecate
+from catalog.governance import conformance
+from catalog.governance.services import product_deprecate
 from catalog.models import ContractVersion, DataProduct
 from catalog.services import PublishRefused, product_publish
 from tests.catalog.publish_paths import PATHS, publish_via
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.django_db
 PRODUCT = "marketing.campaign_attribution"
 TABLE = "marketing_campaign_attribution"
 CONTACT = {"column": "contact_info", "type": "string", "description": "How to reach them"}
+SUNSET = datetime(2099, 1, 1, tzinfo=UTC)  # a sunset must lie ahead when it is set (issue 12)
 
 
 def rows(contact: str = "person{i}@example.org", n: int = 20) -> list[tuple[Any, ...]]:
@@ -132,7 +134,7 @@ def test_deprecating_stays_possible_but_withdrawing_the_deprecation_runs_every_g
     point_warehouse(settings, tmp_path / "w2.duckdb", {TABLE: rows()})
     # Moving away from published is the remedy, so it is not blocked (warnings only).
     outcome = product_deprecate(
-        actor=owner, product=product, sunset_at=product.published_at, replaced_by=None, reason="x"
+        actor=owner, product=product, sunset_at=SUNSET, replaced_by=None, reason="x"
     )
     assert outcome.product.status == "deprecated"
     assert any("contact_info" in w and "personal data" in w for w in outcome.warnings)
@@ -151,7 +153,7 @@ def test_deprecating_a_product_whose_table_vanished_is_allowed_publishing_it_is_
     product = product_publish(actor=owner, document=with_contact(version=1)).product
     point_warehouse(settings, tmp_path / "w2.duckdb", {"unrelated": []})
     outcome = product_deprecate(
-        actor=owner, product=product, sunset_at=product.published_at, replaced_by=None, reason="x"
+        actor=owner, product=product, sunset_at=SUNSET, replaced_by=None, reason="x"
     )
     assert outcome.product.status == "deprecated"
     with pytest.raises(PublishRefused) as refused:

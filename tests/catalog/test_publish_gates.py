@@ -163,7 +163,7 @@ def test_personal_looking_sampled_values_must_be_flagged_pii(tmp_path: Path, set
 
 
 def test_admin_can_turn_a_warning_policy_into_an_error(warehouse: str) -> None:
-    from catalog.governance import global_rules
+    from catalog.governance.selectors import global_rules
 
     global_rules()
     GovernancePolicy.objects.filter(key="checks.not_null").update(severity="error")
@@ -226,14 +226,19 @@ def test_a_change_without_a_version_increase_is_a_version_conflict_and_nothing_c
 
 
 def test_breaking_change_gate_lists_what_breaks_when_the_version_is_not_higher() -> None:
+    from django.utils import timezone
+
     from catalog.contract import parse_contract
-    from catalog.governance import breaking_change_gate
+    from catalog.contract_diff import diff_contracts
+    from catalog.governance.gates import Candidate, breaking_change_gate
 
     old = parse_contract(contract_document())
     doc = contract_document()
     del doc["schema"][6]  # revenue_cents
     doc["schema"][0]["type"] = "integer"
-    result = breaking_change_gate(parse_contract(doc), old, None)
+    new = parse_contract(doc)
+    changes = tuple(diff_contracts(old, new))
+    result = breaking_change_gate(Candidate(new, old, None, changes, timezone.now()))
     assert result.code == "BREAKING_CHANGE"
     messages = [str(i) for i in result.errors]
     assert any("revenue_cents removed" in m for m in messages)

@@ -144,7 +144,7 @@ def test_a_second_seed_while_one_runs_is_refused_with_one_line(
 def test_a_seed_that_fails_half_way_leaves_the_catalog_as_it_was(
     warehouse_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from catalog.management.commands.seed_demo import Command
+    from quality.management.commands.seed_demo import Command
 
     def interrupted(self: Any) -> None:
         raise RuntimeError("interrupted after the products were published")

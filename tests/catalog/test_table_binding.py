@@ -7,15 +7,17 @@ publishes (salaries), a table another product binds, a Unicode look-alike of a t
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from catalog.contract import parse_contract
-from catalog.governance import table_binding_problems
-from catalog.lifecycle import product_deprecate, product_retire
+from catalog.governance.gates import table_binding_problems
+from catalog.governance.services import product_deprecate, product_retire
 from catalog.models import DataProduct, Domain, TableAssignment
 from catalog.services import PublishRefused, product_publish
 from tests.catalog.publish_paths import PATHS, publish_via
@@ -109,7 +111,7 @@ def test_a_retired_product_releases_its_table(warehouse: str, owner: Any) -> Non
     old = product_publish(actor=None, document=contract_document(), source="test").product
     result, _ = attempt("api", owner, "marketing_campaign_attribution")
     assert result.code == "TABLE_BINDING"
-    sunset = old.published_at
+    sunset = timezone.now() + timedelta(days=30)  # ahead: a sunset set in the past is refused
     product_deprecate(actor=None, product=old, sunset_at=sunset, replaced_by=None, reason="x")
     assert attempt("api", owner, "marketing_campaign_attribution")[0].code == "TABLE_BINDING"
     product_retire(actor=None, product=DataProduct.objects.get(pk=old.pk))

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from catalog import lifecycle
+from catalog.governance.services import product_deprecate
 from catalog.models import Consumer, ContractVersion, DataProduct
 from catalog.services import consumer_register, product_document, product_publish
 from catalog.templatetags.catalog_extras import hours, score_chart
@@ -96,7 +96,7 @@ def test_a_stated_first_date_is_kept_and_every_later_version_is_dated_when_publi
     omitted.pop("publishedAt")
     omitted["tags"] = [*omitted["tags"], "v3"]
     product_publish(actor=owner, document=omitted, source="cli")
-    lifecycle.product_deprecate(
+    product_deprecate(
         actor=owner,
         product=DataProduct.objects.get(product_id=PRODUCT),
         sunset_at=timezone.now() + timedelta(days=30),
@@ -167,7 +167,7 @@ def catalog(marketing: Any, finance: Any) -> None:
         actor=None, document=contract_document("marketing.revenue_draft", status="draft")
     )
     old = product_publish(actor=None, document=contract_document("finance.revenue_old")).product
-    lifecycle.product_deprecate(
+    product_deprecate(
         actor=None,
         product=old,
         sunset_at=timezone.now() + timedelta(days=30),
@@ -432,7 +432,7 @@ def test_every_e_mail_subject_has_the_one_prefix(
         breaking["version"] += 1
         product_publish(actor=owner, document=breaking)
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.product_deprecate(
+        product_deprecate(
             actor=owner,
             product=DataProduct.objects.get(pk=product.pk),
             sunset_at=timezone.now() + timedelta(days=30),

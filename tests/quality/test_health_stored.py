@@ -351,15 +351,9 @@ def test_pages_and_the_api_read_stale_once_the_data_ages_without_a_run(
 # --- the catalog reads no quality selectors --------------------------------------------------
 
 # What catalog pages show from quality is read from the product's stored fields and quality's
-# models, never by calling quality's selectors, services, notifications or tasks. Three older
-# calls from catalog's admin, lifecycle notices and seed_demo are left for the layering step
-# (tests/test_layering.py will hold the whole order); nothing else may add one.
+# models, never by calling quality's selectors, services, notifications or tasks (the whole
+# layer order is tests/test_layering.py's).
 FORBIDDEN = ("quality.selectors", "quality.services", "quality.notifications", "quality.tasks")
-LEFT_FOR_THE_LAYERING_STEP = {
-    ("admin.py", "quality.services"),
-    ("lifecycle.py", "quality.notifications"),
-    ("seed_demo.py", "quality.services"),
-}
 CATALOG_MODULES = sorted(
     str(p.relative_to(ROOT))
     for p in (ROOT / "catalog").rglob("*.py")
@@ -392,7 +386,7 @@ def forbidden_imports(relative: str) -> set[str]:
         for name in imports_of(path)
         for forbidden in FORBIDDEN
         if name == forbidden or name.startswith(forbidden + ".")
-    } - {module for base, module in LEFT_FOR_THE_LAYERING_STEP if base == path.name}
+    }
 
 
 @pytest.mark.parametrize("relative", [*CATALOG_MODULES, "querying/selectors.py"])

@@ -22,6 +22,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from catalog.mail import SUBJECT_MAX_LENGTH
 from catalog.models import Consumer, DataProduct, Domain
 from quality import notifications, services
 from quality.models import CheckRun, Incident
@@ -310,7 +311,7 @@ def test_email_subjects_are_one_bounded_line_with_one_prefix(
     assert len(mail.outbox) == len(names)
     for message in mail.outbox:
         subject = message.subject
-        assert len(subject) <= notifications.SUBJECT_MAX_LENGTH
+        assert len(subject) <= SUBJECT_MAX_LENGTH
         assert subject.startswith("[data portal] marketing.campaign_attribution: 1 check(s)")
         assert not subject.startswith("[data portal] [data portal]")
         assert not [ch for ch in subject if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")], (
@@ -340,4 +341,4 @@ def test_email_subject_examples(raw: str, expected: str) -> None:
 
 def test_an_over_long_subject_is_cut_with_an_ellipsis() -> None:
     subject = notifications.email_subject("y" * 1000)
-    assert len(subject) == notifications.SUBJECT_MAX_LENGTH and subject.endswith("\u2026")
+    assert len(subject) == SUBJECT_MAX_LENGTH and subject.endswith("\u2026")

@@ -128,7 +128,7 @@ def test_check_tasks_ack_late_and_beat_runs_dispatch_every_minute() -> None:
     assert schedule["quality.tasks.history_prune_task"] == 24 * 60 * 60.0
 
 
-def test_publishing_a_contract_queues_a_publish_run(
+def test_publishing_a_contract_makes_it_due_and_the_dispatcher_records_its_publish_run(
     marketing: Domain, owner: Any, tmp_path: Path, settings: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:  # fmt: skip
@@ -137,15 +137,22 @@ def test_publishing_a_contract_queues_a_publish_run(
     settings.WAREHOUSE_URL = build_warehouse(tmp_path / "w.duckdb", newest=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         outcome = product_publish(actor=owner, document=contract_document())
+    # The catalog asks by data, never by calling quality: the product is due now.
+    assert not CheckRun.objects.filter(product=outcome.product).exists()
+    outcome.product.refresh_from_db()
+    assert outcome.product.next_check_at <= timezone.now()
 
-    run = CheckRun.objects.get(product=outcome.product)
+    with django_capture_on_commit_callbacks(execute=True):
+        [run_id] = services.checks_dispatch_due()
+
+    run = CheckRun.objects.get(pk=run_id)
     assert run.trigger == "publish"
-    assert run.run_key == f"publish:{outcome.version.pk}"
+    assert outcome.version is not None and run.run_key == f"publish:{outcome.version.pk}"
     assert run.status in ("passed", "failed", "error")  # eager: finished on commit
     assert run.results.exists()
 
 
-def test_the_publish_hook_is_idempotent_per_contract_version(
+def test_a_contract_version_gets_one_publish_run_then_the_schedule_takes_over(
     marketing: Domain, warehouse: str, django_capture_on_commit_callbacks: Any
 ) -> None:
     from catalog.models import ContractVersion
@@ -154,7 +161,53 @@ def test_the_publish_hook_is_idempotent_per_contract_version(
     version = ContractVersion.objects.create(product=product, version=1, document={})
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.schedule_after_publish(version.pk)
-        services.schedule_after_publish(version.pk)
+        first = services.checks_dispatch_due()
+        DataProduct.objects.filter(pk=product.pk).update(next_check_at=timezone.now())
+        second = services.checks_dispatch_due()
 
-    assert CheckRun.objects.filter(product=product).count() == 1
+    runs = list(CheckRun.objects.filter(product=product).order_by("id"))
+    assert [r.pk for r in runs] == first + second
+    assert [r.trigger for r in runs] == ["publish", "schedule"]
+    assert runs[0].run_key == f"publish:{version.pk}"
+    assert runs[1].run_key.startswith(f"schedule:{product.pk}:")
+    # The next version is new again: its own publish run, once.
+    newer = ContractVersion.objects.create(product=product, version=2, document={})
+    DataProduct.objects.filter(pk=product.pk).update(next_check_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        [third] = services.checks_dispatch_due()
+    assert CheckRun.objects.get(pk=third).run_key == f"publish:{newer.pk}"
+
+
+def test_a_version_older_than_the_last_run_is_not_new_even_once_its_publish_run_is_pruned(
+    marketing: Domain, warehouse: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    from catalog.models import ContractVersion
+
+    product = make_product(marketing)
+    ContractVersion.objects.create(product=product, version=1, document={})
+    CheckRun.objects.create(product=product, trigger="schedule", run_key="later", status="passed")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        [run_id] = services.checks_dispatch_due()
+    assert CheckRun.objects.get(pk=run_id).trigger == "schedule"
+
+
+@pytest.mark.parametrize("versions", [0, 1])
+def test_a_draft_is_checked_once_per_published_version_and_never_on_a_schedule(
+    versions: int, marketing: Domain, warehouse: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    from catalog.models import ContractVersion
+
+    draft = make_product(marketing, status="draft")
+    for number in range(1, versions + 1):
+        ContractVersion.objects.create(product=draft, version=number, document={})
+    DataProduct.objects.filter(pk=draft.pk).update(next_check_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=False):
+        created = services.checks_dispatch_due()
+        again = services.checks_dispatch_due(now=timezone.now() + timedelta(days=2))
+
+    assert len(created) == versions and again == []
+    assert [r.trigger for r in CheckRun.objects.filter(product=draft)] == ["publish"] * versions
+    draft.refresh_from_db()
+    assert draft.next_check_at is None  # claimed: not due again until the next publish

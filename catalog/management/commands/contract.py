@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from catalog import odcs
 from catalog.contract import Contract, ContractError, ContractIssue, load_document, parse_contract
 from catalog.contract_diff import diff_contracts, needs_version_bump
-from catalog.policies import DEFAULT_POLICIES, PolicyRule, evaluate_policies, parse_rules
+from catalog.governance.policies import DEFAULT_POLICIES, PolicyRule, evaluate_policies, parse_rules
 
 USAGE = 2
 FAILED = 1

@@ -14,6 +14,9 @@ Safe to run again, and it never overwrites what people did in the portal (issue 
 seeds from scratch. ``--warehouse postgresql://loader:…@host/warehouse`` loads the same data
 into a PostgreSQL warehouse instead of the DuckDB file (docker-compose.yml's ``demo`` profile;
 catalog/demo/postgres.py) and grants the portal's reader role SELECT on the demo tables.
+
+It lives in the quality app, the highest layer it uses: it publishes through the catalog and
+then runs every product's checks (README, "Layout": apps depend one way).
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ from catalog.demo import load_demo_contracts
 from catalog.demo.people import DEMO_CONSUMERS, DEMO_DOMAINS, DEMO_USERS
 from catalog.demo.postgres import display_url, load_demo_warehouse_postgres, reader_roles
 from catalog.demo.warehouse import build_demo_warehouse, duckdb_path
-from catalog.models import Consumer, ContractVersion, DataProduct, Domain
+from catalog.models import Consumer, ContractVersion, DataProduct, Domain, ProductStatus
 from catalog.services import PublishConflict, PublishRefused, consumer_register, product_publish
+from quality.models import RunTrigger
+from quality.services import check_run
 
 __all__ = ["Command", "DEMO_SOURCE", "duckdb_path", "changed_since_demo"]
 
@@ -278,13 +283,11 @@ class Command(BaseCommand):
 
     def run_checks(self) -> None:
         """Run every product's checks once so the catalog opens with quality data."""
-        try:
-            from quality.services import check_run
-        except ImportError:  # the quality app has no engine yet
-            return
-        products = list(DataProduct.objects.exclude(status="retired").order_by("product_id"))
+        products = list(
+            DataProduct.objects.exclude(status=ProductStatus.RETIRED).order_by("product_id")
+        )
         for index, product in enumerate(products, start=1):
-            run = check_run(product=product, trigger="manual")
+            run = check_run(product=product, trigger=RunTrigger.MANUAL)
             self.stderr.write(
                 f"  checks [{index:>2}/{len(products)}] {product.product_id}: {run.status}"
             )

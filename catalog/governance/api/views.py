@@ -1,29 +1,21 @@
-"""Governance pages and API: policies, compliance scorecards, deprecate and retire (issue 6)."""
+"""The governance API: policies, compliance scorecards, deprecate and retire (issue 6)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import permissions
 from catalog.api.base import ProductApi
+from catalog.documents import product_document
+from catalog.governance import lifecycle, selectors, services
 from catalog.models import DataProduct, Domain
-from catalog.services import PublishOutcome, product_document
+from catalog.services import PublishOutcome
 from config.api import Invalid, PortalAPIView
-
-from . import governance, lifecycle
-
-# ---------------------------------------------------------------------------------------------
-# API
-# ---------------------------------------------------------------------------------------------
 
 
 def _outcome_body(outcome: PublishOutcome) -> dict[str, Any]:
@@ -68,7 +60,7 @@ class ProductDeprecateApi(ProductLifecycleApi):
     def post(self, request: Request, product_id: str) -> Response:
         product = self.get_object()
         values = self.validated(self.InputSerializer, request.data)
-        outcome = lifecycle.product_deprecate(
+        outcome = services.product_deprecate(
             actor=request.user,
             product=product,
             sunset_at=values["sunsetAt"],
@@ -87,7 +79,7 @@ class ProductRetireApi(ProductLifecycleApi):
         summary="Retire a deprecated data product",
     )
     def post(self, request: Request, product_id: str) -> Response:
-        outcome = lifecycle.product_retire(actor=request.user, product=self.get_object())
+        outcome = services.product_retire(actor=request.user, product=self.get_object())
         return Response(_outcome_body(outcome))
 
 
@@ -98,8 +90,8 @@ class ScorecardListApi(PortalAPIView):
     def get(self, request: Request) -> Response:
         return Response(
             {
-                "domains": governance.scorecards(user=request.user, now=timezone.now()),
-                "policies": governance.policy_catalog(),
+                "domains": selectors.scorecards(user=request.user, now=timezone.now()),
+                "policies": selectors.policy_catalog(),
             }
         )
 
@@ -114,7 +106,7 @@ class DomainScorecardApi(PortalAPIView):
     @extend_schema(responses={200: {"type": "object"}}, summary="A domain's compliance scorecard")
     def get(self, request: Request, slug: str) -> Response:
         domain = self.get_object()
-        return Response(governance.domain_scorecard(domain, user=request.user, now=timezone.now()))
+        return Response(selectors.domain_scorecard(domain, user=request.user, now=timezone.now()))
 
 
 class PolicyListApi(PortalAPIView):
@@ -122,7 +114,7 @@ class PolicyListApi(PortalAPIView):
 
     @extend_schema(responses={200: {"type": "object"}}, summary="Global governance policies")
     def get(self, request: Request) -> Response:
-        return Response({"policies": governance.policy_catalog()})
+        return Response({"policies": selectors.policy_catalog()})
 
 
 class PolicyDetailApi(PortalAPIView):
@@ -140,51 +132,13 @@ class PolicyDetailApi(PortalAPIView):
     def put(self, request: Request, key: str) -> Response:
         values = self.validated(self.InputSerializer, request.data)
         try:
-            governance.policy_update(
+            services.policy_update(
                 actor=request.user,
                 key=key,
                 severity=values["severity"],
                 params=dict(values["params"]),
             )
-        except ValueError as exc:  # the rule as sent cannot be parsed (catalog.policies)
+        except ValueError as exc:  # the rule as sent cannot be parsed (governance.policies)
             raise Invalid(str(exc), fields={"key": [str(exc)]}) from exc
-        policy = next(p for p in governance.policy_catalog() if p["key"] == key)
+        policy = next(p for p in selectors.policy_catalog() if p["key"] == key)
         return Response(policy)
-
-
-# ---------------------------------------------------------------------------------------------
-# Pages
-# ---------------------------------------------------------------------------------------------
-
-
-@login_required
-def governance_home(request: HttpRequest) -> HttpResponse:
-    """Every domain's scorecard and the global policies (admins get an edit link)."""
-    return render(
-        request,
-        "catalog/governance.html",
-        {
-            "scorecards": governance.scorecards(user=request.user, now=timezone.now()),
-            "policies": governance.policy_catalog(),
-            "is_admin": permissions.is_admin(request.user),
-        },
-    )
-
-
-@login_required
-def governance_domain(request: HttpRequest, slug: str) -> HttpResponse:
-    """One domain's scorecard, product by product, with each violation."""
-    domain = permissions.restrict(Domain.objects.all(), request.user, "view").filter(slug=slug)
-    found = domain.first()
-    if found is None:
-        raise Http404("no such domain")
-    card = governance.domain_scorecard(found, user=request.user, now=timezone.now())
-    return render(
-        request,
-        "catalog/governance_domain.html",
-        {
-            "card": card,
-            "domain": found,
-            "can_edit_overrides": permissions.is_admin(request.user),
-        },
-    )

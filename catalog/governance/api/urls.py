@@ -1,17 +1,12 @@
-"""Governance URLs: pages under /governance/, API under /v1/governance/ (``api_urlpatterns``)."""
+"""The governance API under /v1/governance/ (config/urls.py includes it)."""
 
 from django.urls import path
 
-from . import governance_views as views
+from . import views
 
-app_name = "governance"
+app_name = "governance-api"
 
 urlpatterns = [
-    path("", views.governance_home, name="home"),
-    path("domains/<slug:slug>/", views.governance_domain, name="domain"),
-]
-
-api_urlpatterns = [
     path("scorecard", views.ScorecardListApi.as_view(), name="scorecard-list"),
     path(
         "domains/<slug:slug>/scorecard", views.DomainScorecardApi.as_view(), name="domain-scorecard"
