@@ -16,11 +16,15 @@ lists; neither ever raises for an anonymous user, they just deny.
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -46,6 +50,9 @@ PRODUCT_PATHS = {
     "checkresult": "run__product",
     "incident": "product",
 }
+
+
+log = logging.getLogger(__name__)
 
 
 def is_admin(user: Any) -> bool:
@@ -84,27 +91,110 @@ def may_use_admin(user: Any) -> bool:
     return is_admin(user) or bool(domain_ids_with(user, [OWNER_PERM]))
 
 
+# Which domains a user holds a permission on is asked on almost every request (``restrict``,
+# ``can``), so each process keeps the answer for a few seconds, keyed by the user (its pk and
+# ``date_joined``: a user deleted and created again is another key) and by the permissions
+# version. Every change of guardian's permission rows or of a user's groups (saves, deletes,
+# ``user.groups`` changes, whatever the path: signals connected in accounts/apps.py) writes a new
+# version to the cache, so the next request reads the database again. With the shared cache
+# production runs (CACHE_URL=redis://…) every process sees a change at once; with the
+# per-process default (locmem), other processes see it within DOMAIN_IDS_TTL_S. The cache
+# unavailable: nothing is kept, every call reads the database.
+DOMAIN_IDS_TTL_S = 10.0
+PERMISSIONS_VERSION_KEY = "accounts:permissions-version"
+_HELD_MAX = 10_000
+_UNCACHED = object()
+_held: dict[tuple[Any, ...], tuple[object, float, dict[str, frozenset[int]]]] = {}
+
+
+def permissions_changed(**_kwargs: Any) -> None:
+    """Forget every user's domain ids (a signal receiver: guardian rows or groups changed).
+
+    Now, for this process's own later reads, and again once the change commits, so an answer
+    another request read in between, before the commit, is not kept either.
+    """
+    _forget()
+    transaction.on_commit(_forget)
+
+
+def _forget() -> None:
+    _held.clear()
+    try:
+        cache.set(PERMISSIONS_VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # the cache is down: nothing is kept while it is (see _version)
+        log.warning("could not record a permissions change in the cache", exc_info=True)
+
+
+def _version() -> object:
+    try:
+        return cache.get(PERMISSIONS_VERSION_KEY)
+    except Exception:
+        return _UNCACHED
+
+
+def _held_domain_ids(user: Any) -> dict[str, frozenset[int]]:
+    """Per permission codename (owner, member), the ids of the domains ``user`` holds it on."""
+    from catalog.models import Domain
+
+    key = (user.pk, getattr(user, "date_joined", None))
+    version = _version()
+    now = time.monotonic()
+    hit = _held.get(key)
+    if hit is not None and version is not _UNCACHED and hit[0] == version and hit[1] > now:
+        return hit[2]
+    where = {
+        "content_type": ContentType.objects.get_for_model(Domain),
+        "permission__codename__in": [perm.split(".", 1)[1] for perm in (OWNER_PERM, MEMBER_PERM)],
+    }
+    direct = UserObjectPermission.objects.filter(user=user, **where).values_list(
+        "object_pk", "permission__codename"
+    )
+    grouped = GroupObjectPermission.objects.filter(group__user=user, **where).values_list(
+        "object_pk", "permission__codename"
+    )
+    found: dict[str, set[int]] = {}
+    for pk, codename in direct.union(grouped):
+        found.setdefault(codename, set()).add(int(pk))
+    held = {codename: frozenset(ids) for codename, ids in found.items()}
+    if version is not _UNCACHED:
+        if len(_held) >= _HELD_MAX:
+            _held.clear()
+        _held[key] = (version, now + DOMAIN_IDS_TTL_S, held)
+    return held
+
+
 def domain_ids_with(user: Any, perms: Sequence[str]) -> list[int]:
     """Ids of the domains on which active non-admin ``user`` holds any of ``perms``.
 
     The answer of ``get_objects_for_user(any_perm=True, accept_global_perms=False)``, read as one
-    flat UNION over guardian's user and group permission tables. ``restrict`` embeds the (few)
-    ids in the scoped query, which is much cheaper to build, compile and plan than guardian's
-    nested permission subqueries on every list request.
+    flat UNION over guardian's user and group permission tables (both of the domain permissions
+    at once, kept briefly: see DOMAIN_IDS_TTL_S). ``restrict`` embeds the (few) ids in the
+    scoped query, which is much cheaper to build, compile and plan than guardian's nested
+    permission subqueries on every list request.
     """
-    from catalog.models import Domain
-
     if not _active(user):
         return []
-    where = {
-        "content_type": ContentType.objects.get_for_model(Domain),
-        "permission__codename__in": [perm.split(".", 1)[1] for perm in perms],
-    }
-    direct = UserObjectPermission.objects.filter(user=user, **where).values_list("object_pk")
-    grouped = GroupObjectPermission.objects.filter(group__user=user, **where).values_list(
-        "object_pk"
+    held = _held_domain_ids(user)
+    ids: set[int] = set()
+    for perm in perms:
+        ids |= held.get(perm.split(".", 1)[1], frozenset())
+    return sorted(ids)
+
+
+def scope_key(user: Any) -> tuple[Any, ...]:
+    """Everything ``restrict``'s answer for ``user`` depends on besides the rows themselves:
+    two users with equal keys get equal answers, so a caller may keep one answer per key
+    (querying's policy snapshot does). Keep it in step with ``restrict``."""
+    if not _active(user):
+        return ("nobody",)
+    if is_admin(user):
+        return ("admin",)
+    held = _held_domain_ids(user)
+    return (
+        "member",
+        tuple(sorted(held.get(MEMBER_PERM.split(".", 1)[1], frozenset()))),
+        tuple(sorted(held.get(OWNER_PERM.split(".", 1)[1], frozenset()))),
     )
-    return sorted({int(pk) for (pk,) in direct.union(grouped)})
 
 
 def _domain_of(obj: Model) -> Domain | None:
@@ -127,9 +217,11 @@ def can(user: Any, action: Action, obj: Model) -> bool:
     domain = _domain_of(obj)
     if domain is None:
         return False
+    # Guardian's object permissions on the domain (what user.has_perm(perm, domain) answers),
+    # read from the held domain ids instead of two queries per call.
     if action in OWNER_ACTIONS:
-        return bool(user.has_perm(OWNER_PERM, domain))
-    is_member = user.has_perm(MEMBER_PERM, domain) or user.has_perm(OWNER_PERM, domain)
+        return domain.pk in domain_ids_with(user, [OWNER_PERM])
+    is_member = domain.pk in domain_ids_with(user, [MEMBER_PERM, OWNER_PERM])
     if action == "view_pii":
         return bool(is_member)
     status = getattr(_product_of(obj), "status", "published")
@@ -273,4 +365,5 @@ __all__ = [
     "membership_set",
     "owned_domains",
     "restrict",
+    "scope_key",
 ]

@@ -8,6 +8,7 @@ services or notifications (the layer order in README.md).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -196,8 +197,14 @@ def product_versions(*, user: Any, product: DataProduct, limit: int = 50) -> lis
 
 
 def product_consumers(*, user: Any, product: DataProduct) -> list[Consumer]:
-    """Teams registered as consumers of the product."""
-    return list(restrict(Consumer.objects.filter(product=product), user, "view").order_by("team"))
+    """Teams registered as consumers of the product (each given the product already loaded,
+    so permission checks on them read no more rows)."""
+    consumers = list(
+        restrict(Consumer.objects.filter(product=product), user, "view").order_by("team")
+    )
+    for consumer in consumers:
+        consumer.product = product
+    return consumers
 
 
 def domain_counts(*, user: Any) -> list[dict[str, Any]]:
@@ -284,6 +291,13 @@ class QualityPanel:
 
 SCORE_HISTORY_DAYS = 90
 INCIDENTS_SHOWN = 50
+# The product page's quality history (results, score chart, incidents) changes only when quality
+# records a run or an incident changes, and quality then stores the product's health again
+# (``health_at``): each process keeps the history it read per (product, health_at) for this
+# long. A product quality has never refreshed is always read afresh.
+HISTORY_KEPT_S = 30.0
+HISTORIES_KEPT = 2_000
+_histories: dict[tuple[Any, ...], tuple[float, tuple[Any, ...]]] = {}
 
 
 def _latest_results(product: DataProduct, history: list[CheckResult]) -> list[CheckResult]:
@@ -301,6 +315,31 @@ def _latest_results(product: DataProduct, history: list[CheckResult]) -> list[Ch
     )
 
 
+def _quality_history(
+    product: DataProduct, *, now: datetime, history_limit: int
+) -> tuple[list[CheckResult], list[CheckResult], list[tuple[datetime, float]], list[Incident]]:
+    """(history, latest results, score points, incidents) of the product, kept briefly."""
+    key = (product.pk, product.health_at, history_limit)
+    clock = time.monotonic()
+    hit = _histories.get(key) if product.health_at is not None else None
+    if hit is not None and hit[0] > clock:
+        return hit[1]  # type: ignore[return-value]
+    history = list(CheckResult.objects.history_of(product.pk)[:history_limit])
+    read = (
+        history,
+        _latest_results(product, history),
+        CheckRun.objects.score_points(product.pk, since=now - timedelta(days=SCORE_HISTORY_DAYS)),
+        list(
+            Incident.objects.filter(product=product).order_by("-opened_at", "-id")[:INCIDENTS_SHOWN]
+        ),
+    )
+    if product.health_at is not None:
+        if len(_histories) >= HISTORIES_KEPT:
+            _histories.clear()
+        _histories[key] = (clock + HISTORY_KEPT_S, read)
+    return read
+
+
 def quality_panel(
     *, user: Any, product: DataProduct, now: datetime | None = None, history_limit: int = 30
 ) -> QualityPanel:
@@ -308,16 +347,14 @@ def quality_panel(
     if not can(user, "view", product):
         return QualityPanel()
     now = now or timezone.now()
-    history = list(CheckResult.objects.history_of(product.pk)[:history_limit])
+    history, latest, scores, incidents = _quality_history(
+        product, now=now, history_limit=history_limit
+    )
     return QualityPanel(
-        history=history,
-        latest=_latest_results(product, history),
-        scores=CheckRun.objects.score_points(
-            product.pk, since=now - timedelta(days=SCORE_HISTORY_DAYS)
-        ),
+        history=list(history),
+        latest=list(latest),
+        scores=list(scores),
         sla=product.sla_now(now),
-        incidents=list(
-            Incident.objects.filter(product=product).order_by("-opened_at", "-id")[:INCIDENTS_SHOWN]
-        ),
+        incidents=list(incidents),
         health=product.health_now(now),
     )

@@ -70,31 +70,51 @@ class CheckRunQuerySet(models.QuerySet["CheckRun"]):
             "-finished_at", "-id"
         )
 
+    def with_weights(self) -> CheckRunQuerySet:
+        """Each run with its weighted results: ``w_passed`` and ``w_total`` (SCORE_FORMULA)."""
+        warning = Q(results__severity="warning")
+        passed = Q(results__passed=True)
+        return self.annotate(
+            e_total=Count("results", filter=~warning),
+            e_passed=Count("results", filter=~warning & passed),
+            w_total=Count("results", filter=warning),
+            w_passed=Count("results", filter=warning & passed),
+        )
+
     def score_points(self, product_pk: int, *, since: datetime) -> list[tuple[datetime, float]]:
-        """The score as it stood after each finished run since ``since``, oldest first."""
-        runs = list(
-            self.filter(product_id=product_pk, status__in=FINISHED_STATUSES, finished_at__gte=since)
-            .order_by("finished_at", "id")
-            .values_list("pk", "finished_at")
-        )
-        if not runs:
-            return []
-        earlier = list(
-            self.filter(product_id=product_pk, status__in=FINISHED_STATUSES, finished_at__lt=since)
+        """The score as it stood after each finished run since ``since``, oldest first (one
+        query: the runs since then, and the runs before it that are still in the window)."""
+        fields = ("pk", "finished_at", "e_total", "e_passed", "w_total", "w_passed")
+        finished = self.filter(product_id=product_pk, status__in=FINISHED_STATUSES)
+        before = (
+            finished.filter(finished_at__lt=since)
             .order_by("-finished_at", "-id")
-            .values_list("pk", flat=True)[: SCORE_WINDOW_RUNS - 1]
+            .values("pk")[: SCORE_WINDOW_RUNS - 1]
         )
-        ordered = list(reversed(earlier)) + [pk for pk, _ in runs]
-        weights = CheckResult.objects.run_weights(ordered)
+        rows = list(
+            finished.filter(Q(finished_at__gte=since) | Q(pk__in=before))
+            .with_weights()
+            .order_by("finished_at", "id")
+            .values_list(*fields)
+        )
+        if not rows or rows[-1][1] < since:
+            return []
+        earlier = [row for row in rows if row[1] < since]
+        runs = rows[len(earlier) :]
+
+        def weights(row: tuple[Any, ...]) -> tuple[float, float]:
+            _, _, e_total, e_passed, w_total, w_passed = row
+            return (e_passed + WARNING_WEIGHT * w_passed, e_total + WARNING_WEIGHT * w_total)
+
         window: deque[tuple[float, float]] = deque(maxlen=SCORE_WINDOW_RUNS)
-        for pk in reversed(earlier):
-            window.append(weights.get(pk, (0.0, 0.0)))
+        for row in earlier:
+            window.append(weights(row))
         points: list[tuple[datetime, float]] = []
-        for pk, finished_at in runs:
-            window.append(weights.get(pk, (0.0, 0.0)))
+        for row in runs:
+            window.append(weights(row))
             score = score_of(sum(p for p, _ in window), sum(t for _, t in window))
             if score is not None:
-                points.append((finished_at, score))
+                points.append((row[1], score))
         return points
 
 

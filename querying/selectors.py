@@ -6,18 +6,32 @@ never looks anything up.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from accounts import permissions
-from catalog.models import DataProduct, ProductStatus
+from catalog.models import Column, DataProduct, ProductStatus
 from querying.governor import ColumnPolicy, Policy, ProductPolicy
 from querying.governor.policy import NULL_MASK_TYPES
 
@@ -75,21 +89,17 @@ def _status_rule(product: DataProduct, now: datetime) -> tuple[str | None, str |
     return None, None
 
 
-def _health_warnings(products: list[DataProduct], now: datetime) -> dict[int, str]:
-    """Per product pk, a warning when its health verdict is stale or failing (issue 12).
+def _health_warning(product: DataProduct, now: datetime) -> str | None:
+    """A warning when the product's health verdict is stale or failing (issue 12).
 
     The verdict every page shows: the facts quality stored on the product, judged at ``now``
     (``DataProduct.health_now``); no query.
     """
-    out = {}
-    for product in products:
-        health = product.health_now(now)
-        if health.needs_attention:
-            summary = health.summary
-            out[product.pk] = (
-                f"{product.product_id} is {health.state}: {summary[:1].lower()}{summary[1:]}"
-            )
-    return out
+    health = product.health_now(now)
+    if not health.needs_attention:
+        return None
+    summary = health.summary
+    return f"{product.product_id} is {health.state}: {summary[:1].lower()}{summary[1:]}"
 
 
 def _warning(lifecycle: str | None, health: str | None) -> str | None:
@@ -99,90 +109,216 @@ def _warning(lifecycle: str | None, health: str | None) -> str | None:
     return lifecycle or health
 
 
-def _products(user: Any) -> tuple[QuerySet[DataProduct], set[int], set[int]]:
-    """Every product, and the ids of those ``user`` may read and may read raw PII of."""
-    everything = DataProduct.objects.select_related("domain").prefetch_related("columns")
-    readable = set(
-        permissions.restrict(DataProduct.objects.all(), user, "view").values_list("pk", flat=True)
+def _names(product: DataProduct) -> frozenset[str]:
+    return frozenset(
+        {
+            product.product_id.lower(),
+            product.table.lower(),
+            product.product_name.lower(),
+            *(f"{schema}.{product.table.lower()}" for schema in SCHEMAS),
+        }
     )
-    raw = set(
-        permissions.restrict(DataProduct.objects.all(), user, "view_pii").values_list(
-            "pk", flat=True
+
+
+# --- The catalog as governed queries read it, kept per process between catalog changes -------
+#
+# Every governed query needs every product with its columns, and which of them the caller may
+# read (raw or masked). Building that from the ORM cost more than the rest of a light query, so
+# each process keeps it: the catalog snapshot until the catalog changes (``_catalog_version``:
+# any product saved, added or deleted, or its health stored again), and each caller's readable
+# and raw sets per (catalog version, ``permissions.scope_key``). What depends on the time (a
+# sunset passed, data gone stale) is judged again on every query.
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One product as policies read it; ``product`` is never changed once cached."""
+
+    product: DataProduct
+    names: frozenset[str]
+    columns_masked: tuple[ColumnPolicy, ...]
+    columns_raw: tuple[ColumnPolicy, ...]
+    listed_masked: tuple[QueryableColumn, ...]
+    listed_raw: tuple[QueryableColumn, ...]
+    pii: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What one caller may read of a snapshot: readable and raw pks, PII and forbidden names."""
+
+    readable: frozenset[int]
+    raw: frozenset[int]
+    pii: frozenset[str]
+    forbidden: frozenset[str]
+
+
+@dataclass
+class _Snapshot:
+    version: tuple[Any, ...]
+    built: float
+    entries: tuple[_Entry, ...]
+    scopes: dict[tuple[Any, ...], _Scope]
+
+
+SCOPES_KEPT = 5_000
+# A snapshot is rebuilt at least this often, whatever the version says: a bound on how long a
+# write that bypasses the version (a bulk UPDATE of products or columns outside the catalog's
+# services) can go unseen.
+SNAPSHOT_MAX_AGE_S = 60.0
+_snapshot_lock = threading.Lock()
+_snapshot: _Snapshot | None = None
+
+
+def _catalog_version() -> tuple[Any, ...]:
+    """Changes whenever a product is saved (``updated_at``: every publish, deprecation and
+    admin save; columns are only written with their product), added or deleted, or its health
+    facts are stored again (``health_at``: every run and incident change). One aggregate."""
+    row = DataProduct.objects.aggregate(
+        changed=Max("updated_at"), health=Max("health_at"), count=Count("pk")
+    )
+    return (row["changed"], row["health"], row["count"])
+
+
+def _entry(product: DataProduct) -> _Entry:
+    columns = list(product.columns.all())
+
+    def policies(raw: bool) -> tuple[ColumnPolicy, ...]:
+        return tuple(
+            ColumnPolicy(
+                name=c.name,
+                mask=None if raw else c.effective_mask,
+                type=NULL_MASK_TYPES.get(c.type),
+            )
+            for c in columns
         )
+
+    def listed(raw: bool) -> tuple[QueryableColumn, ...]:
+        return tuple(
+            QueryableColumn(
+                name=c.name,
+                type=c.type,
+                description=c.description,
+                pii=c.pii,
+                mask=None if raw else c.effective_mask,
+            )
+            for c in columns
+        )
+
+    return _Entry(
+        product=product,
+        names=_names(product),
+        columns_masked=policies(False),
+        columns_raw=policies(True),
+        listed_masked=listed(False),
+        listed_raw=listed(True),
+        pii=tuple(f"{product.product_id}.{c.name}" for c in columns if c.pii),
     )
-    return everything, readable, raw
 
 
-def _names(product: DataProduct) -> set[str]:
-    return {
-        product.product_id.lower(),
-        product.table.lower(),
-        product.product_name.lower(),
-        *(f"{schema}.{product.table.lower()}" for schema in SCHEMAS),
-    }
+def _catalog() -> _Snapshot:
+    """The current snapshot (one aggregate query when it is still current)."""
+    global _snapshot
+    version = _catalog_version()
+    snapshot = _snapshot
+    if (
+        snapshot is not None
+        and snapshot.version == version
+        and time.monotonic() - snapshot.built < SNAPSHOT_MAX_AGE_S
+    ):
+        return snapshot
+    products = DataProduct.objects.defer("search_vector").prefetch_related(
+        Prefetch("columns", queryset=Column.objects.order_by("position"))
+    )
+    fresh = _Snapshot(
+        version=version,
+        built=time.monotonic(),
+        entries=tuple(_entry(p) for p in products),
+        scopes={},
+    )
+    with _snapshot_lock:
+        _snapshot = fresh
+    return fresh
+
+
+def _scope(snapshot: _Snapshot, user: Any) -> _Scope:
+    """Which products of ``snapshot`` ``user`` may read, and raw; kept per permission scope."""
+    key = permissions.scope_key(user)
+    scope = snapshot.scopes.get(key)
+    if scope is not None:
+        return scope
+    pks = [e.product.pk for e in snapshot.entries]
+    everything = DataProduct.objects.filter(pk__in=pks)
+    readable = frozenset(
+        permissions.restrict(everything, user, "view").values_list("pk", flat=True)
+    )
+    raw = frozenset(permissions.restrict(everything, user, "view_pii").values_list("pk", flat=True))
+    visible: set[str] = set()
+    hidden: set[str] = set()
+    pii: set[str] = set()
+    for entry in snapshot.entries:
+        if entry.product.pk in readable:
+            visible |= entry.names
+            pii.update(entry.pii)
+        else:
+            hidden |= entry.names
+    scope = _Scope(
+        readable=readable,
+        raw=raw,
+        pii=frozenset(pii),
+        forbidden=frozenset(hidden - visible),
+    )
+    if len(snapshot.scopes) >= SCOPES_KEPT:
+        snapshot.scopes.clear()
+    snapshot.scopes[key] = scope
+    return scope
 
 
 def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], frozenset[str]]:
     """The governor's inputs for ``user``: (policy, PII column names, forbidden names).
 
-    Steps: load every product with its columns; products the user may read become a
-    ProductPolicy (PII masked unless the user may view it raw; retired, past-sunset products
-    carry a refusal, deprecated ones a warning); every name of a product the user may not read,
+    Steps: every product with its columns (the process's snapshot of the catalog); products
+    the user may read become a ProductPolicy (PII masked unless the user may view it raw;
+    retired, past-sunset products carry a refusal, deprecated ones a warning, stale or failing
+    ones a health warning, judged at ``now``); every name of a product the user may not read,
     and no readable product answers to, is forbidden (403 rather than "unknown table").
     """
-    everything, readable, raw = _products(user)
-    health = _health_warnings([p for p in everything if p.pk in readable], now)
+    snapshot = _catalog()
+    scope = _scope(snapshot, user)
     policies: list[ProductPolicy] = []
-    pii: set[str] = set()
-    hidden: set[str] = set()
-    for product in everything:
-        if product.pk not in readable:
-            hidden |= _names(product)
+    for entry in snapshot.entries:
+        product = entry.product
+        if product.pk not in scope.readable:
             continue
-        sees_raw = product.pk in raw
-        columns = []
-        for column in product.columns.all():
-            if column.pii:
-                pii.add(f"{product.product_id}.{column.name}")
-            columns.append(
-                ColumnPolicy(
-                    name=column.name,
-                    mask=None if sees_raw else column.effective_mask,
-                    type=NULL_MASK_TYPES.get(column.type),
-                )
-            )
         refusal, warning = _status_rule(product, now)
         policies.append(
             ProductPolicy(
                 product_id=product.product_id,
                 table=product.table,
-                columns=tuple(columns),
+                columns=entry.columns_raw if product.pk in scope.raw else entry.columns_masked,
                 names=(product.product_name,),
                 refusal=refusal,
-                warning=_warning(warning, health.get(product.pk)),
+                warning=_warning(warning, _health_warning(product, now)),
             )
         )
-    visible: set[str] = set()
-    for product in everything:
-        if product.pk in readable:
-            visible |= _names(product)
     policy = Policy(
         products=tuple(policies),
         hash_key=settings.PII_HASH_KEY,
         max_rows=settings.QUERY_MAX_ROWS,
     )
-    return policy, frozenset(pii), frozenset(hidden - visible)
+    return policy, scope.pii, scope.forbidden
 
 
 def queryable_products(user: Any, *, now: datetime) -> list[QueryableProduct]:
     """The products ``user`` may read, with each column's mask as it applies to them."""
-    everything, readable, raw = _products(user)
-    health = _health_warnings([p for p in everything if p.pk in readable], now)
+    snapshot = _catalog()
+    scope = _scope(snapshot, user)
     out = []
-    for product in everything:
-        if product.pk not in readable:
+    for entry in snapshot.entries:
+        product = entry.product
+        if product.pk not in scope.readable:
             continue
-        sees_raw = product.pk in raw
+        sees_raw = product.pk in scope.raw
         refusal, warning = _status_rule(product, now)
         out.append(
             QueryableProduct(
@@ -190,17 +326,8 @@ def queryable_products(user: Any, *, now: datetime) -> list[QueryableProduct]:
                 name=product.name,
                 table=product.table,
                 status=product.status,
-                columns=tuple(
-                    QueryableColumn(
-                        name=c.name,
-                        type=c.type,
-                        description=c.description,
-                        pii=c.pii,
-                        mask=None if sees_raw else c.effective_mask,
-                    )
-                    for c in product.columns.all()
-                ),
-                warning=_warning(warning, health.get(product.pk)),
+                columns=entry.listed_raw if sees_raw else entry.listed_masked,
+                warning=_warning(warning, _health_warning(product, now)),
                 refusal=refusal,
                 sees_raw_pii=sees_raw,
             )

@@ -111,6 +111,50 @@ class ProductSummarySerializer(serializers.Serializer):
     def get_deprecation(self, product: DataProduct) -> dict[str, Any] | None:
         return deprecation_of(product)
 
+    def to_representation(self, instance: DataProduct) -> dict[str, Any]:
+        """The fields above, built directly: a search page renders up to 200 hits, and DRF's
+        per-field machinery cost more than the rest of the request. The same output as the
+        declared fields give (tests/catalog/test_request_cost.py compares them)."""
+        p = instance
+        health = health_of_product(p)
+        return {
+            "id": str(p.product_id),
+            "domain": str(p.domain.slug),
+            "name": str(p.name),
+            "description": str(p.description),
+            "owner": {
+                "team": str(p.owner_team),
+                "contact": str(p.owner_contact),
+                "slackChannel": str(p.owner_slack_channel),
+            },
+            "sla": {
+                "freshness": p.sla_freshness,
+                "availability": _float(p.sla_availability),
+                "queryLatencyP95Ms": _float(p.sla_query_latency_p95_ms),
+            },
+            "tags": None
+            if p.tags is None
+            else [None if tag is None else str(tag) for tag in p.tags],
+            "version": int(p.version),
+            "status": str(p.status),
+            "lastValidated": _DATETIME.to_representation(p.last_validated_at)
+            if p.last_validated_at is not None
+            else None,
+            "qualityScore": _float(p.quality_score),
+            "freshness": self.get_freshness(p),
+            "health": health.state,
+            "healthReasons": list(health.reasons),
+            "relevance": self.get_relevance(p),
+            "deprecation": deprecation_of(p),
+        }
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
 
 class SearchResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="All matching products, not just this page")
