@@ -44,6 +44,12 @@ app.conf.beat_schedule = {
         "task": "quality.tasks.history_prune_task",
         "schedule": 24 * 60 * 60.0,
     },
+    # Every 15 minutes: rebuild the search index (PostgreSQL; a no-op elsewhere). Each publish
+    # queues its own refresh on commit; this catches up one the broker lost.
+    "catalog-refresh-search-index": {
+        "task": "catalog.search_index_refresh",
+        "schedule": 15 * 60.0,
+    },
     # Every hour: retire deprecated products whose sunset has passed (they stop being queryable
     # at sunset anyway; this makes the catalog say so).
     "catalog-retire-sunset-products": {

@@ -12,6 +12,7 @@ import html
 import json
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.contract import parse_contract
@@ -106,6 +108,13 @@ def admin_form_data(
         "deprecation_replaced_by": "",
         "deprecation_reason": "",
     }
+    deprecation = doc.get("deprecation") or {}
+    if deprecation.get("sunsetAt"):  # the admin's split widget, in the portal's time zone
+        local = timezone.localtime(datetime.fromisoformat(deprecation["sunsetAt"]))
+        data["deprecation_sunset_at_0"] = local.strftime("%Y-%m-%d")
+        data["deprecation_sunset_at_1"] = local.strftime("%H:%M:%S")
+    data["deprecation_reason"] = deprecation.get("reason", "")
+    data["deprecation_replaced_by"] = deprecation.get("replacedBy", "")
     columns = doc["schema"]
     checks = doc.get("qualityChecks", [])
     old_columns = {c.name: c.pk for c in product.columns.all()} if product else {}

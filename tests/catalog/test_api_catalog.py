@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from catalog.api.serializers import ProductDetailSerializer
@@ -29,15 +30,21 @@ SEARCH_KEYS = {
 
 
 def publish(product_id: str, **overrides: Any) -> DataProduct:
-    doc = contract_document(product_id, **overrides)
-    return product_publish(actor=None, document=doc).product
+    return published(contract_document(product_id, **overrides))
+
+
+def published(doc: dict[str, Any]) -> DataProduct:
+    # A publish refreshes the search index on commit (a task); the test's transaction never
+    # commits, so its on-commit work runs here, as the worker would run it.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return product_publish(actor=None, document=doc).product
 
 
 @pytest.fixture
 def seed_product(marketing: Any) -> DataProduct:
     doc = seed_document()
     doc["qualityChecks"] = [c for c in doc["qualityChecks"] if c["type"] != "custom_sql"]
-    return product_publish(actor=None, document=doc).product
+    return published(doc)
 
 
 @pytest.mark.parametrize(

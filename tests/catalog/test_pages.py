@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from catalog.models import Consumer, DataProduct
@@ -16,7 +16,11 @@ from tests.factories import contract_document
 
 
 def publish(product_id: str, **overrides: Any) -> DataProduct:
-    return product_publish(actor=None, document=contract_document(product_id, **overrides)).product
+    # A publish refreshes the search index on commit (a task); the test's transaction never
+    # commits, so its on-commit work runs here, as the worker would run it.
+    doc = contract_document(product_id, **overrides)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return product_publish(actor=None, document=doc).product
 
 
 def browser(user: Any) -> Client:

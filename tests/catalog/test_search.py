@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.utils import timezone
 
 from catalog.contract import FRESHNESS_HOURS
@@ -19,7 +20,10 @@ from tests.factories import contract_document
 
 def publish(product_id: str, **overrides: Any) -> DataProduct:
     doc = contract_document(product_id, qualityChecks=[], **overrides)
-    return product_publish(actor=None, document=doc).product
+    # A publish refreshes the search index on commit (a task); the test's transaction never
+    # commits, so its on-commit work runs here, as the worker would run it.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return product_publish(actor=None, document=doc).product
 
 
 def deprecate(product: DataProduct, replaced_by: str = "") -> None:

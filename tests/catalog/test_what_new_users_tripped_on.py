@@ -159,22 +159,25 @@ def test_rows_kept_from_before_unique_versions_are_listed_once(
 
 
 @pytest.fixture
-def catalog(marketing: Any, finance: Any) -> None:
-    """Products in every status, with words in common."""
-    for product_id in ("marketing.revenue_report", "finance.revenue", "marketing.web_report"):
-        product_publish(actor=None, document=contract_document(product_id))
-    product_publish(
-        actor=None, document=contract_document("marketing.revenue_draft", status="draft")
-    )
-    old = product_publish(actor=None, document=contract_document("finance.revenue_old")).product
-    product_deprecate(
-        actor=None,
-        product=old,
-        sunset_at=timezone.now() + timedelta(days=30),
-        replaced_by="finance.revenue",
-        reason="moved",
-    )
-    gone = product_publish(actor=None, document=contract_document("finance.gone_revenue")).product
+def catalog(marketing: Any, finance: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """Products in every status, with words in common (their search index refreshed on commit,
+    as the worker does)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for product_id in ("marketing.revenue_report", "finance.revenue", "marketing.web_report"):
+            product_publish(actor=None, document=contract_document(product_id))
+        product_publish(
+            actor=None, document=contract_document("marketing.revenue_draft", status="draft")
+        )
+        old = product_publish(actor=None, document=contract_document("finance.revenue_old"))
+        product_deprecate(
+            actor=None,
+            product=old.product,
+            sunset_at=timezone.now() + timedelta(days=30),
+            replaced_by="finance.revenue",
+            reason="moved",
+        )
+        gone = product_publish(actor=None, document=contract_document("finance.gone_revenue"))
+    gone = gone.product
     DataProduct.objects.filter(pk=gone.pk).update(status="retired")
 
 
