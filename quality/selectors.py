@@ -21,6 +21,7 @@ from django.db.models.functions import TruncMonth
 from accounts.permissions import restrict
 from catalog.contract import FRESHNESS_HOURS
 from catalog.models import DataProduct
+from querying.models import QueryProductUse
 
 from .health import (
     AVAILABILITY_FORMULA,
@@ -126,15 +127,13 @@ def _cap_s() -> float:
 
 
 def _latency_many(product_ids: list[str], *, now: datetime) -> dict[str, float]:
-    from querying.selectors import products_latency_p95_ms
-
-    return products_latency_p95_ms(product_ids, days=LATENCY_WINDOW_DAYS, now=now)
+    since = now - timedelta(days=LATENCY_WINDOW_DAYS)
+    return QueryProductUse.objects.latency_p95_ms(product_ids, since=since)
 
 
 def _query_outcomes_many(product_ids: list[str], *, now: datetime) -> dict[str, tuple[int, int]]:
-    from querying.selectors import products_query_outcomes
-
-    return products_query_outcomes(product_ids, days=AVAILABILITY_WINDOW_DAYS, now=now)
+    since = now - timedelta(days=AVAILABILITY_WINDOW_DAYS)
+    return QueryProductUse.objects.outcomes(product_ids, since=since)
 
 
 def sla_status_many(products: Sequence[DataProduct], *, now: datetime) -> dict[int, SlaStatus]:

@@ -15,19 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
-    Case,
     Count,
-    F,
-    FloatField,
     Max,
     Prefetch,
-    Q,
     QuerySet,
-    Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from accounts import permissions
@@ -35,7 +27,7 @@ from catalog.models import Column, DataProduct, ProductStatus
 from querying.governor import ColumnPolicy, Policy, ProductPolicy
 from querying.governor.policy import NULL_MASK_TYPES
 
-from .models import QueryDecision, QueryLog, QueryProductUse
+from .models import QueryLog, QueryProductUse
 
 # Schemas an unqualified physical table can be written with (DuckDB main, PostgreSQL public).
 SCHEMAS = ("main", "public")
@@ -353,63 +345,13 @@ def own_query(user: Any, log_id: object) -> QueryLog | None:
     return QueryLog.objects.filter(user=user, pk=int(text)).first()
 
 
-# Governed queries that got no answer because of the warehouse (not the user's SQL): the
-# adapter could not reach it. Counted as failures by availability and at the time cap by p95.
-UNAVAILABLE_CODES = ("WAREHOUSE_UNAVAILABLE",)
-# How the p95 below is measured (shown on the product page): quality.health.LATENCY_FORMULA.
-
-
-def _cap_ms() -> float:
-    return float(settings.QUERY_TIMEOUT_S) * 1000.0
-
-
-def _unanswered() -> Q:
-    """Uses whose query got no answer for a reason that is not the caller's: p95 at the cap."""
-    return Q(decision=QueryDecision.TIMEOUT) | Q(
-        decision=QueryDecision.ERROR, log__code__in=UNAVAILABLE_CODES
-    )
-
-
 def products_latency_p95_ms(
     product_ids: Sequence[str], days: int = 7, *, now: datetime | None = None
 ) -> dict[str, float]:
-    """Nearest-rank p95 latency per product id over ``days`` (ids without queries are absent).
-
-    Samples: answered (allowed) queries at their audited duration; timed-out queries and
-    queries the warehouse could not answer at ``QUERY_TIMEOUT_S`` (or their duration when
-    longer). Refusals and errors in the caller's SQL are left out. One query for all ids: a
-    window ranks each product's samples and keeps the row at rank ceil(0.95 n).
-    """
-    if not product_ids:
-        return {}
+    """Nearest-rank p95 latency per product id over ``days`` (ids without queries are absent);
+    the rule is ``QueryProductUseQuerySet.latency_p95_ms``'s."""
     since = (now or timezone.now()) - timedelta(days=days)
-    cap = Value(_cap_ms(), output_field=FloatField())
-    samples = (
-        QueryProductUse.objects.filter(product_id__in=list(product_ids), created_at__gte=since)
-        .filter(Q(decision=QueryDecision.ALLOWED, duration_ms__isnull=False) | _unanswered())
-        .annotate(
-            effective_ms=Case(
-                When(decision=QueryDecision.ALLOWED, then=F("duration_ms")),
-                default=Greatest(Coalesce(F("duration_ms"), cap), cap),
-                output_field=FloatField(),
-            )
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("product_id")],
-                order_by=[F("effective_ms").asc(), F("id").asc()],
-            ),
-            n=Window(Count("id"), partition_by=[F("product_id")]),
-        )
-    )
-    # rank == ceil(0.95 n) in integers: 100 rank >= 95 n > 100 (rank - 1).
-    rows = (
-        samples.annotate(r100=F("rank") * 100, n95=F("n") * 95)
-        .filter(r100__gte=F("n95"), r100__lt=F("n95") + 100)
-        .values_list("product_id", "effective_ms")
-    )
-    return {product_id: float(value) for product_id, value in rows}
+    return QueryProductUse.objects.latency_p95_ms(product_ids, since=since)
 
 
 def product_latency_p95_ms(
@@ -422,26 +364,10 @@ def product_latency_p95_ms(
 def products_query_outcomes(
     product_ids: Sequence[str], days: int = 30, *, now: datetime | None = None
 ) -> dict[str, tuple[int, int]]:
-    """Per product id: (governed queries answered, queries the warehouse could not answer).
-
-    Refusals, errors in the caller's own SQL and timeouts are in neither count (timeouts count
-    in the latency p95); availability is about whether the product could answer at all.
-    """
-    if not product_ids:
-        return {}
+    """Per product id: (governed queries answered, queries the warehouse could not answer) over
+    ``days``; the rule is ``QueryProductUseQuerySet.outcomes``'s."""
     since = (now or timezone.now()) - timedelta(days=days)
-    rows = (
-        QueryProductUse.objects.filter(product_id__in=list(product_ids), created_at__gte=since)
-        .values("product_id")
-        .annotate(
-            answered=Count("id", filter=Q(decision=QueryDecision.ALLOWED)),
-            failed=Count(
-                "id", filter=Q(decision=QueryDecision.ERROR, log__code__in=UNAVAILABLE_CODES)
-            ),
-        )
-        .order_by()
-    )
-    return {row["product_id"]: (row["answered"], row["failed"]) for row in rows}
+    return QueryProductUse.objects.outcomes(product_ids, since=since)
 
 
 # --- The audit log, for the people it is for (issue 12) -----------------------------------
