@@ -10,7 +10,6 @@ after the commit, consumer notices and the search refresh are queued as named Ce
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +22,11 @@ from catalog.contract import ContractIssue
 from catalog.governance import gates
 from catalog.governance.gates import Candidate, GateResult
 from catalog.services import PublishRefused, consumer_register, product_publish, publish
-from tests.catalog.test_publish_gates import SEED_TABLE, build_warehouse
+from tests.catalog.test_publish_gates import warehouse  # noqa: F401 - the fixture
 from tests.factories import contract_document
 
-pytestmark = pytest.mark.django_db
+# The seed's table in a real DuckDB file, checked at publish (test_publish_gates.warehouse).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("warehouse")]
 
 ORDER = [
     "lifecycle_gate",
@@ -37,14 +37,6 @@ ORDER = [
     "conformance_gate",
 ]
 DEPRECATION = {"sunsetAt": "2099-01-01T00:00:00Z", "reason": "moving on"}
-
-
-@pytest.fixture(autouse=True)
-def warehouse(tmp_path: Path, settings: Any) -> None:
-    settings.WAREHOUSE_URL = build_warehouse(
-        tmp_path / "wh.duckdb", {"marketing_campaign_attribution": SEED_TABLE}
-    )
-    settings.PUBLISH_REQUIRE_WAREHOUSE = True
 
 
 @pytest.fixture

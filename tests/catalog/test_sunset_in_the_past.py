@@ -9,7 +9,6 @@ edited and retired: consumers were told in time.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,24 +22,17 @@ from catalog.governance.services import product_deprecate, product_retire
 from catalog.models import ContractVersion, DataProduct
 from catalog.services import PublishRefused, product_publish
 from tests.catalog.publish_paths import PATHS, publish_via
-from tests.catalog.test_publish_gates import SEED_TABLE, build_warehouse
+from tests.catalog.test_publish_gates import warehouse  # noqa: F401 - the fixture
 from tests.factories import contract_document
 
-pytestmark = pytest.mark.django_db
+# The seed's table in a real DuckDB file, checked at publish (test_publish_gates.warehouse).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("warehouse")]
 
 PRODUCT = "marketing.campaign_attribution"
 # How far in the past, and how the date is written: digits in a far-east offset can read as
 # "later today" while the instant has passed.
 AGES = [timedelta(seconds=5), timedelta(hours=3), timedelta(days=400), timedelta(days=30 * 365)]
 OFFSETS = [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))]
-
-
-@pytest.fixture(autouse=True)
-def warehouse(tmp_path: Path, settings: Any) -> None:
-    settings.WAREHOUSE_URL = build_warehouse(
-        tmp_path / "wh.duckdb", {"marketing_campaign_attribution": SEED_TABLE}
-    )
-    settings.PUBLISH_REQUIRE_WAREHOUSE = True
 
 
 @pytest.fixture
