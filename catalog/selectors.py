@@ -24,6 +24,7 @@ from quality.health import HEALTH_RANK, HEALTH_STATES, NEEDS_ATTENTION, Health, 
 from quality.models import CheckResult, CheckRun, Incident, IncidentStatus
 
 from .api.filters import ProductFilterSet, freshness_filter, with_freshness
+from .contract import FRESHNESS_HOURS
 from .models import Column, Consumer, ContractVersion, DataProduct, Domain, ProductStatus
 
 
@@ -172,16 +173,31 @@ def search_facets(
     }
 
 
+def freshness_state_of(product: DataProduct, now: datetime) -> str:
+    """fresh | stale | unknown: ``api.filters.freshness_state_expression``'s rule, in Python
+    (for one product already loaded; the two are tested against each other)."""
+    if product.newest_data_at is None:
+        return "unknown"
+    hours = FRESHNESS_HOURS.get(product.sla_freshness)
+    if hours is not None and product.newest_data_at >= now - timedelta(hours=hours):
+        return "fresh"
+    return "stale"
+
+
 def product_get(*, user: Any, product_id: str) -> DataProduct | None:
-    """The product ``user`` may view, with columns, checks and domain loaded; else None."""
-    return (
-        with_freshness(restrict(DataProduct.objects.select_related("domain"), user, "view"))
+    """The product ``user`` may view, with columns, checks and domain loaded, and its
+    ``freshness_state``; else None."""
+    product = (
+        restrict(_search_hits(), user, "view")
         .prefetch_related(
             Prefetch("columns", queryset=Column.objects.order_by("position")), "checks"
         )
         .filter(product_id=product_id)
         .first()
     )
+    if product is not None:
+        product.freshness_state = freshness_state_of(product, timezone.now())  # type: ignore[attr-defined]
+    return product
 
 
 def product_versions(*, user: Any, product: DataProduct, limit: int = 50) -> list[ContractVersion]:

@@ -335,3 +335,29 @@ def test_the_score_history_is_the_weighted_window_over_every_finished_run(
         if total:
             expected.append((finished, round(100.0 * passed / total, 1)))
     assert score_history(catalog, days=90, now=now) == expected
+
+
+def test_the_product_freshness_read_in_python_is_the_sql_rule_at_every_boundary(
+    catalog: DataProduct,
+) -> None:
+    from catalog.api.filters import with_freshness
+    from catalog.contract import FRESHNESS_HOURS
+    from catalog.selectors import freshness_state_of
+
+    now = timezone.now()
+    for sla, hours in FRESHNESS_HOURS.items():
+        limit = timedelta(hours=hours)
+        for newest in (
+            None,
+            now,
+            now - limit + timedelta(microseconds=1),
+            now - limit,
+            now - limit - timedelta(microseconds=1),
+            now - 3 * limit,
+            now + timedelta(minutes=5),
+        ):
+            DataProduct.objects.filter(pk=catalog.pk).update(
+                sla_freshness=sla, newest_data_at=newest
+            )
+            row = with_freshness(DataProduct.objects.filter(pk=catalog.pk), now).get()
+            assert freshness_state_of(row, now) == row.freshness_state, (sla, newest)
