@@ -19,6 +19,9 @@ Stacks, as the README runs them:
   DSN's), the DuckDB demo warehouse, gunicorn with the production recipe from
   docker-compose.yml (gthread workers), DEBUG off.
 API throttles are raised for the run (the bench is one client pretending to be many users).
+Each level also prints the load average and, on Linux, where the CPU went while it ran: the
+server's processes (the portal, and PostgreSQL on that stack), this client, and everything else
+on the machine (other jobs compete for the same cores: compare runs only with ``other`` low).
 Targets (issue 13, 2-core machine): PostgreSQL + gunicorn >= 150 requests/s at 32 users with
 p95 <= 500 ms and no errors; no errors on the embedded stack at 64 users; search p95 under
 300 ms at 8 users with 3 heavy queries running.
@@ -234,6 +237,64 @@ class Client:
 MIX = ["search"] * 7 + ["product"] * 2 + ["query"]
 
 
+def cpu_seconds(server_pid: int, database: str | None) -> dict[str, float]:
+    """CPU seconds used so far per group: server (the portal's processes), postgres (the
+    backends serving the bench's database), client (this process), other (everything else).
+
+    Linux only (reads /proc); elsewhere empty. Exited processes drop out, so take the
+    difference over a period in which the groups' processes keep running.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    rows: dict[int, tuple[int, float, str]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        rows[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+
+    def serves(pid: int) -> bool:
+        while pid > 1:
+            if pid == server_pid:
+                return True
+            pid = rows[pid][0] if pid in rows else 0
+        return False
+
+    out: dict[str, float] = {"server": 0.0, "postgres": 0.0, "client": 0.0, "other": 0.0}
+    for pid, (_, used, cmd) in rows.items():
+        if pid == me:
+            group = "client"
+        elif serves(pid):
+            group = "server"
+        elif database and cmd.startswith("postgres") and f" {database} " in cmd:
+            group = "postgres"
+        else:
+            group = "other"
+        out[group] += used
+    return out
+
+
+def cpu_note(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    """``cores used: server 1.52, postgres 0.21, client 0.05, other 0.10; load 2.31``."""
+    load = f"load {os.getloadavg()[0]:.2f}"
+    if not before or not after:
+        return load
+    used = ", ".join(
+        f"{group} {(after[group] - before[group]) / seconds:.2f}"
+        for group in ("server", "postgres", "client", "other")
+        if after[group] - before[group] > 0.01 * seconds
+    )
+    return f"cores used: {used}; {load}"
+
+
 def drive(
     stack: Stack, users: int, seconds: float, seed: int, *, kinds: list[str] | None = None
 ) -> tuple[list[float], Counter[int]]:
@@ -293,10 +354,14 @@ def main() -> int:
         print(f"stack: {name}; {len(stack.products)} products; {args.seconds:g} s per level")
         print("1. mix 70 % search, 20 % product, 10 % query")
         print(f"   {'users':<10} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   errors")
+        print(f"   load average before: {os.getloadavg()[0]:.2f}")
         drive(stack, 4, 3, args.seed)  # warm up (connections, caches)
         for users in levels:
+            before = cpu_seconds(stack.server.pid, pg_name)
             latencies, statuses = drive(stack, users, args.seconds, args.seed)
+            after = cpu_seconds(stack.server.pid, pg_name)
             report(str(users), latencies, statuses, args.seconds)
+            print(f"   {'':<10} {cpu_note(before, after, args.seconds)}")
         if args.heavy:
             print(f"2. search p95 at 8 users, without and with {args.heavy} heavy queries")
             base, base_status = drive(stack, 8, args.seconds, args.seed, kinds=["search"])

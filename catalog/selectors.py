@@ -77,6 +77,32 @@ def search_status_counts(*, user: Any, params: Mapping[str, Any]) -> list[tuple[
 
 # The annotations product_search computes that a page of results shows.
 PAGE_ANNOTATIONS = ("relevance", "freshness_state")
+# What a page of hits reads of each product: the API's summary and the search page's card,
+# and what the health verdict is judged from (tests/catalog/test_request_cost.py counts the
+# statements, so a field read that is not here shows up as one query per hit).
+HIT_FIELDS = (
+    "product_id",
+    "domain__slug",
+    "name",
+    "description",
+    "owner_team",
+    "owner_contact",
+    "owner_slack_channel",
+    "sla_freshness",
+    "sla_availability",
+    "sla_query_latency_p95_ms",
+    "tags",
+    "version",
+    "status",
+    "published_at",
+    "last_validated_at",
+    "quality_score",
+    "newest_data_at",
+    "health_facts",
+    "deprecation_sunset_at",
+    "deprecation_replaced_by",
+    "deprecation_reason",
+)
 
 
 def product_search_page(
@@ -95,7 +121,7 @@ def product_search_page(
     if total is None:
         full_or_past_the_end = len(rows) == limit or (offset and not rows)
         total = qs.count() if full_or_past_the_end else offset + len(rows)
-    loaded = _search_hits().in_bulk([row[0] for row in rows])
+    loaded = _search_hits().only(*HIT_FIELDS).in_bulk([row[0] for row in rows])
     page = []
     for pk, *values in rows:
         product = loaded.get(pk)
