@@ -366,8 +366,15 @@ class ContractVersion(models.Model):
 
     @property
     def published_at(self) -> datetime:
-        """When this version was published: its document's ``publishedAt``, else when stored."""
-        stated = self.document.get("publishedAt") if isinstance(self.document, dict) else None
+        """When this version was published: its document's ``publishedAt``, else when stored.
+
+        A changelog read without the documents annotates ``stated_published_at`` (the
+        document's ``publishedAt`` as text, ``catalog.selectors.product_versions``) instead.
+        """
+        if "document" in self.get_deferred_fields():
+            stated = getattr(self, "stated_published_at", None)
+        else:
+            stated = self.document.get("publishedAt") if isinstance(self.document, dict) else None
         if isinstance(stated, str):
             try:
                 parsed = datetime.fromisoformat(stated.replace("Z", "+00:00"))

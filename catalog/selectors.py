@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from accounts.models import TeamMembership
@@ -235,7 +236,14 @@ def product_versions(*, user: Any, product: DataProduct, limit: int = 50) -> lis
     qs = restrict(
         ContractVersion.objects.filter(product=product, is_legacy_duplicate=False), user, "view"
     )
-    return list(qs.select_related("published_by").order_by("-id")[:limit])
+    # The documents (whole contracts) stay in the database: the changelog shows only their
+    # publishedAt (ContractVersion.published_at reads the annotation).
+    return list(
+        qs.select_related("published_by")
+        .defer("document")
+        .annotate(stated_published_at=KeyTextTransform("publishedAt", "document"))
+        .order_by("-id")[:limit]
+    )
 
 
 def product_consumers(*, user: Any, product: DataProduct) -> list[Consumer]:

@@ -23,6 +23,7 @@ from accounts import permissions
 from catalog import selectors
 from catalog.api.serializers import ProductSummarySerializer
 from catalog.models import Consumer, DataProduct
+from catalog.search import search_index_refresh
 from catalog.services import product_publish
 from quality import services as quality_services
 from quality.models import FINISHED_STATUSES, CheckResult, CheckRun, Incident
@@ -52,6 +53,7 @@ def grow(marketing: Any, n: int) -> None:
             actor=None, document=contract_document(f"marketing.extra_{len_products()}_{i}")
         ).product
         add_history(product, runs=3)
+    search_index_refresh()  # what the publish's on-commit task does (PostgreSQL)
 
 
 def len_products() -> int:
@@ -89,6 +91,7 @@ def add_history(product: DataProduct, *, runs: int) -> None:
 def catalog(marketing: Any) -> DataProduct:
     product = product_publish(actor=None, document=contract_document()).product
     add_history(product, runs=2)
+    search_index_refresh()  # what the publish's on-commit task does (PostgreSQL)
     return product
 
 
@@ -101,7 +104,7 @@ def test_a_search_costs_three_statements_whatever_the_catalog_holds(
     api = token_client(analyst)
     api.get("/v1/catalog/search?q=attribution")  # the user's domain ids are read once
     small, sent = statements(lambda: api.get("/v1/catalog/search?q=attribution"))
-    assert small.status_code == 200
+    assert small.status_code == 200 and small.json()["count"] == 1
     # The token (with its user), the ranked page, the page's rows. No COUNT (a short page says
     # how many), no permission lookup (kept), no quality table (health is stored).
     assert len(sent) == 3, sent
@@ -361,3 +364,37 @@ def test_the_product_freshness_read_in_python_is_the_sql_rule_at_every_boundary(
             )
             row = with_freshness(DataProduct.objects.filter(pk=catalog.pk), now).get()
             assert freshness_state_of(row, now) == row.freshness_state, (sla, newest)
+
+
+@pytest.mark.parametrize(
+    "stated",
+    [
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T10:00:00+02:00",
+        "2026-03-01T10:00:00",  # no offset: not trusted, the stored time is shown
+        "not a date",
+        "",
+        20260301,
+        None,
+        {"nested": "2026-03-01T10:00:00Z"},
+        "MISSING",
+    ],
+)
+def test_the_changelog_read_without_documents_dates_each_version_as_its_document_does(
+    catalog: DataProduct, analyst: Any, stated: Any
+) -> None:
+    from catalog.models import ContractVersion
+
+    version = ContractVersion.objects.filter(product=catalog).latest()
+    document = dict(version.document)
+    if stated == "MISSING":
+        document.pop("publishedAt", None)
+    else:
+        document["publishedAt"] = stated
+    ContractVersion.objects.filter(pk=version.pk).update(document=document)
+    whole = ContractVersion.objects.get(pk=version.pk)
+    listed = next(
+        v for v in selectors.product_versions(user=analyst, product=catalog) if v.pk == version.pk
+    )
+    assert "document" in listed.get_deferred_fields()
+    assert listed.published_at == whole.published_at
