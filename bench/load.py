@@ -239,7 +239,8 @@ MIX = ["search"] * 7 + ["product"] * 2 + ["query"]
 
 def cpu_seconds(server_pid: int, database: str | None) -> dict[str, float]:
     """CPU seconds used so far per group: server (the portal's processes), postgres (the
-    backends serving the bench's database), client (this process), other (everything else).
+    backends serving the bench's database), client (this process), other (everything else on
+    the machine, processes that came and went included).
 
     Linux only (reads /proc); elsewhere empty. Exited processes drop out, so take the
     difference over a period in which the groups' processes keep running.
@@ -268,7 +269,7 @@ def cpu_seconds(server_pid: int, database: str | None) -> dict[str, float]:
             pid = rows[pid][0] if pid in rows else 0
         return False
 
-    out: dict[str, float] = {"server": 0.0, "postgres": 0.0, "client": 0.0, "other": 0.0}
+    out: dict[str, float] = {"server": 0.0, "postgres": 0.0, "client": 0.0}
     for pid, (_, used, cmd) in rows.items():
         if pid == me:
             group = "client"
@@ -277,8 +278,12 @@ def cpu_seconds(server_pid: int, database: str | None) -> dict[str, float]:
         elif database and cmd.startswith("postgres") and f" {database} " in cmd:
             group = "postgres"
         else:
-            group = "other"
+            continue
         out[group] += used
+    # Everything else, short-lived processes included: the machine's busy time minus ours.
+    busy = [int(v) for v in (proc / "stat").read_text().split("\n", 1)[0].split()[1:9]]
+    machine = (sum(busy) - busy[3] - busy[4]) / tick  # all but idle and iowait
+    out["other"] = machine - sum(out.values())
     return out
 
 
