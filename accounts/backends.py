@@ -36,7 +36,9 @@ def failure_key(username: str, request: HttpRequest | None) -> str:
     Usernames are compared after NFKC and case folding, so spelling variants of one name share
     one count; the address is DRF's (``NUM_PROXIES`` decides whether X-Forwarded-For counts).
     """
-    address = BaseThrottle().get_ident(request) if request is not None else ""
+    # DRF's get_ident reads request.META only, which Django's request has (its stubs ask for
+    # DRF's Request).
+    address = BaseThrottle().get_ident(request) if request is not None else ""  # type: ignore[arg-type]
     name = unicodedata.normalize("NFKC", username).casefold()
     digest = hashlib.sha256(f"{address}\0{name}".encode("utf-8", "backslashreplace"))
     return f"login-attempts:{digest.hexdigest()}"

@@ -205,11 +205,10 @@ def run(requests: int, seed: int) -> list[tuple[str, float, float, int]]:
                     f"{label}: HTTP {response.status_code}: {response.content[:200]!r}"
                 )
             counts[label] = response.json()["count"]
-    rows = [
+    return [
         (label, statistics.median(t), percentile(t, 95), counts[label])
         for label, t in timings.items()
     ]
-    return rows
 
 
 def main() -> int:

@@ -24,6 +24,7 @@ from django.utils.http import urlencode
 
 from accounts import permissions
 from accounts.models import TeamMembership, User
+from accounts.permissions import signed_in
 
 from .contract import (
     CHECK_PARAMS,
@@ -395,7 +396,7 @@ class OwnedElsewhereMixin:
         obj = self._object_anywhere(object_id)
         product = product_of(obj)
         if product is None or not permissions.can(request.user, "view", product):
-            return super()._get_obj_does_not_exist_redirect(request, opts, object_id)  # type: ignore[misc, no-any-return]
+            return super()._get_obj_does_not_exist_redirect(request, opts, object_id)  # type: ignore[misc]
         domain = product.domain
         # "Data product marketing.x belongs to…": the admin capitalises a message's first letter.
         what = f"{opts.verbose_name} {obj if obj is not product else product.product_id}"
@@ -418,7 +419,7 @@ class OwnedElsewhereMixin:
 
     def _object_anywhere(self, object_id: str) -> Model | None:
         try:
-            pk = self.model._meta.pk.to_python(unquote(object_id))  # type: ignore[union-attr]
+            pk = self.model._meta.pk.to_python(unquote(object_id))
             return self.model._default_manager.filter(pk=pk).first()
         except (ValidationError, ValueError, TypeError, OverflowError):
             return None
@@ -518,7 +519,7 @@ class ProductAdmin(DomainScopedAdmin):
         done, refused = [], []
         for product in queryset.select_related("domain"):
             try:
-                product_retire(actor=request.user, product=product)
+                product_retire(actor=signed_in(request.user), product=product)
             except (PublishRefused, ContractError, PermissionDenied) as exc:
                 issues = getattr(exc, "issues", None)
                 refused.append(f"{product.product_id}: {issues[0] if issues else exc}")
@@ -578,7 +579,8 @@ class ProductAdmin(DomainScopedAdmin):
     def _create_formsets(self, request: HttpRequest, obj: Any, change: bool) -> Any:
         # Django validates inlines one by one; hand the check formset the main form and the
         # column formset so it validates the contract as one document (see ContractFormSet).
-        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        # A private ModelAdmin method (Django 5.2), so the stubs do not list it.
+        formsets, inline_instances = super()._create_formsets(request, obj, change)  # type: ignore[misc]
         columns = next((f for f in formsets if f.model is Column), None)
         for formset in formsets:
             if isinstance(formset, ContractFormSet):
@@ -592,7 +594,9 @@ class ProductAdmin(DomainScopedAdmin):
         if document is None:  # validated in ContractFormSet.clean; never save unvalidated
             raise PermissionDenied("contract was not validated")
         try:
-            outcome = product_publish(actor=request.user, document=document, source="admin")
+            outcome = product_publish(
+                actor=signed_in(request.user), document=document, source="admin"
+            )
         except (ContractError, PublishRefused, PermissionDenied) as exc:
             # Judged again at save time: a concurrent publish (a version conflict) or a
             # table taken since the form was checked. Nothing was written; say so.
@@ -638,9 +642,9 @@ class ProductAdmin(DomainScopedAdmin):
 class ContractVersionAdmin(DomainScopedAdmin):
     list_display = ["product", "version", "is_breaking", "source", "publisher", "created_at"]
     list_filter = ["is_breaking", "source"]
-    fields = readonly_fields = [
+    fields = readonly_fields = tuple(
         "publisher" if f.name == "published_by" else f.name for f in ContractVersion._meta.fields
-    ]
+    )
 
     @admin.display(description="published by")
     def publisher(self, obj: ContractVersion) -> str:
@@ -790,7 +794,8 @@ class GovernancePolicyForm(forms.ModelForm):
         fields = ["severity", "params"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "params" in data and data["params"] is None:
             data["params"] = {}  # a blank field (or "null") means no params; the column is not null
         rule = {"key": self.instance.key, "severity": data.get("severity")}

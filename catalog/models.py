@@ -7,6 +7,7 @@ keeps every published document, never overwritten. Writes go through ``catalog.s
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -25,6 +26,10 @@ from quality.health import (
     open_incident_count,
     sla_from_stored,
 )
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.backends.ddl_references import Statement
 
 
 class Domain(models.Model):
@@ -110,7 +115,13 @@ class SearchVectorIndex(GinIndex):
     tag filter does not use an index.) Named for its first use; the tags index uses it too.
     """
 
-    def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
+    def create_sql(
+        self,
+        model: type[models.Model],
+        schema_editor: BaseDatabaseSchemaEditor,
+        using: str = "",
+        **kwargs: Any,
+    ) -> Statement:
         if schema_editor.connection.vendor == "postgresql":
             return super().create_sql(model, schema_editor, using=using, **kwargs)
         return Index.create_sql(self, model, schema_editor, using=using, **kwargs)
@@ -123,14 +134,21 @@ class PortableOrderIndex(Index):
     puts NULLs last (the order ``NULLS LAST`` asks PostgreSQL for).
     """
 
-    def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
+    def create_sql(
+        self,
+        model: type[models.Model],
+        schema_editor: BaseDatabaseSchemaEditor,
+        using: str = "",
+        **kwargs: Any,
+    ) -> Statement:
         if schema_editor.connection.vendor == "postgresql":
             return super().create_sql(model, schema_editor, using=using, **kwargs)
-        plain = []
+        plain: list[Any] = []
         for expression in self.expressions:
             if isinstance(expression, models.OrderBy):
                 expression = expression.copy()
-                expression.nulls_first = expression.nulls_last = None
+                # django-stubs types these bool; Django keeps None for "not said" (the default).
+                expression.nulls_first = expression.nulls_last = None  # type: ignore[assignment]
             plain.append(expression)
         return Index(*plain, name=self.name).create_sql(model, schema_editor, using=using, **kwargs)
 

@@ -28,7 +28,6 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import (
-    CombinedSearchVector,
     SearchQuery,
     SearchRank,
     SearchVector,
@@ -47,6 +46,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -90,10 +90,7 @@ def rank(qs: QuerySet[DataProduct], query: str) -> QuerySet[DataProduct]:
         return qs.annotate(relevance=Value(0.0, output_field=FloatField())).order_by(
             "is_demoted", F("published_at").desc(nulls_last=True), "product_id"
         )
-    if uses_postgres():
-        qs = _rank_postgres(qs, terms)
-    else:
-        qs = _rank_portable(qs, terms)
+    qs = _rank_postgres(qs, terms) if uses_postgres() else _rank_portable(qs, terms)
     return qs.order_by("is_demoted", "-relevance", "product_id")
 
 
@@ -107,7 +104,7 @@ def _column_names() -> Subquery:
     )
 
 
-def search_vector_expression() -> CombinedSearchVector:
+def search_vector_expression() -> CombinedExpression:
     """The weighted document of a product: A name, B tags, C column names, D description."""
     # SearchVector coalesces NULL to ''; column names are snake_case and the parser splits
     # "campaign_id" into its words. Tags are the jsonb text ('["orbit", "x"]'): the parser
@@ -143,7 +140,7 @@ def _rank_postgres(qs: QuerySet[DataProduct], terms: Sequence[str]) -> QuerySet[
 
 
 def _rank_portable(qs: QuerySet[DataProduct], terms: Sequence[str]) -> QuerySet[DataProduct]:
-    total = None
+    total: Case | CombinedExpression | None = None
     for term in terms:
         in_columns = Exists(Column.objects.filter(product=OuterRef("pk"), name__icontains=term))
         qs = qs.filter(
@@ -163,6 +160,8 @@ def _rank_portable(qs: QuerySet[DataProduct], terms: Sequence[str]) -> QuerySet[
         ]
         for part in parts:
             total = part if total is None else total + part
+    if total is None:  # no terms (rank() answers those itself): relevance 0, as there
+        return qs.annotate(relevance=Value(0.0, output_field=FloatField()))
     return qs.annotate(relevance=Cast(total, FloatField()))
 
 

@@ -7,13 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import can, can_change_consumer
+from accounts.permissions import can, can_change_consumer, signed_in
 
 from . import selectors
 from .api.serializers import deprecation_of
@@ -47,13 +48,16 @@ def home(request: HttpRequest) -> HttpResponse:
 class SearchPaginator(Paginator):
     """Pages of a ``product_search`` queryset read the way the search API reads them."""
 
-    def page(self, number: int | str) -> Page:
+    object_list: QuerySet[DataProduct]  # what product_search returns, never a plain list
+
+    def page(self, number: int | str) -> Page[DataProduct]:
         number = self.validate_number(number)
         offset = (number - 1) * self.per_page
         _, products = selectors.product_search_page(
             self.object_list, offset=offset, limit=self.per_page, total=self.count
         )
-        return self._get_page(products, number, self)
+        # Django's documented hook for building a page (its stubs leave it out).
+        return self._get_page(products, number, self)  # type: ignore[attr-defined]
 
 
 @login_required
@@ -195,7 +199,7 @@ def product_consumer_register(request: HttpRequest, product_id: str) -> HttpResp
         return render(request, "catalog/product_detail.html", context, status=400)
     try:
         _, created = consumer_register(
-            actor=request.user,
+            actor=signed_in(request.user),
             product=product,
             team=form.cleaned_data["team"],
             use_case=form.cleaned_data["use_case"],
@@ -229,7 +233,8 @@ def product_consumer_withdraw(
     consumer = next((c for c in consumers if c.pk == consumer_id), None)
     if consumer is None:
         raise Http404("No such consumer registration")
-    consumer_withdraw(actor=request.user, consumer=consumer)  # PermissionDenied: the 403 page
+    # PermissionDenied: the 403 page.
+    consumer_withdraw(actor=signed_in(request.user), consumer=consumer)
     messages.success(
         request,
         f"{consumer.team} is no longer registered as a consumer of {product.product_id}.",

@@ -277,9 +277,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if is_infrastructure_fault(exc):
         # The portal database down or locked, the disk full: 503, the request may be retried.
         log.error("service unavailable: %s: %s", type(exc).__name__, exc)
-        response = error_response("SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
-        response["Retry-After"] = "30"
-        return response
+        unavailable = error_response("SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
+        unavailable["Retry-After"] = "30"
+        return unavailable
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("unhandled API error", exc_info=exc)
@@ -288,7 +288,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, exceptions.Throttled):
         reason = getattr(exc, "reason", "Too many requests.")
-        wait = max(1, math.ceil(exc.wait)) if exc.wait is not None else None
+        wait_s: float | None = exc.wait  # type: ignore[attr-defined]  # set in __init__, not in the stubs
+        wait = max(1, math.ceil(wait_s)) if wait_s is not None else None
         message = f"{reason} Try again in {wait} s." if wait else f"{reason} Try again later."
         new = error_response("THROTTLED", message, response.status_code)
     elif isinstance(exc, exceptions.ValidationError):

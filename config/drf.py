@@ -7,6 +7,7 @@ reads the default parser and throttle classes), so this module must never import
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
@@ -66,13 +67,13 @@ class SafeJSONParser(JSONParser):
         return data
 
 
-class _RateFromSettings:
+class _RateFromSettings(throttling.SimpleRateThrottle):
     """Read the rate at each request (DRF binds it at import), so overridden settings apply."""
 
-    scope: str
-
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # DRF's stubs type the rates as numbers; DRF's rates are strings such as "600/min".
+        rates: Mapping[str | None, str | None] = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
+        return rates.get(self.scope)
 
 
 class AnonThrottle(_RateFromSettings, throttling.AnonRateThrottle):
@@ -100,4 +101,6 @@ class QueryThrottle(_RateFromSettings, throttling.UserRateThrottle):
             return True
         if match.view_name not in QUERY_VIEWS | QUERY_PAGES:
             return True
-        return super().allow_request(request, view)
+        # The query-page middleware passes Django's request and no view; the user throttle
+        # reads only request.user and request.META, which both have.
+        return super().allow_request(request, view)  # type: ignore[arg-type]

@@ -100,6 +100,7 @@ def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpRespons
     if is_api(request):
         response: HttpResponse = json_error("SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, 503)
     else:
+        html: str
         try:
             html = loader.render_to_string("503.html", {"message": UNAVAILABLE_MESSAGE})
         except Exception:  # the template needs nothing from the database, but never fail here
@@ -168,12 +169,14 @@ class SafeExceptionReporter(ExceptionReporter):
         # Django answers SuspiciousOperation (a disallowed Host header, say) with status 400.
         return isinstance(self.exc_value, SuspiciousOperation)
 
-    def get_traceback_html(self) -> str:
+    # Django sends either text as a response body, never through a template, so plain str is
+    # right here (the stubs say SafeString, what Django's own templates return).
+    def get_traceback_html(self) -> str:  # type: ignore[override]
         if self._api():
             return self.get_traceback_text()
         return loader.render_to_string("400.html" if self._client_error() else "500.html")
 
-    def get_traceback_text(self) -> str:
+    def get_traceback_text(self) -> str:  # type: ignore[override]
         if self._client_error():
             return json.dumps(error_body("INVALID", "bad request"))
         return json.dumps(error_body("INTERNAL", INTERNAL_MESSAGE))

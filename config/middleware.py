@@ -96,7 +96,8 @@ class ErrorResponseMiddleware:
             return errors.service_unavailable(request, exception)
         if isinstance(exception, Throttled):
             reason = getattr(exception, "reason", "Too many requests.")
-            return errors.too_many_requests(request, exception.wait, reason)
+            # DRF sets Throttled.wait in __init__; its stubs leave the attribute out.
+            return errors.too_many_requests(request, exception.wait, reason)  # type: ignore[attr-defined]
         if settings.DEBUG:
             return errors.response_for_debug(request, exception)
         return None

@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlparse
 
 
@@ -111,7 +111,7 @@ def env_rate(name: str, default: str) -> str:
     return value
 
 
-def database_from_url(url: str) -> dict[str, object]:
+def database_from_url(url: str) -> dict[str, Any]:
     """Translate ``sqlite:///path`` or ``postgresql://user:pass@host:port/db`` to DATABASES."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":

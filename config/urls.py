@@ -2,13 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalog.api.views import ContractSchemaApi
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("contracts/schema.json", ContractSchemaApi.as_view(), name="contract-schema"),
     path("", include("catalog.api.urls")),
     path("quality/", include("quality.api.urls")),

@@ -124,8 +124,8 @@ class CheckResultInline(admin.TabularInline):
     model = CheckResult
     extra = 0
     can_delete = False
-    fields = ["position", "check_name", "check_type", "status", "severity", "value", "message",
-              "history"]  # fmt: skip
+    fields = ("position", "check_name", "check_type", "status", "severity", "value", "message",
+              "history")  # fmt: skip
     readonly_fields = fields
     ordering = ["position"]
 
@@ -243,7 +243,8 @@ class IncidentForm(forms.ModelForm):
         fields: list[str] = []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.status != IncidentStatus.OPEN:
             raise ValidationError({"action": "the incident is already resolved"})
         if data.get("action") == "resolve" and not (data.get("note") or "").strip():

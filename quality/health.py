@@ -658,7 +658,8 @@ def sla_from_stored(
 ) -> SlaStatus:
     """The SLA status from the stored figures (``facts_to_stored``), freshness judged at ``now``."""
     stored = stored if isinstance(stored, Mapping) else {}
-    sla = stored.get("sla") if isinstance(stored.get("sla"), Mapping) else {}
+    raw_sla = stored.get("sla")
+    sla: Mapping[str, Any] = raw_sla if isinstance(raw_sla, Mapping) else {}
 
     def count(key: str) -> int:
         value = sla.get(key)

@@ -40,9 +40,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.contract import FRESHNESS_HOURS
-from catalog.contract.vocabulary import ProductStatus
+from catalog.contract.vocabulary import ProductStatus, Severity
 from catalog.models import ContractVersion, DataProduct
-from quality.checks import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec, RunReport, run_product
+from quality.checks import (
+    CheckOutcome,
+    CheckSpec,
+    CheckStatus,
+    ColumnSpec,
+    ProductSpec,
+    RunReport,
+    run_product,
+)
 from quality.checks.evaluate import human_hours
 from querying.governor import scrub_error
 from querying.warehouses import warehouse_from_url
@@ -419,9 +427,9 @@ def _engine_report(product: DataProduct, now: datetime) -> RunReport:
                 CheckOutcome(
                     check_name="run",
                     type="schema",
-                    status="error",
+                    status=CheckStatus.ERROR,
                     passed=False,
-                    severity="error",
+                    severity=Severity.ERROR,
                     message=message,
                 )
             ],

@@ -20,6 +20,7 @@ Invariants (issue #11), each tested in tests/quality/test_webhooks.py:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
@@ -193,7 +194,7 @@ def vet_url(url: str, *, allow_private: bool = False) -> Target:
             continue
         literal = str(sockaddr[0])
         ip = ipaddress.ip_address(literal)
-        if family == socket.AF_INET6 and sockaddr[3]:
+        if family == socket.AF_INET6 and len(sockaddr) == 4 and sockaddr[3]:
             ip = ipaddress.IPv6Address(f"{literal.split('%')[0]}%{sockaddr[3]}")
         reason = address_refusal(ip, allow_private=allow_private)
         if reason is not None:
@@ -259,10 +260,8 @@ def _abort(conn: http.client.HTTPConnection, fired: threading.Event) -> None:
     fired.set()
     sock = conn.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def post_json(

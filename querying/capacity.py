@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from django.conf import settings
@@ -77,7 +77,5 @@ def query_slot(user: Any) -> Iterator[str | None]:
 
 
 def _release_user(key: str) -> None:
-    try:
+    with suppress(ValueError):  # the count expired meanwhile
         cache.decr(key)
-    except ValueError:  # the count expired meanwhile
-        pass

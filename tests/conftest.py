@@ -19,52 +19,52 @@ from tests.factories import DomainFactory, UserFactory
 
 @pytest.fixture
 def marketing(db: Any) -> Domain:
-    domain = DomainFactory(slug="marketing", name="Marketing")
+    domain = DomainFactory.create(slug="marketing", name="Marketing")
     permissions.grant_domain(domain)
     return domain
 
 
 @pytest.fixture
 def finance(db: Any) -> Domain:
-    domain = DomainFactory(slug="finance", name="Finance")
+    domain = DomainFactory.create(slug="finance", name="Finance")
     permissions.grant_domain(domain)
     return domain
 
 
 @pytest.fixture
 def owner(marketing: Domain) -> User:
-    user = UserFactory(username="maya", role="manager", is_staff=True)
+    user = UserFactory.create(username="maya", role="manager", is_staff=True)
     permissions.membership_set(user=user, domain=marketing, is_owner=True)
     return user
 
 
 @pytest.fixture
 def member(marketing: Domain) -> User:
-    user = UserFactory(username="mo", role="analyst")
+    user = UserFactory.create(username="mo", role="analyst")
     permissions.membership_set(user=user, domain=marketing, is_owner=False)
     return user
 
 
 @pytest.fixture
 def outsider(finance: Domain) -> User:
-    user = UserFactory(username="fiona", role="manager", is_staff=True)
+    user = UserFactory.create(username="fiona", role="manager", is_staff=True)
     permissions.membership_set(user=user, domain=finance, is_owner=True)
     return user
 
 
 @pytest.fixture
 def analyst(db: Any) -> User:
-    return UserFactory(username="ana", role="analyst")
+    return UserFactory.create(username="ana", role="analyst")
 
 
 @pytest.fixture
 def manager(db: Any) -> User:
-    return UserFactory(username="max", role="manager")
+    return UserFactory.create(username="max", role="manager")
 
 
 @pytest.fixture
 def admin_user(db: Any) -> User:
-    return UserFactory(username="root", role="admin", is_staff=True)
+    return UserFactory.create(username="root", role="admin", is_staff=True)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def api() -> APIClient:
 
 
 @pytest.fixture
-def api_as(api: APIClient):  # type: ignore[no-untyped-def]
+def api_as(api: APIClient):
     """``api_as(user)`` returns an API client authenticated as ``user`` (None: anonymous)."""
 
     def login(user: User | None) -> APIClient:

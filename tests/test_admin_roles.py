@@ -199,7 +199,7 @@ def test_every_admin_link_offered_to_a_role_opens(
     request: Any, world: dict[str, Any], who: str
 ) -> None:
     if who == "superuser":
-        user = UserFactory(username="su", role="analyst", is_superuser=True)
+        user = UserFactory.create(username="su", role="analyst", is_superuser=True)
     else:
         user = request.getfixturevalue(who)
     statuses, pages, problems = walk(user)
@@ -218,7 +218,7 @@ def test_every_admin_link_offered_to_a_role_opens(
 def test_role_admin_without_staff_flag_or_model_permissions_uses_the_admin(
     world: dict[str, Any],
 ) -> None:
-    admin = UserFactory(username="plain-admin", role="admin", is_staff=False)
+    admin = UserFactory.create(username="plain-admin", role="admin", is_staff=False)
     assert not admin.is_superuser and not admin.user_permissions.exists()
     client = Client()
     response = client.post(
@@ -290,7 +290,7 @@ def test_the_admin_log_in_form_says_why_a_correct_password_is_not_enough(member:
 
 
 def test_staff_flag_alone_opens_nothing(db: Any) -> None:
-    staff = UserFactory(username="old-staff", role="analyst", is_staff=True)
+    staff = UserFactory.create(username="old-staff", role="analyst", is_staff=True)
     client = Client()
     client.force_login(staff)
     assert client.get("/admin/").status_code == 302

@@ -4,6 +4,7 @@ it started (web server, worker, beat), leaving no process behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -152,10 +153,8 @@ class Demo:
 
     def kill_leftovers(self) -> None:
         for pid in session_pids(self.process.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.fixture(scope="module")

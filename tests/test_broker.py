@@ -10,7 +10,7 @@ from kombu.transport.virtual.base import Empty
 
 
 @pytest.fixture
-def channel(tmp_path: Path):  # type: ignore[no-untyped-def]
+def channel(tmp_path: Path):
     folder = tmp_path / "q"
     folder.mkdir()
     options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
@@ -20,7 +20,7 @@ def channel(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield conn.default_channel, folder
 
 
-def test_a_message_round_trips_and_leaves_no_temporary_file(channel) -> None:  # type: ignore[no-untyped-def]
+def test_a_message_round_trips_and_leaves_no_temporary_file(channel) -> None:
     chan, folder = channel
     chan._put("celery", {"body": "x" * 10_000})
     names = [p.name for p in folder.iterdir()]
@@ -28,7 +28,7 @@ def test_a_message_round_trips_and_leaves_no_temporary_file(channel) -> None:  #
     assert chan._get("celery") == {"body": "x" * 10_000}
 
 
-def test_the_final_name_appears_only_once_the_message_is_complete(channel, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_final_name_appears_only_once_the_message_is_complete(channel, monkeypatch) -> None:
     import os
 
     import config.broker
@@ -48,7 +48,7 @@ def test_the_final_name_appears_only_once_the_message_is_complete(channel, monke
     assert not final_existed_before and size_at_rename > 5_000
 
 
-def test_a_message_still_being_written_is_invisible_to_the_consumer(channel) -> None:  # type: ignore[no-untyped-def]
+def test_a_message_still_being_written_is_invisible_to_the_consumer(channel) -> None:
     chan, folder = channel
     (folder / "1_abc.celery.msg.tmp").write_bytes(b"")  # what a writer mid-write leaves
     with pytest.raises(Empty):

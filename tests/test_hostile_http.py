@@ -513,7 +513,8 @@ def test_odcs_documents_with_garbage_are_never_a_500(demo: Any, owner: Any) -> N
         return paths
 
     for path in walk(base, ())[1:]:
-        for value in (None, [], {}, 1, "x", HUGE, "\u0000", True, [None], {"": {}}):
+        values: tuple[object, ...] = (None, [], {}, 1, "x", HUGE, "\u0000", True, [None], {"": {}})
+        for value in values:
             doc = copy.deepcopy(base)
             node = doc
             for step in path[:-1]:
@@ -780,7 +781,7 @@ def test_outsider_cannot_see_another_domains_drafts_anywhere(
         "/query/",
         f"/query/?product={draft}",
     ):
-        response = pages.get(path)
+        response: Any = pages.get(path)  # then API responses below
         assert response.status_code == 200, path
         assert draft not in response.content.decode(), path
 
@@ -1144,7 +1145,9 @@ def test_admin_forms_with_every_field_wrong_never_500(
     policy = GovernancePolicy.objects.first()
     if policy is not None:
         pages.append((admin_user, f"/admin/catalog/governancepolicy/{policy.pk}/change/"))
-    pages.append((admin_user, f"/admin/accounts/user/{UserFactory(username='victim').pk}/change/"))
+    pages.append(
+        (admin_user, f"/admin/accounts/user/{UserFactory.create(username='victim').pk}/change/")
+    )
     failures: list[str] = []
     before = {p.product_id: (p.version, p.status, p.name) for p in DataProduct.objects.all()}
     for user, url in pages:

@@ -132,12 +132,12 @@ def test_without_the_cache_every_lookup_reads_the_database(
 def test_a_user_created_again_with_the_same_id_is_not_given_the_old_answer(
     marketing: Domain,
 ) -> None:
-    old = UserFactory(username="old")
+    old = UserFactory.create(username="old")
     permissions.membership_set(user=old, domain=marketing, is_owner=True)
     assert domain_ids_with(old, [OWNER_PERM]) == [marketing.pk]
     pk = old.pk
     User.objects.filter(pk=pk).delete()  # its groups' rows go without a permission signal
-    new = UserFactory(username="new", pk=pk)
+    new = UserFactory.create(username="new", pk=pk)
     assert domain_ids_with(new, [OWNER_PERM]) == []
 
 
@@ -148,7 +148,7 @@ def test_scope_keys_differ_exactly_where_restrict_answers_differ(
     assert keys["ana"] == keys["max"]  # no team: the same answers
     assert len({keys["mo"], keys["maya"], keys["ana"]}) == 3
     assert permissions.scope_key(admin_user) == ("admin",)
-    inactive = UserFactory(username="gone", is_active=False)
+    inactive = UserFactory.create(username="gone", is_active=False)
     assert permissions.scope_key(inactive) == ("nobody",)
     for user in (member, owner, analyst):
         for action in ("view", "view_pii", "change"):

@@ -27,15 +27,15 @@ def guardian_ids(user: Any, perms: list[str]) -> list[int]:
 def test_matches_guardian_for_every_way_of_holding_a_permission(
     marketing: Domain, finance: Domain, perms: list[str]
 ) -> None:
-    ops = DomainFactory(slug="ops", name="Ops")
+    ops = DomainFactory.create(slug="ops", name="Ops")
     permissions.grant_domain(ops)
-    owner_of_two = UserFactory(username="two")
+    owner_of_two = UserFactory.create(username="two")
     permissions.membership_set(user=owner_of_two, domain=marketing, is_owner=True)
     permissions.membership_set(user=owner_of_two, domain=ops, is_owner=False)
-    direct = UserFactory(username="direct")  # a permission given to the user, not a group
+    direct = UserFactory.create(username="direct")  # a permission given to the user, not a group
     assign_perm(MEMBER_PERM, direct, finance)
-    nobody = UserFactory(username="nobody")
-    removed = UserFactory(username="removed")
+    nobody = UserFactory.create(username="nobody")
+    removed = UserFactory.create(username="removed")
     permissions.membership_set(user=removed, domain=finance, is_owner=True)
     permissions.membership_remove(user=removed, domain=finance)
 

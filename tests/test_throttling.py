@@ -150,10 +150,11 @@ def test_concurrent_guesses_check_no_more_passwords_than_the_limit(
     checked: list[str] = []
     lock = threading.Lock()
 
-    def check(self: Any, request: Any, username: Any = None, password: Any = None, **kw: Any):  # type: ignore[no-untyped-def]
+    def check(
+        self: Any, request: Any, username: Any = None, password: Any = None, **kw: Any
+    ) -> None:
         with lock:
             checked.append(password)
-        return None
 
     monkeypatch.setattr(ModelBackend, "authenticate", check)
     outcomes: list[str] = []

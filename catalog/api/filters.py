@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import django_filters
 from django import forms
@@ -26,7 +27,7 @@ FRESHNESS_STATES = ("fresh", "stale", "unknown")
 DEFAULT_STATUSES = ("published",)
 
 
-def freshness_state_expression(now=None) -> Case:  # type: ignore[no-untyped-def]
+def freshness_state_expression(now: datetime | None = None) -> Case:
     """SQL for fresh | stale | unknown: ``newest_data_at`` against the SLA's freshness hours."""
     now = now or timezone.now()
     fresh = [
@@ -43,7 +44,7 @@ def freshness_state_expression(now=None) -> Case:  # type: ignore[no-untyped-def
     )
 
 
-def freshness_filter(state: str, now=None) -> Q:  # type: ignore[no-untyped-def]
+def freshness_filter(state: str, now: datetime | None = None) -> Q:
     """The products whose ``freshness_state_expression`` is ``state``, as plain predicates.
 
     Equivalent to filtering on the CASE, but PostgreSQL can estimate (and index) column
@@ -61,7 +62,7 @@ def freshness_filter(state: str, now=None) -> Q:  # type: ignore[no-untyped-def]
     return Q(newest_data_at__isnull=False) & ~fresh
 
 
-def with_freshness(qs: QuerySet[DataProduct], now=None) -> QuerySet[DataProduct]:  # type: ignore[no-untyped-def]
+def with_freshness(qs: QuerySet[DataProduct], now: datetime | None = None) -> QuerySet[DataProduct]:
     """Annotate ``freshness_state`` on every product."""
     return qs.annotate(freshness_state=freshness_state_expression(now))
 
@@ -119,7 +120,7 @@ class ProductFilterSet(django_filters.FilterSet):
         model = DataProduct
         fields: list[str] = []
 
-    def __init__(self, *args, now=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, now: datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()  # the freshness filter and annotation share one clock
 

@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import signed_in
 from catalog import selectors
 from catalog.contract import json_schema
 from catalog.models import DataProduct, Domain
@@ -129,7 +130,10 @@ class ProductDetailApi(CatalogApi):
     )
     def put(self, request: Request, product_id: str) -> Response:
         outcome = product_publish(
-            actor=request.user, document=request.data, source="api", expected_id=product_id
+            actor=signed_in(request.user),
+            document=request.data,
+            source="api",
+            expected_id=product_id,
         )
         body = {
             "product": product_document(outcome.product),
@@ -174,7 +178,7 @@ class ProductConsumerRegisterApi(ProductApi):
         product = self.get_object()
         data = self.validated(s.ConsumerRegisterInputSerializer, request.data)
         _, created = consumer_register(
-            actor=request.user,
+            actor=signed_in(request.user),
             product=product,
             team=data["team"],
             use_case=data["useCase"],
@@ -224,7 +228,7 @@ class DomainSettingsApi(CatalogApi):
             )
         data = self.validated(self.InputSerializer, request.data)
         domain = domain_update(
-            actor=request.user, domain=domain, **{fields[k]: v for k, v in data.items()}
+            actor=signed_in(request.user), domain=domain, **{fields[k]: v for k, v in data.items()}
         )
         return Response(
             {

@@ -81,11 +81,13 @@ def _copy_table(
     )
     names = sql.SQL(", ").join(sql.Identifier(column) for column, _, _ in columns)
     reader = source.execute(f"SELECT * FROM {_duckdb_identifier(table)}")
-    with target.cursor() as cursor:
-        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(name, names)) as copy:
-            while batch := reader.fetchmany(BATCH):
-                for row in batch:
-                    copy.write_row(row)
+    with (
+        target.cursor() as cursor,
+        cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(name, names)) as copy,
+    ):
+        while batch := reader.fetchmany(BATCH):
+            for row in batch:
+                copy.write_row(row)
     for role in grant_to:
         target.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(name, sql.Identifier(role)))
 

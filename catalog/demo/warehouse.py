@@ -21,6 +21,7 @@ Invariants (tests/catalog/test_demo_warehouse.py):
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -732,10 +733,8 @@ def _insert_sql(contract: Mapping[str, Any], recipe: Recipe | None) -> str:
 
 def _remove(path: str, *, only_wal: bool = False) -> None:
     for candidate in (path + ".wal",) if only_wal else (path, path + ".wal"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(candidate)
-        except FileNotFoundError:
-            pass
 
 
 def build_demo_warehouse(

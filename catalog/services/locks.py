@@ -17,7 +17,7 @@ def rows_lock(model: type[models.Model], **lookup: Any) -> int:
     the same way, and SQLite (which ignores FOR UPDATE) takes its database write lock at the
     start of the transaction, so the transaction never reads a snapshot it cannot write from.
     """
-    pk = model._meta.pk.name  # type: ignore[union-attr]
+    pk = model._meta.pk.name
     return model._default_manager.filter(**lookup).update(**{pk: F(pk)})
 
 

@@ -233,11 +233,14 @@ class Declaration:
                     )
                 )
         # A column whose own type is wrong is reported there once, not again on each check.
-        if self.column_types and column_type in COLUMN_TYPES:
-            if column_type not in self.column_types:
-                out.append(
-                    Problem("column", f"{self.type} needs {self.column_words}, not {column_type}")
-                )
+        if (
+            self.column_types
+            and column_type in COLUMN_TYPES
+            and column_type not in self.column_types
+        ):
+            out.append(
+                Problem("column", f"{self.type} needs {self.column_words}, not {column_type}")
+            )
         return out
 
     def problems(self, check: CheckSpec) -> list[Problem]:

@@ -394,15 +394,19 @@ class _Governor:
                     "DISALLOWED_SYNTAX",
                     "qualified function calls (schema.function()) are not allowed",
                 )
-        elif kind is exp.Column:
+        elif kind is exp.Column and isinstance(node, exp.Column):
             if not isinstance(node.this, (exp.Identifier, exp.Star)):
                 raise _refuse("DISALLOWED_SYNTAX", "unexpected column reference")
             db = node.args.get("db")
-            if not self.verifying and db is not None and node.args.get("catalog") is None:
-                # "marketing.campaign_attribution.user_id": the product is now a derived table
-                # aliased "campaign_attribution", so the schema part must go.
-                if ascii_lower(f"{db.name}.{node.table}") in self.names:
-                    node.set("db", None)
+            # "marketing.campaign_attribution.user_id": the product is now a derived table
+            # aliased "campaign_attribution", so the schema part must go.
+            if (
+                not self.verifying
+                and db is not None
+                and node.args.get("catalog") is None
+                and ascii_lower(f"{db.name}.{node.table}") in self.names
+            ):
+                node.set("db", None)
             if (
                 self.dialect == "postgres"
                 and not node.table
@@ -435,8 +439,7 @@ class _Governor:
         """Resolve one table reference: a visible CTE, a product, or a refusal."""
         if not isinstance(node.parent, (exp.From, exp.Join)):
             raise _refuse("DISALLOWED_SYNTAX", "a table may only appear in FROM or JOIN")
-        parts_nodes = [node.args.get(k) for k in ("catalog", "db", "this")]
-        parts_nodes = [p for p in parts_nodes if p is not None]
+        parts_nodes = [p for k in ("catalog", "db", "this") if (p := node.args.get(k)) is not None]
         for part in parts_nodes:
             if not isinstance(part, exp.Identifier):
                 raise _refuse(
@@ -461,12 +464,12 @@ class _Governor:
                 raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
             self.verified.add(name)
             if name in self.late:
-                product, late = self.late[name]
+                late_product, late = self.late[name]
                 select = node.parent.parent if isinstance(node.parent, exp.From) else None
                 if node.args.get("alias") is None or not pseudonyms.check(
                     select,
                     node.args["alias"],
-                    product,
+                    late_product,
                     late,
                     dialect=self.dialect,
                     norm=self._norm,
@@ -528,8 +531,10 @@ class _Governor:
     def _late_hashing(self, use: _Use, alias: exp.TableAlias) -> frozenset[str]:
         """Hash columns the SELECT reading ``use`` only groups or counts (pseudonyms.py)."""
         from_ = use.table.parent
-        select = from_.parent if isinstance(from_, exp.From) else None
-        if not isinstance(select, exp.Select) or from_.arg_key != "from_":
+        if not isinstance(from_, exp.From) or from_.arg_key != "from_":
+            return frozenset()
+        select = from_.parent
+        if not isinstance(select, exp.Select):
             return frozenset()
         return pseudonyms.plan(
             select,
@@ -572,11 +577,11 @@ def derived_sql(
     Hash columns named in ``pretext`` are projected as the text their hash is computed from
     (only for a SELECT that pseudonyms.check() accepts).
     """
-    projections: list[exp.Expression] = []
+    projections: list[exp.Expr] = []
     for column in product.columns:
         if column.name in pretext and column.mask == "hash":
-            text = pseudonyms.pretext_expression(column.name, dialect)
-            projections.append(exp.alias_(text, exp.to_identifier(column.name, quoted=True)))
+            pretext_of = pseudonyms.pretext_expression(column.name, dialect)
+            projections.append(exp.alias_(pretext_of, exp.to_identifier(column.name, quoted=True)))
             continue
         if column.mask is None:
             projections.append(exp.column(column.name, quoted=True))
@@ -659,11 +664,11 @@ def _approximate(root: exp.Expression, uses: list[_Use], dialect: str) -> list[s
     return warnings
 
 
-def _keys_rows(node: exp.Expression) -> bool:
+def _keys_rows(node: exp.Expr) -> bool:
     """Whether ``node`` is (inside) a GROUP BY key, a join condition or a DISTINCT."""
     child, parent = node, node.parent
     while parent is not None and not isinstance(parent, exp.Query):
-        if isinstance(parent, exp.Group) or isinstance(parent, exp.Distinct):
+        if isinstance(parent, (exp.Group, exp.Distinct)):
             return True
         if isinstance(parent, exp.Join) and child.arg_key in ("on", "using"):
             return True
@@ -719,7 +724,7 @@ def _check_unit(node: exp.Expression) -> None:
         )
 
 
-def _ancestors(node: exp.Expression) -> list[exp.Expression]:
+def _ancestors(node: exp.Expr) -> list[exp.Expr]:
     out = []
     parent = node.parent
     while parent is not None:

@@ -56,7 +56,7 @@ def key_expression(dialect: str) -> exp.Expression:
     return _fn(_KEY_READERS[dialect], exp.Literal.string(HASH_KEY_SETTING[dialect]))
 
 
-def is_key_expression(node: exp.Expression, dialect: str) -> bool:
+def is_key_expression(node: exp.Expr, dialect: str) -> bool:
     """Whether ``node`` is exactly ``key_expression(dialect)``."""
     return isinstance(node, exp.Anonymous) and node.sql(dialect=dialect) == key_expression(
         dialect

@@ -88,7 +88,7 @@ def late_mask(ref: exp.Column, *, dialect: str) -> exp.Expression:
     return keep_null(ref.copy(), hash_text(ref.copy(), dialect=dialect))
 
 
-def is_late_mask(node: exp.Expression, dialect: str) -> bool:
+def is_late_mask(node: exp.Expr, dialect: str) -> bool:
     """Whether ``node`` is exactly the late mask of the one column it contains."""
     column = node.find(exp.Column)
     return (
@@ -111,7 +111,7 @@ def _by_norm(names: Iterable[str], norm: Norm) -> dict[str, str]:
     return {norm(exp.to_identifier(name, quoted=True)): name for name in names}
 
 
-def _walk(select: exp.Select) -> Iterator[exp.Expression]:
+def _walk(select: exp.Select) -> Iterator[exp.Expr]:
     """Every node of ``select`` except its FROM clause (the product's derived table)."""
     for key, value in select.args.items():
         if key == "from_":
@@ -190,7 +190,7 @@ def _names_itself(inner: exp.Expression, name: str, norm: Norm, dialect: str) ->
     return column is not None and norm(column.this) == name and is_late_mask(inner, dialect)
 
 
-def _count_star(node: exp.Expression) -> bool:
+def _count_star(node: exp.Expr) -> bool:
     """``count(*)``: the one star that reads no column."""
     return (
         type(node) is exp.Star
@@ -270,7 +270,7 @@ def plan(
         if _raw_position(node, select):
             node.replace(ref(column))
             continue
-        masked = late_mask(ref(column), dialect=dialect)
+        masked: exp.Expr = late_mask(ref(column), dialect=dialect)
         if node.parent is select and node.arg_key == "expressions":
             # A bare select item keeps its output name.
             masked = exp.alias_(masked, exp.to_identifier(column, quoted=True))
@@ -279,7 +279,7 @@ def plan(
 
 
 def check(
-    select: exp.Expression | None,
+    select: exp.Expr | None,
     alias: exp.TableAlias,
     product: ProductPolicy,
     late: frozenset[str],

@@ -27,7 +27,7 @@ from .base import (
 )
 
 # Applied at connect time, then frozen by lock_configuration so SQL cannot undo them.
-HARDENED_CONFIG: dict[str, object] = {
+HARDENED_CONFIG: dict[str, bool] = {
     "enable_external_access": False,
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,

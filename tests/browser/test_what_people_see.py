@@ -152,7 +152,7 @@ def test_the_query_page_shows_1000_rows_and_sends_the_rest_to_the_csv(
     note = page.locator("#query-results .page-cap")
     note.wait_for()
     summary = page.locator("#query-results .summary").inner_text()
-    total = int(re.match(r"([\d,]+) rows", summary).group(1).replace(",", ""))  # type: ignore[union-attr]
+    total = int(re.match(r"([\d,]+) rows", summary).group(1).replace(",", ""))
     assert total > 1000 and "," in summary
     assert page.locator("table.results tbody tr").count() == 1000
     assert note.inner_text() == (

@@ -31,8 +31,8 @@ def add_domain(*args: str) -> str:
 
 @pytest.mark.django_db
 def test_a_new_domain_gets_its_groups_and_its_owner_may_publish_right_away() -> None:
-    maya = UserFactory(username="maya", role="manager", is_staff=False)
-    ana = UserFactory(username="ana", role="analyst")
+    maya = UserFactory.create(username="maya", role="manager", is_staff=False)
+    ana = UserFactory.create(username="ana", role="analyst")
     out = add_domain("marketing", "--name", "Marketing", "--owner", "maya")
 
     assert out.strip() == "created domain marketing (Marketing): tables marketing_*, owner maya"
@@ -105,7 +105,7 @@ def test_bad_input_is_one_readable_line_and_stores_nothing(args: list[str], mess
 
 @pytest.mark.django_db
 def test_an_inactive_owner_is_refused() -> None:
-    UserFactory(username="gone", is_active=False)
+    UserFactory.create(username="gone", is_active=False)
     with pytest.raises(CommandError, match="^--owner: user gone is inactive$"):
         add_domain("ops", "--owner", "gone")
     assert not Domain.objects.exists()

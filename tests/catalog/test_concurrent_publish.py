@@ -209,7 +209,7 @@ def test_two_creations_of_one_product_write_it_once(
 def test_concurrent_registrations_of_one_team_keep_the_first_registrant(
     warehouse: str, marketing: Any, v3: DataProduct
 ) -> None:
-    users = [UserFactory(username=f"user{i}") for i in range(4)]
+    users = [UserFactory.create(username=f"user{i}") for i in range(4)]
     results = in_threads(
         *[
             lambda u=u: consumer_register(

@@ -823,7 +823,9 @@ def test_not_a_mapping_message() -> None:
 
 
 def test_every_field_replaced_by_garbage_raises_only_contract_error() -> None:
-    garbage = [None, True, -1, 0.5, float("nan"), "", "x" * 10_000, [], {}, [None], {"k": []}]
+    garbage: list[object] = [
+        None, True, -1, 0.5, float("nan"), "", "x" * 10_000, [], {}, [None], {"k": []}
+    ]  # fmt: skip
 
     def paths(value: object, prefix: str = "") -> list[str]:
         out = [prefix] if prefix else []

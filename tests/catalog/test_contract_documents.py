@@ -64,8 +64,7 @@ def test_aliases_are_refused() -> None:
 
 def test_billion_laughs_is_refused_quickly() -> None:
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for i in range(1, 10):
-        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
     assert "aliases are not allowed" in load_issues("\n".join(lines))[0]
 
 

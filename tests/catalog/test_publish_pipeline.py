@@ -176,9 +176,11 @@ def test_a_broker_that_cannot_take_the_tasks_does_not_fail_a_committed_publish(
 
     for task in (tasks.consumers_notify_task, tasks.search_index_refresh_task):
         monkeypatch.setattr(task, "delay", down)
-    with caplog.at_level(logging.WARNING, logger="catalog.tasks"):
-        with django_capture_on_commit_callbacks(execute=True):
-            outcome = product_publish(actor=None, document=contract_document(version=4))
+    with (
+        caplog.at_level(logging.WARNING, logger="catalog.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        outcome = product_publish(actor=None, document=contract_document(version=4))
     assert outcome.changed and outcome.product.version == 4
     assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
         f"could not queue catalog.consumers_notify({outcome.version.pk},)",

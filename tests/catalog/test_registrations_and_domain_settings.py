@@ -91,7 +91,7 @@ def test_the_page_form_refuses_to_overwrite_with_a_message(
 
 
 def test_the_service_raises_for_an_outsider(product: DataProduct, analyst: Any) -> None:
-    other = UserFactory(username="eve")
+    other = UserFactory.create(username="eve")
     consumer_register(actor=analyst, product=product, team="Growth", use_case="a", contact="a@b.io")
     with pytest.raises(ConsumerTaken):
         consumer_register(

@@ -63,15 +63,16 @@ def len_products() -> int:
 def add_history(product: DataProduct, *, runs: int) -> None:
     now = timezone.now()
     for r in range(runs):
+        finished = now - timedelta(hours=r)
         run = CheckRun.objects.create(
             product=product, trigger="schedule", run_key=uuid.uuid4().hex, status="failed",
-            finished_at=now - timedelta(hours=r), table_reachable=True,
+            finished_at=finished, table_reachable=True,
         )  # fmt: skip
         for i, check in enumerate(product.checks.all()):
             CheckResult.objects.create(
                 run=run, position=i, check_name=check.name, check_type=check.type,
                 status="passed" if i else "failed", passed=bool(i), severity=check.severity,
-                created_at=run.finished_at,
+                created_at=finished,
             )  # fmt: skip
     Incident.objects.get_or_create(
         product=product, kind="quality_failure", status="open", defaults={"opened_at": now}
@@ -333,10 +334,10 @@ def test_the_score_history_is_the_weighted_window_over_every_finished_run(
             continue
         window = runs[max(0, k - 29) : k + 1]
         weight = {"error": 1.0, "warning": 0.5}
-        passed = sum(weight[s] for _, _, rs in window for ok, s in rs if ok)
-        total = sum(weight[s] for _, _, rs in window for _, s in rs)
-        if total:
-            expected.append((finished, round(100.0 * passed / total, 1)))
+        passed_weight = sum(weight[s] for _, _, rs in window for ok, s in rs if ok)
+        total_weight = sum(weight[s] for _, _, rs in window for _, s in rs)
+        if total_weight:
+            expected.append((finished, round(100.0 * passed_weight / total_weight, 1)))
     assert score_history(catalog, days=90, now=now) == expected
 
 
@@ -363,7 +364,8 @@ def test_the_product_freshness_read_in_python_is_the_sql_rule_at_every_boundary(
                 sla_freshness=sla, newest_data_at=newest
             )
             row = with_freshness(DataProduct.objects.filter(pk=catalog.pk), now).get()
-            assert freshness_state_of(row, now) == row.freshness_state, (sla, newest)
+            # freshness_state: with_freshness's annotation.
+            assert freshness_state_of(row, now) == row.freshness_state, (sla, newest)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -212,7 +212,9 @@ def test_freshness_filter_agrees_with_the_freshness_shown_at_every_boundary(
             seen = None if age is None else now - timedelta(hours=age)
             DataProduct.objects.filter(pk=product.pk).update(newest_data_at=seen)
     shown = {
-        p.product_id: p.freshness_state for p in product_search(user=analyst, params={}, now=now)
+        # freshness_state: product_search's annotation.
+        p.product_id: p.freshness_state  # type: ignore[attr-defined]
+        for p in product_search(user=analyst, params={}, now=now)
     }
     assert len(shown) == len(FRESHNESS_HOURS) * len(ages)
     for state in ("fresh", "stale", "unknown"):
@@ -290,8 +292,9 @@ def test_pages_concatenate_to_the_ranked_list_with_their_annotations(
     assert [total for total, _ in pages] == [len(ranked)] * 4 == [7] * 4
     flat = [p for _, page in pages for p in page]
     assert ids(flat) == ids(ranked)
-    assert [p.relevance for p in flat] == [p.relevance for p in ranked]
-    assert all(p.freshness_state == "unknown" for p in flat)
+    # relevance, freshness_state: product_search's annotations.
+    assert [p.relevance for p in flat] == [p.relevance for p in ranked]  # type: ignore[attr-defined]
+    assert all(p.freshness_state == "unknown" for p in flat)  # type: ignore[attr-defined]
     assert pages[-1][1] == []
 
 

@@ -91,6 +91,7 @@ def check_users(out: str) -> None:
     assert "demo-maya.marketing" in out and maya.check_password("demo-maya.marketing")
     marketing = DataProduct.objects.get(product_id="marketing.campaign_attribution")
     finance = DataProduct.objects.filter(domain__slug="finance").first()
+    assert finance is not None
     assert permissions.can(maya, "change", marketing)
     assert not permissions.can(maya, "change", finance)
 

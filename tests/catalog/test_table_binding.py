@@ -34,14 +34,14 @@ def warehouse(tmp_path: Path, settings: Any) -> str:
     """Every table exists, with the seed's columns and an e-mail in one row."""
     row = ("a1", "jane.doe@example.org", "c1", "paid", "2025-03-01", None, 100, "linear")
     url = build_warehouse(
-        tmp_path / "wh.duckdb", {t: SEED_TABLE for t in TABLES}, {t: [row] for t in TABLES}
+        tmp_path / "wh.duckdb", dict.fromkeys(TABLES, SEED_TABLE), {t: [row] for t in TABLES}
     )
     settings.WAREHOUSE_URL = url
     settings.PUBLISH_REQUIRE_WAREHOUSE = True
     return url
 
 
-def attempt(path: str, user: Any, table: str, product_id: str = "marketing.copy", **kw: Any):  # type: ignore[no-untyped-def]
+def attempt(path: str, user: Any, table: str, product_id: str = "marketing.copy", **kw: Any):
     result = publish_via(path, user, contract_document(product_id, table=table, **kw))
     return result, DataProduct.objects.filter(product_id=product_id).exists()
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.staticfiles import finders
 from django.core import mail
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -176,8 +177,8 @@ def catalog(marketing: Any, finance: Any, django_capture_on_commit_callbacks: An
             replaced_by="finance.revenue",
             reason="moved",
         )
-        gone = product_publish(actor=None, document=contract_document("finance.gone_revenue"))
-    gone = gone.product
+        published = product_publish(actor=None, document=contract_document("finance.gone_revenue"))
+    gone = published.product
     DataProduct.objects.filter(pk=gone.pk).update(status="retired")
 
 
@@ -263,9 +264,10 @@ def test_the_query_page_renders_at_most_1000_rows_and_points_at_the_csv(
     assert "the rest are in the CSV" not in small.content.decode()
     csv = browser(analyst).post("/query/download.csv", {"sql": f"SELECT * FROM {PRODUCT}"})
     assert csv.status_code == 200
-    assert b"".join(csv.streaming_content if csv.streaming else [csv.content]).count(b"\n") == (
-        2_504
+    downloaded = (
+        b"".join(csv.streaming_content) if isinstance(csv, StreamingHttpResponse) else csv.content
     )
+    assert downloaded.count(b"\n") == 2_504
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,7 +371,7 @@ def test_the_product_page_names_its_owners(product: DataProduct, owner: Any, ana
     html = page(analyst, f"/products/{PRODUCT}/")
     assert re.search(r'Owned by <span class="owner-person">Maya Lindqvist</span>', html)
     assert "(maya)" in html
-    nameless = UserFactory(username="zed", first_name="", last_name="")
+    nameless = UserFactory.create(username="zed", first_name="", last_name="")
     from accounts import permissions
 
     permissions.membership_set(user=nameless, domain=product.domain, is_owner=True)
@@ -410,8 +412,9 @@ def test_every_page_names_the_favicon_which_the_portal_serves(
 ) -> None:
     html = page(analyst, "/")
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
-    assert finders.find("favicon.svg")
-    assert Path(finders.find("favicon.svg")).read_text().startswith("<svg")
+    found = finders.find("favicon.svg")
+    assert isinstance(found, str)
+    assert Path(found).read_text().startswith("<svg")
     response = Client().get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (301, "/static/favicon.svg")
 

@@ -84,7 +84,7 @@ def raw_compose() -> dict[str, Any]:
 
 def load_compose(env: Mapping[str, str]) -> dict[str, Any]:
     """The file with every variable interpolated from ``env`` (raises MissingVariable)."""
-    return _walk(raw_compose(), env)  # type: ignore[no-any-return]
+    return _walk(raw_compose(), env)
 
 
 def sample_secrets() -> dict[str, str]:
@@ -124,7 +124,7 @@ def depends_on(service: Mapping[str, Any]) -> dict[str, str]:
     """``{service: condition}``; a bare list means ``service_started``."""
     deps = service.get("depends_on") or {}
     if isinstance(deps, list):
-        return {name: "service_started" for name in deps}
+        return dict.fromkeys(deps, "service_started")
     return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
 
 

@@ -50,7 +50,7 @@ class Stack:
 
     @property
     def services(self) -> dict[str, Any]:
-        return load_compose(self.secrets)["services"]  # type: ignore[no-any-return]
+        return load_compose(self.secrets)["services"]
 
     def addresses(self) -> dict[str, str]:
         return {"db:5432": f"127.0.0.1:{self.cluster.port}", "redis:6379": self.redis}

@@ -41,7 +41,7 @@ def secrets() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def services(secrets: dict[str, str]) -> dict[str, Any]:
-    return load_compose(secrets)["services"]  # type: ignore[no-any-return]
+    return load_compose(secrets)["services"]
 
 
 def test_the_stack_has_exactly_these_services(services: dict[str, Any]) -> None:

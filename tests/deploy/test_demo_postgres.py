@@ -53,7 +53,7 @@ def demo(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def reader(stack: Stack) -> psycopg.Connection:  # type: ignore[type-arg]
+def reader(stack: Stack) -> psycopg.Connection:
     url = stack.cluster.url(
         "warehouse_reader", stack.secrets["WAREHOUSE_READER_PASSWORD"], "warehouse"
     )
@@ -112,6 +112,6 @@ def test_the_first_check_runs_fail_only_where_the_demo_breaks_on_purpose(
         )
     assert len(runs) == 23
     assert failing == FAILING
-    statuses = dict(runs)
+    statuses: dict[str, str] = dict(runs)
     assert {p for p, s in statuses.items() if s != "passed"} == set(DELIBERATE_PROBLEMS)
     assert "error" not in statuses.values()

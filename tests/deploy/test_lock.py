@@ -19,7 +19,7 @@ from tests.deploy.lockfile import BASE_LOCK, DEV_LOCK, REPO, logical_lines, pars
 PINNED_EXACTLY = ("sqlglot", "duckdb")
 
 
-def pyproject() -> dict:  # type: ignore[type-arg]
+def pyproject() -> dict:
     return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 
 
@@ -59,7 +59,7 @@ def test_pyproject_pins_sqlglot_and_duckdb_to_the_locked_version(name: str) -> N
 
 
 @pytest.mark.parametrize("lock", [DEV_LOCK, BASE_LOCK], ids=["dev", "base"])
-def test_every_locked_requirement_is_an_exact_version_with_hashes(lock) -> None:  # type: ignore[no-untyped-def]
+def test_every_locked_requirement_is_an_exact_version_with_hashes(lock) -> None:
     pins = parse_lock(lock)
     assert len(pins) >= 40
     for pin in pins.values():
@@ -110,7 +110,7 @@ def test_the_running_environment_holds_exactly_the_locked_versions() -> None:
     assert not wrong, f"not the lock: {wrong}; bin/setup installs it"
 
 
-def test_a_lock_line_without_an_exact_version_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_lock_line_without_an_exact_version_is_refused(tmp_path) -> None:
     loose = tmp_path / "loose.txt"
     loose.write_text("sqlglot>=30 \\\n    --hash=sha256:" + "0" * 64 + "\n")
     with pytest.raises(ValueError, match="not an exact pin"):

@@ -45,12 +45,12 @@ def loaded(deployed_cluster: Cluster, deploy_secrets: dict[str, str]) -> Iterato
 
 def reader(
     cluster: Cluster, secrets: dict[str, str], database: str = "warehouse"
-) -> psycopg.Connection:  # type: ignore[type-arg]
+) -> psycopg.Connection:
     url = cluster.url("warehouse_reader", secrets["WAREHOUSE_READER_PASSWORD"], database)
     return psycopg.connect(url, autocommit=True)
 
 
-def superuser(cluster: Cluster, database: str = "postgres") -> psycopg.Connection:  # type: ignore[type-arg]
+def superuser(cluster: Cluster, database: str = "postgres") -> psycopg.Connection:
     return psycopg.connect(
         host=str(cluster.socket_dir), port=cluster.port, user="postgres", dbname=database,
         autocommit=True,
@@ -152,7 +152,7 @@ def test_the_roles_attributes_and_memberships(loaded: Cluster) -> None:
                 "SELECT pg_has_role('warehouse_reader', %s, 'MEMBER')", [role]
             ).fetchone()
             assert member == (False,), role
-        owners = dict(
+        owners: dict[str, str] = dict(
             conn.execute(
                 "SELECT datname, pg_get_userbyid(datdba) FROM pg_database "
                 "WHERE datname IN ('portal', 'warehouse')"

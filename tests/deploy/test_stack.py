@@ -67,7 +67,8 @@ def web_port(stack: Stack) -> int:
 
 def manage(stack: Stack, *args: str, **extra: str) -> str:
     """``docker compose exec web python manage.py …``: a command in the web container."""
-    result = stack.run("web", ["python", "manage.py", *args], **extra)
+    # ``extra`` is the command's environment, never run()'s ``timeout``.
+    result = stack.run("web", ["python", "manage.py", *args], **extra)  # type: ignore[arg-type]
     assert result.returncode == 0, f"manage.py {args[0]}: {result.stdout}{result.stderr}"
     return result.stdout
 
@@ -152,9 +153,9 @@ def test_your_first_data_product(stack: Stack, web_port: int) -> None:
     assert status == 200, owner_rows
     assert owner_rows["rows"][0][0].endswith("@example.com")
     ana = Http(web_port)
-    ana.token = re.search(  # type: ignore[union-attr]
-        r"Generated token (\w+)", manage(stack, "drf_create_token", "ana")
-    ).group(1)
+    ana.token = re.search(r"Generated token (\w+)", manage(stack, "drf_create_token", "ana")).group(
+        1
+    )
     status, analyst_rows = ana.json("POST", "/v1/query", {"sql": sql})
     assert status == 200, analyst_rows
     assert analyst_rows["maskedColumns"] == ["marketing.signups.email"]
@@ -193,7 +194,7 @@ def wait_for_run(client: Http, match: Any, within_s: float = 90) -> dict[str, An
         runs = body["results"] if isinstance(body, dict) else body
         found = [r for r in runs if match(r)]
         if found and found[0]["status"] not in ("queued", "running"):
-            return found[0]  # type: ignore[no-any-return]
+            return found[0]
         last = found[0] if found else runs
         time.sleep(1)
     raise AssertionError(f"no finished run in {within_s}s: {last}")

@@ -125,10 +125,16 @@ class Recorder:
         timeout_s: float,
         max_rows: int | None = None,
         session: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Result:
         self.executed.append(sql)
         return self.inner.execute(
-            sql, params, timeout_s=timeout_s, max_rows=max_rows, session=session
+            sql,
+            params,
+            timeout_s=timeout_s,
+            max_rows=max_rows,
+            session=session,
+            max_bytes=max_bytes,
         )
 
     def columns(self, table: str) -> list[WarehouseColumn] | None:

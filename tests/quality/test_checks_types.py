@@ -57,7 +57,7 @@ def document_with(check: dict[str, Any]) -> dict[str, Any]:
 def test_every_check_type_has_exactly_one_declaration_in_the_contract_order() -> None:
     assert list(DECLARATIONS) == list(CheckType)
     assert all(kind.type == name for name, kind in DECLARATIONS.items())
-    assert CHECK_TYPES == tuple(t.value for t in CheckType)
+    assert tuple(t.value for t in CheckType) == CHECK_TYPES
     assert set(EXAMPLES) == set(CheckType), "full_contract.yaml has one check per type"
 
 

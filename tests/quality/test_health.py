@@ -47,7 +47,7 @@ def facts(**overrides: object) -> HealthFacts:
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
-STALE_DATA = {"newest_data_at": NOW - timedelta(hours=30)}
+STALE_DATA: dict[str, object] = {"newest_data_at": NOW - timedelta(hours=30)}
 OPEN_STALE = IncidentFact(STALE_INCIDENT, "newest data 30 h old", NOW - timedelta(hours=2))
 OPEN_QUALITY = IncidentFact(QUALITY_INCIDENT, "1 error-severity check failing", NOW)
 

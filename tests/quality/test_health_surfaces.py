@@ -171,12 +171,12 @@ def test_search_domain_and_home_pages_show_the_same_verdicts(
     attention = home[
         home.index('id="attention-h"') : home.index("</section>", home.index('id="attention-h"'))
     ]
-    listed = dict(
-        (pid, state)
+    listed = {
+        pid: state
         for state, pid in re.findall(
             r'data-health="(\w+)"[^>]*>[^<]*</span>\s*<a href="/products/([^/"]+)/"', attention
         )
-    )
+    }
     assert listed == {"marketing.stale_product": "stale", "marketing.failing_product": "failing"}
     assert attention.index("marketing.stale_product") < attention.index("marketing.failing_product")
     assert "<li><strong>1</strong> stale</li>" in domain

@@ -16,7 +16,7 @@ from django.utils import timezone
 from catalog.models import Consumer, DataProduct, QualityCheck
 from catalog.services import product_publish
 from quality import selectors, services
-from quality.checks import CheckOutcome
+from quality.checks import CheckOutcome, CheckStatus
 from quality.models import Incident
 from tests.factories import contract_document
 from tests.quality.test_health_surfaces import write_table
@@ -174,7 +174,7 @@ def test_opening_twice_keeps_one_open_incident(product: DataProduct, wh: Path) -
         CheckOutcome(
             check_name="x",
             type="not_null",
-            status="failed",
+            status=CheckStatus.FAILED,
             passed=False,
             severity="error",
             message="3 NULL values",

@@ -230,7 +230,7 @@ def gov_postgres() -> Iterator[Warehouse]:
 def gov_warehouse(request: pytest.FixtureRequest) -> Warehouse:
     """Each engine in turn; PostgreSQL skips cleanly when PORTAL_TEST_PG_URL is unset."""
     name = "gov_duckdb" if request.param == "duckdb" else "gov_postgres"
-    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+    return request.getfixturevalue(name)
 
 
 def snapshot(warehouse: Warehouse) -> list[tuple[str, int]]:

@@ -18,7 +18,8 @@ SQL = "SELECT attribution_id, user_id, revenue_cents FROM marketing.campaign_att
 
 def read_csv(response: Any) -> list[list[str]]:
     assert isinstance(response, StreamingHttpResponse)
-    text = b"".join(response.streaming_content).decode("utf-8")
+    # The test client's responses are WSGI ones: their content is a plain iterator of bytes.
+    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[arg-type]
     return list(csv.reader(io.StringIO(text)))
 
 

@@ -17,7 +17,7 @@ ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.integration)]
 
 
 def _warehouse(request: pytest.FixtureRequest, engine: str) -> Warehouse:
-    return request.getfixturevalue(f"gov_{engine}")  # type: ignore[no-any-return]
+    return request.getfixturevalue(f"gov_{engine}")
 
 
 def _rows(warehouse: Warehouse, sql: str) -> list[tuple[object, ...]]:

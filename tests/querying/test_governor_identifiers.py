@@ -225,13 +225,13 @@ def test_fold_matches_postgres_name_resolution() -> None:
     from tests.support.pg import pg_admin_url
 
     url = pg_admin_url()
-    pairs: list[tuple[str, bool, str, bool]] = []
-    for char in [*CASE_MAPPED, "A", "é", "É", "e\u0301", "\u0130"]:
-        name = f"T{char}x"
-        for variant in {name.lower(), name.upper(), name.casefold(), name}:
-            for quoted_a in (True, False):
-                for quoted_b in (True, False):
-                    pairs.append((name, quoted_a, variant, quoted_b))
+    pairs = [
+        (name, quoted_a, variant, quoted_b)
+        for name in (f"T{char}x" for char in [*CASE_MAPPED, "A", "é", "É", "e\u0301", "\u0130"])
+        for variant in {name.lower(), name.upper(), name.casefold(), name}
+        for quoted_a in (True, False)
+        for quoted_b in (True, False)
+    ]
     checked = 0
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS fold_test CASCADE")

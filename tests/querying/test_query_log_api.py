@@ -35,6 +35,7 @@ def logged(warehouse: Any, analyst: Any, member: Any, outsider: Any) -> dict[str
     ids = {}
     for minute, (name, user, sql) in enumerate(runs):
         outcome = query_submit(user=user, sql=sql, now=NOW + timedelta(minutes=minute))
+        assert outcome.log_id is not None, name
         ids[name] = outcome.log_id
     assert QueryLog.objects.get(pk=ids["analyst_refused"]).decision == "refused"
     assert QueryLog.objects.get(pk=ids["member_draft"]).decision == "allowed"

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import signed_in
 from catalog.api.base import ProductApi
 from catalog.documents import product_document
 from catalog.governance import lifecycle, selectors, services
@@ -61,7 +62,7 @@ class ProductDeprecateApi(ProductLifecycleApi):
         product = self.get_object()
         values = self.validated(self.InputSerializer, request.data)
         outcome = services.product_deprecate(
-            actor=request.user,
+            actor=signed_in(request.user),
             product=product,
             sunset_at=values["sunsetAt"],
             replaced_by=values.get("replacedBy") or None,
@@ -79,7 +80,7 @@ class ProductRetireApi(ProductLifecycleApi):
         summary="Retire a deprecated data product",
     )
     def post(self, request: Request, product_id: str) -> Response:
-        outcome = services.product_retire(actor=request.user, product=self.get_object())
+        outcome = services.product_retire(actor=signed_in(request.user), product=self.get_object())
         return Response(_outcome_body(outcome))
 
 
@@ -133,7 +134,7 @@ class PolicyDetailApi(PortalAPIView):
         values = self.validated(self.InputSerializer, request.data)
         try:
             services.policy_update(
-                actor=request.user,
+                actor=signed_in(request.user),
                 key=key,
                 severity=values["severity"],
                 params=dict(values["params"]),

@@ -34,7 +34,7 @@ def _text(name: str) -> str | bytes:
     if name == "-":
         # Bytes: load_document reports bad UTF-8 as one line, whatever the process's locale.
         stdin = getattr(sys.stdin, "buffer", sys.stdin)
-        return stdin.read()  # type: ignore[no-any-return]
+        return stdin.read()
     try:
         return Path(name).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -20,7 +20,7 @@ def read_source(name: str) -> str | bytes:
         # Bytes when there are any: load_document reports bad UTF-8 as one line, whatever
         # the locale the process runs in.
         stdin = getattr(sys.stdin, "buffer", sys.stdin)
-        return stdin.read()  # type: ignore[no-any-return]
+        return stdin.read()
     path = Path(name)
     try:
         return path.read_text(encoding="utf-8")
