@@ -15,6 +15,19 @@ are not PII are read raw, as for every reader. The engine's result must be one i
 
 The adapters are hardened on top of this (DuckDB without external access, a PostgreSQL role
 that can only SELECT, read-only transactions).
+
+**Folded into the scan** (issue 15, ``filtered_count``): a check whose *governed* statement is
+exactly ``SELECT COUNT(*) FROM (<the product's masked projection>) AS t [WHERE <condition>]`` is
+computed by the run's fused scan as ``COUNT(*) FILTER (WHERE <condition'>)``, where
+``<condition'>`` is the condition with every column replaced by its projection, i.e. by the
+*masked* expression for a PII column. That is the same count the statement returns (inlining a
+derived table's deterministic projections), read from the same rows through the same masks; the
+lift is refused, and the check runs on its own, for anything else: joins, CTEs, subqueries
+anywhere (they could read another product's rows or the table again), GROUP BY, HAVING, LIMIT,
+OFFSET, ORDER BY, DISTINCT, QUALIFY, windows, aggregates or volatile functions in the
+condition, lambdas, stars, positional or struct references, names the projection does not
+define, a sampled or late-hashed projection (``derived_sql`` must match exactly), and any
+declared column the warehouse lacks (the statement would fail on it; a lifted count would not).
 """
 
 from __future__ import annotations
@@ -22,8 +35,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
 from catalog.contract.vocabulary import DEFAULT_MASK
 from querying.governor import ColumnPolicy, Policy, ProductPolicy, QueryRefused, govern
+from querying.governor.core import DEFAULT_SCHEMA, derived_sql
+from querying.governor.masks import is_key_expression
+from querying.governor.names import fold_identifier
+from querying.governor.nodes import nonempty_args
 from querying.governor.policy import NULL_MASK_TYPES
 
 from .specs import ProductSpec
@@ -95,3 +116,183 @@ def make_default_gate(spec: ProductSpec, dialect: str, hash_key: str = "") -> Ga
         return gate_custom_sql(sql, spec=spec, dialect=dialect, hash_key=hash_key)
 
     return gate
+
+
+# ---------------------------------------------------------------------------------------------
+# Folding a governed count into the fused scan (issue 15; the rule is in the module docstring)
+# ---------------------------------------------------------------------------------------------
+
+LIFT_DIALECTS = frozenset({"duckdb", "postgres"})
+_OUTER_ARGS = frozenset({"expressions", "from_", "where"})
+_INNER_ARGS = frozenset({"expressions", "from_"})
+# Nodes a lifted condition may not contain: anything that reads rows or tables (queries,
+# subqueries, EXISTS, IN/ANY over a subquery), aggregates and windows (not per-row), lambdas
+# (their parameters look like columns), stars, positional columns, parameters.
+_NOT_PER_ROW: tuple[type[exp.Expression], ...] = tuple(
+    cls
+    for cls in (
+        exp.Query,
+        exp.Subquery,
+        exp.Table,
+        exp.AggFunc,
+        exp.Window,
+        exp.Lambda,
+        exp.Star,
+        exp.Placeholder,
+        exp.Parameter,
+        exp.Filter,
+        getattr(exp, "Columns", None),
+        getattr(exp, "PositionalColumn", None),
+        exp.Rand,
+        getattr(exp, "Uuid", None),
+    )
+    if isinstance(cls, type)
+)
+# Volatile functions the allowlist lets through by name: a count over them is not one number.
+_VOLATILE = frozenset({"random", "rand", "uuid", "gen_random_uuid", "setseed", "uuidv4", "uuidv7"})
+
+
+@dataclass(frozen=True)
+class FilteredCount:
+    """A custom check folded into the fused scan: ``COUNT(*) FILTER (WHERE condition)``.
+
+    ``condition`` reads the physical table with every column replaced by its projection (the
+    mask for a PII column); None counts every row. ``session`` is what the condition reads (the
+    hash key), empty unless it uses a ``hash`` mask.
+    """
+
+    condition: exp.Expr | None
+    session: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+
+def filtered_count(
+    gated: GatedSql, *, spec: ProductSpec, dialect: str, hash_key: str = ""
+) -> FilteredCount | None:
+    """``gated`` (a governed custom check of ``spec``) as a filtered count, or None.
+
+    None means the statement is not exactly ``SELECT COUNT(*) FROM <spec's masked projection>
+    [WHERE <per-row condition>]``; such a check runs on its own.
+    """
+    if dialect not in LIFT_DIALECTS:
+        return None
+    try:
+        parsed = [s for s in sqlglot.parse(gated.sql, read=dialect) if s is not None]
+    except (SqlglotError, RecursionError, ValueError):
+        return None
+    if len(parsed) != 1 or type(parsed[0]) is not exp.Select:
+        return None
+    outer = parsed[0]
+    if not _only_args(outer, _OUTER_ARGS) or not _is_count_star(outer.expressions):
+        return None
+    from_ = outer.args.get("from_")
+    derived = from_.this if isinstance(from_, exp.From) else None
+    if type(derived) is not exp.Subquery or not _only_args(derived, frozenset({"this", "alias"})):
+        return None
+    alias = derived.args.get("alias")
+    inner = derived.this
+    if (
+        not isinstance(alias, exp.TableAlias)
+        or alias.args.get("columns")
+        or not isinstance(alias.this, exp.Identifier)
+        or type(inner) is not exp.Select
+        or not _only_args(inner, _INNER_ARGS)
+    ):
+        return None
+    # The projection must be exactly the ordinary masked one of this product: no sampling, no
+    # late hashing, no other table (derived_sql is what the governor splices in).
+    expected = derived_sql(
+        custom_check_policy(spec, hash_key=hash_key).products[0],
+        dialect,
+        DEFAULT_SCHEMA[dialect],
+    )
+    if inner.sql(dialect=dialect, comments=False) != expected:
+        return None
+    projections = _projections(inner, dialect)
+    if projections is None:
+        return None
+    where = outer.args.get("where")
+    if where is None:
+        return FilteredCount(None)
+    condition = _substituted(where.this, projections, fold_identifier(alias.this, dialect), dialect)
+    if condition is None:
+        return None
+    uses_key = any(is_key_expression(node, dialect) for node in condition.find_all(exp.Anonymous))
+    return FilteredCount(condition, dict(gated.session) if uses_key else {})
+
+
+def _only_args(node: exp.Expression, allowed: frozenset[str]) -> bool:
+    """Whether every non-empty arg of ``node`` is in ``allowed``."""
+    return nonempty_args(node) <= allowed
+
+
+def _is_count_star(items: list[exp.Expression]) -> bool:
+    """``COUNT(*)`` (aliased or not), without DISTINCT or FILTER."""
+    if len(items) != 1:
+        return False
+    item = items[0].this if isinstance(items[0], exp.Alias) else items[0]
+    return (
+        type(item) is exp.Count
+        and isinstance(item.this, exp.Star)
+        and _only_args(item, frozenset({"this", "big_int"}))
+    )
+
+
+def _projections(inner: exp.Select, dialect: str) -> dict[str, exp.Expression | None] | None:
+    """The derived table's columns by engine-folded name: their projected expressions (None for
+    a name two columns share, which no condition may use)."""
+    out: dict[str, exp.Expression | None] = {}
+    for item in inner.expressions:
+        if isinstance(item, exp.Column) and isinstance(item.this, exp.Identifier):
+            key = fold_identifier(item.this, dialect)
+            expression: exp.Expression = exp.column(item.name, quoted=True)
+        elif isinstance(item, exp.Alias) and isinstance(item.args.get("alias"), exp.Identifier):
+            key, expression = fold_identifier(item.args["alias"], dialect), item.this
+        else:
+            return None
+        out[key] = None if key in out else expression
+    return out
+
+
+def _substituted(
+    condition: exp.Expression,
+    projections: Mapping[str, exp.Expression | None],
+    alias: str,
+    dialect: str,
+) -> exp.Expr | None:
+    """``condition`` with each column replaced by its projection; None if it is not per-row."""
+    for node in condition.walk():
+        if isinstance(node, _NOT_PER_ROW):
+            return None
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _VOLATILE:
+            return None
+        if isinstance(node, exp.Column):
+            if not isinstance(node.this, exp.Identifier) or node.args.get("db"):
+                return None
+            table = node.args.get("table")
+            if table is not None and fold_identifier(table, dialect) != alias:
+                return None
+            if projections.get(fold_identifier(node.this, dialect)) is None:
+                return None
+    lifted = condition.copy()
+    for column in list(lifted.find_all(exp.Column)):
+        projection = projections[fold_identifier(column.this, dialect)]
+        assert projection is not None  # checked above
+        replacement = exp.Paren(this=projection.copy())
+        if column is lifted:
+            lifted = replacement
+        else:
+            column.replace(replacement)
+    return lifted
+
+
+__all__ = [
+    "LIFT_DIALECTS",
+    "CustomSqlRefused",
+    "FilteredCount",
+    "GateFunction",
+    "GatedSql",
+    "custom_check_policy",
+    "filtered_count",
+    "gate_custom_sql",
+    "make_default_gate",
+]

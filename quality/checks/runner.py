@@ -6,11 +6,21 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from querying.warehouses.base import QueryTimeout, Result, Warehouse
 
-from .evaluate import evaluate, newest_value_at
-from .gate import CustomSqlRefused, GateFunction, make_default_gate
+from .evaluate import collect_values, evaluate, newest_value_at
+from .gate import (
+    CustomSqlRefused,
+    FilteredCount,
+    GateFunction,
+    filtered_count,
+    make_default_gate,
+)
+from .nodes import ROWS
+from .profile import Sample, build_profile, profile_aggregates, read_sample, sample_statement
+from .readings import Values
 from .schema import TEMPORAL_TYPES, base_type, find_column, schema_outcomes
 from .specs import (
     SCHEMA_TYPE,
@@ -21,7 +31,7 @@ from .specs import (
     ProductSpec,
     outcome,
 )
-from .sql import Plan, Statement, compile_plan
+from .sql import Plan, Statement, compile_plan, param_problem
 from .types import COLUMN_CHECK_TYPES, CheckType
 
 
@@ -34,6 +44,10 @@ class RunReport:
     statements_sent: int  # execute() calls, not counting the columns() lookup
     elapsed_ms: float
     newest_value_at: datetime | None = None
+    # With ``profile``: the columns' profile (profile.py ``build_profile``); None without.
+    profile: dict[str, Any] | None = None
+    # Every value the statements returned, by result key (a draft reads its statistics here).
+    values: Values | None = None
 
     @property
     def passed(self) -> bool:
@@ -50,6 +64,8 @@ def run_product(
     custom_sql_gate: GateFunction | None = None,
     unique_style: str | None = None,
     hash_key: str = "",
+    profile: bool = False,
+    profile_sample: bool = True,
 ) -> RunReport:
     """Run `spec`'s checks and schema conformance against `warehouse`.
 
@@ -57,13 +73,18 @@ def run_product(
     1. `columns(table)`: table missing or warehouse down -> every check `error`;
     2. schema conformance (missing columns, type families); checks on a missing column, or
        freshness on a non-temporal column, become `error` and are not compiled;
-    3. compile the plan, knowing which columns the warehouse declares NOT NULL;
-    4. send each statement (custom SQL through `custom_sql_gate`, default `gate.py`, which
-       reads PII through its masks, the `hash` mask keyed with `hash_key`) within
-       one `timeout_s` budget for the whole run; if the fused scan fails for a reason other
-       than a timeout, re-run its aggregates one by one so one bad check cannot take the
-       others down with it;
-    5. evaluate the rows against `now`.
+    3. pass each `custom_sql` check through `custom_sql_gate` (default `gate.py`, which reads
+       PII through its masks, the `hash` mask keyed with `hash_key`); one whose governed
+       statement is a filtered count of its product becomes an aggregate of the scan
+       (`gate.filtered_count`), the others are sent on their own;
+    4. compile the plan, knowing which columns the warehouse declares NOT NULL, with the
+       profile's aggregates when `profile`;
+    5. send each statement within one `timeout_s` budget for the whole run; if the fused scan
+       fails for a reason other than a timeout, re-run its aggregates one by one (without
+       the profile's) so one bad check cannot take the others down with it;
+    6. with `profile` (and `profile_sample`), read one bounded sample (profile.py) once the
+       scan has counted the rows;
+    7. evaluate the rows against `now`; build the profile.
     """
     started = time.perf_counter()
     deadline = time.monotonic() + timeout_s
@@ -118,8 +139,19 @@ def run_product(
     )
     known_not_null = frozenset(c.name for c in columns if not c.nullable)
     dialect = warehouse.dialect
-    plan = compile_plan(runnable, dialect, known_not_null=known_not_null, unique_style=unique_style)
     gate = custom_sql_gate or make_default_gate(spec, dialect, hash_key)
+    # A lifted check reads the projection of every declared column: all of them must exist.
+    every_column = len(present_columns) == len(spec.columns)
+    lifted = _lift(runnable, spec, gate, dialect, hash_key) if every_column else {}
+    aggregates = profile_aggregates(present_columns) if profile else None
+    plan = compile_plan(
+        runnable,
+        dialect,
+        known_not_null=known_not_null,
+        unique_style=unique_style,
+        lifted=lifted,
+        profile=aggregates,
+    )
 
     results: dict[Statement, Result | BaseException] = {}
     sent = 0
@@ -138,9 +170,15 @@ def run_product(
                 known_not_null=known_not_null,
                 unique_style=unique_style,
                 split_scan=True,
+                lifted=lifted,
             )
             for part in _scan_parts(split):
                 sent += _send(warehouse, part, results, gate=gate, deadline=deadline)
+
+    sample: Sample | None = None
+    if profile and profile_sample:
+        sample, sample_sent = _sample(warehouse, runnable, results, hash_key, deadline)
+        sent += sample_sent
 
     evaluated = evaluate(runnable, results, now=now, known_not_null=known_not_null)
     by_index = dict(zip(runnable_index, evaluated, strict=False))
@@ -150,7 +188,57 @@ def run_product(
 
     final = report(outcomes, True, sent)
     final.newest_value_at = newest_value_at(runnable, results)
+    final.values = Values(*collect_values(results))
+    if profile:
+        final.profile = build_profile(present_columns, final.values, sample=sample, computed_at=now)
     return final
+
+
+def _lift(
+    runnable: ProductSpec, spec: ProductSpec, gate: GateFunction, dialect: str, hash_key: str
+) -> dict[int, FilteredCount]:
+    """The custom checks (by index) whose governed SQL is a filtered count of the product."""
+    lifted: dict[int, FilteredCount] = {}
+    for index, check in enumerate(runnable.checks):
+        if check.type != CheckType.CUSTOM_SQL or param_problem(check, runnable) is not None:
+            continue
+        try:
+            gated = gate(str(check.params["sql"]))
+        except Exception:  # refused (or a gate bug): sent on its own, where it is recorded
+            continue
+        folded = filtered_count(gated, spec=spec, dialect=dialect, hash_key=hash_key)
+        if folded is not None:
+            lifted[index] = folded
+    return lifted
+
+
+def _sample(
+    warehouse: Warehouse,
+    spec: ProductSpec,
+    results: dict[Statement, Result | BaseException],
+    hash_key: str,
+    deadline: float,
+) -> tuple[Sample | None, int]:
+    """The profile's sample, sized by the scan's row count; None when it could not be read."""
+    values, _ = collect_values(results)
+    rows = values.get(ROWS)
+    count = rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+    try:
+        statement = sample_statement(spec, warehouse.dialect, rows=count, hash_key=hash_key)
+    except ValueError:  # a PII column and no hash key: no sample rather than a raw one
+        return None, 0
+    if statement is None:
+        return None, 0
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return None, 0
+    try:
+        result = warehouse.execute(
+            statement.sql, (), timeout_s=remaining, max_rows=None, session=statement.session
+        )
+    except Exception:  # the profile is best effort: the checks' outcomes stand without it
+        return None, 1
+    return read_sample(statement, result.rows), 1
 
 
 def _send(
@@ -166,7 +254,7 @@ def _send(
     if remaining <= 0:
         results[statement] = QueryTimeout("the run used up its time budget before this statement")
         return 0
-    sql, session = statement.sql, {}
+    sql, session = statement.sql, dict(statement.session)
     is_custom = statement.owner_sql
     if is_custom:
         try:

@@ -10,7 +10,10 @@ The plan (see DESIGN.md, "Quality checks"):
 - each ``unique`` column gets its own statement (measured faster than fusing
   ``count(DISTINCT col)`` into the scan on both engines; see ``UNIQUE_STYLE``);
 - each ``custom_sql`` check is one statement carrying the owner's SQL; the runner passes it
-  through the custom-SQL gate before sending it;
+  through the custom-SQL gate before sending it, except a check whose governed statement is
+  ``SELECT COUNT(*) FROM <its product> [WHERE ...]``: that one is a filtered count of the scan
+  (``lifted``, gate.filtered_count);
+- with ``profile``, the scan also computes each column's profile aggregates (profile.py);
 - what the catalog already proves is not computed: a column the warehouse declares NOT NULL
   needs no null count.
 
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from .gate import FilteredCount
 from .nodes import (
     ROWS,
     col,
@@ -80,6 +84,8 @@ class Statement:
     purpose: str  # "scan" | "unique:<column>" | "custom_sql:<check>" | "scan:<key>" (split)
     outputs: tuple[str, ...]
     owner_sql: bool = False  # the owner's SQL (custom_sql): gated, one row with one count
+    # Session variables the statement reads (a lifted custom check's hash key); never logged.
+    session: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -110,18 +116,22 @@ def compile_plan(
     known_not_null: frozenset[str] = frozenset(),
     unique_style: str | None = None,
     split_scan: bool = False,
+    lifted: Mapping[int, FilteredCount] | None = None,
+    profile: Mapping[str, exp.Expr] | None = None,
 ) -> Plan:
     """Compile `spec` into statements; `split_scan` sends one statement per aggregate instead.
 
     Steps: ask each runnable check's declaration (types.py) for its parts: aggregates for the
     fused scan, deduplicated by key, or statements of its own (one per key, e.g. per `unique`
-    column); add a NULL count per `nullable: false` column; emit the scan, then the engine's
-    own statements, then the owners' SQL (`custom_sql`). Checks with a `param_problem` are
-    left out (evaluate reports them).
+    column; a `custom_sql` check in `lifted` is an aggregate); add a NULL count per
+    `nullable: false` column and the `profile` aggregates (profile.py); emit the scan, then
+    the engine's own statements, then the owners' SQL (`custom_sql`). Checks with a
+    `param_problem` are left out (evaluate reports them).
     """
     style = unique_style or UNIQUE_STYLE.get(dialect, "distinct")
-    at = Compiling(table_node(spec.table), dialect, known_not_null, style)
+    at = Compiling(table_node(spec.table), dialect, known_not_null, style, dict(lifted or {}))
     aggregates: dict[str, exp.Expr] = {}
+    sessions: dict[str, Mapping[str, str]] = {}
     queries: dict[str, Query] = {}
 
     for index, check in enumerate(spec.checks):
@@ -131,12 +141,16 @@ def compile_plan(
         for part in declared.sql(check, index, at):
             if isinstance(part, Aggregate):
                 aggregates[part.key] = part.expr
+                if part.session:
+                    sessions[part.key] = part.session
             else:
                 queries.setdefault(part.key, part)
 
     for column_spec in spec.columns:
         if not column_spec.nullable and column_spec.name not in known_not_null:
             aggregates[nulls_key(column_spec.name)] = null_count(column_spec.name)
+    for key, aggregate in (profile or {}).items():
+        aggregates.setdefault(key, aggregate)  # shared with a check's aggregate of that key
 
     plan = Plan()
     if aggregates:
@@ -144,9 +158,12 @@ def compile_plan(
             aggregates = {ROWS: count_star(), **aggregates}
         if split_scan:
             for key, aggregate in aggregates.items():
-                plan.statements.append(_scan(at.table, {key: aggregate}, dialect, f"scan:{key}"))
+                plan.statements.append(
+                    _scan(at.table, {key: aggregate}, dialect, f"scan:{key}", sessions.get(key))
+                )
         else:
-            plan.statements.append(_scan(at.table, aggregates, dialect, "scan"))
+            merged = {name: value for s in sessions.values() for name, value in s.items()}
+            plan.statements.append(_scan(at.table, aggregates, dialect, "scan", merged))
     # The engine's own statements first, the owners' SQL last (in check order within each).
     for query in sorted(queries.values(), key=lambda q: q.owner_sql):
         plan.statements.append(
@@ -177,8 +194,14 @@ def unique_floor_sql(table: str, column: str, dialect: str, *, style: str = "gro
 
 
 def _scan(
-    table: exp.Table, aggregates: Mapping[str, exp.Expr], dialect: str, purpose: str
+    table: exp.Table,
+    aggregates: Mapping[str, exp.Expr],
+    dialect: str,
+    purpose: str,
+    session: Mapping[str, str] | None = None,
 ) -> Statement:
-    selects = [exp.alias_(agg, f"a{i}") for i, agg in enumerate(aggregates.values())]
+    selects = [exp.alias_(agg.copy(), f"a{i}") for i, agg in enumerate(aggregates.values())]
     sql = exp.select(*selects).from_(table.copy()).sql(dialect=dialect)
-    return Statement(sql=sql, params=(), purpose=purpose, outputs=tuple(aggregates))
+    return Statement(
+        sql=sql, params=(), purpose=purpose, outputs=tuple(aggregates), session=dict(session or {})
+    )

@@ -29,7 +29,7 @@ first, so either package can be imported first).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -49,6 +49,7 @@ from catalog.contract.vocabulary import (
     ColumnType,
 )
 
+from .gate import FilteredCount
 from .nodes import (
     ROWS,
     col,
@@ -104,6 +105,8 @@ class Compiling:
     dialect: str
     known_not_null: frozenset[str]  # columns the warehouse declares NOT NULL
     unique_style: str  # "fused" | "distinct" | "group" (sql.py, UNIQUE_STYLE)
+    # custom_sql checks (by index) whose governed statement is a filtered count (gate.py)
+    lifted: Mapping[int, FilteredCount] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class Aggregate:
 
     key: str
     expr: exp.Expr
+    # Session variables the expression reads (a lifted custom check's hash key).
+    session: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -560,6 +565,12 @@ def _row_count_read(foreign: ForeignRule) -> dict[str, Any] | None:
 
 
 def _custom_sql_sql(check: CheckSpec, index: int, at: Compiling) -> list[Aggregate | Query]:
+    lifted = at.lifted.get(index)
+    if lifted is not None:
+        # Its governed statement is a filtered count: one more aggregate of the scan (gate.py).
+        condition = lifted.condition
+        counted = count_star() if condition is None else count_where(condition.copy())
+        return [Aggregate(custom_key(index), counted, lifted.session)]
     # The owner's SQL, as written: the runner passes it through the custom-SQL gate.
     sql = str(check.params["sql"])
     return [Query(custom_key(index), f"custom_sql:{check.name}", sql, owner_sql=True)]

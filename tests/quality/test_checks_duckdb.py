@@ -164,16 +164,19 @@ def test_every_check_type_against_real_duckdb(warehouse: DuckDBWarehouse) -> Non
     assert not report.passed
 
 
-def test_one_run_sends_one_scan_one_statement_per_unique_and_per_custom_sql(
+def test_one_run_sends_one_scan_one_statement_per_unique_and_per_unfolded_custom_sql(
     warehouse: DuckDBWarehouse,
 ) -> None:
     recorder = Recorder(warehouse)
     report = run_product(recorder, orders_spec(), now=NOW)
     assert recorder.looked_up == ["shop_orders"]
-    # 1 fused scan + 2 unique columns + 2 custom_sql checks
-    assert len(recorder.executed) == 5 == report.statements_sent
+    # 1 fused scan (no_negative, a filtered count, is one of its aggregates) + 2 unique
+    # columns + 1 custom_sql check of another shape (all_good: SELECT 0 ... LIMIT 1)
+    assert len(recorder.executed) == 4 == report.statements_sent
     assert sum(" FILTER(" in sql for sql in recorder.executed) == 1
+    assert sum('("amount") < 0' in sql for sql in recorder.executed) == 1
     assert sum("DISTINCT" in sql for sql in recorder.executed) == 2
+    assert by_name(report)["no_negative"] == EXPECTED["no_negative"]
 
 
 def test_empty_table(warehouse: DuckDBWarehouse) -> None:
