@@ -27,7 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
@@ -221,11 +221,14 @@ def _domain_of(obj: Model) -> Domain | None:
 
 
 def can(user: Any, action: Action, obj: Model) -> bool:
-    """May ``user`` do ``action`` on ``obj`` (a Domain, a DataProduct or a product's child)?"""
+    """May ``user`` do ``action`` on ``obj`` (a Domain, a DataProduct or a product's child, or
+    a saved query)?"""
     if not _active(user):
         return False
     if is_admin(user):
         return True
+    if obj._meta.model_name == "savedquery":
+        return _can_saved_query(user, action, obj)
     domain = _domain_of(obj)
     if domain is None:
         return False
@@ -293,12 +296,15 @@ OWNER_DOMAIN_SETTINGS = frozenset({"slack_webhook_url"})
 
 
 def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[Any]:
-    """Narrow ``qs`` (products, domains, or a product's children) to what ``user`` may do."""
+    """Narrow ``qs`` (products, domains, a product's children, or saved queries) to what
+    ``user`` may do."""
     if not _active(user):
         return qs.none()
     if is_admin(user):
         return qs
     model_name = qs.model._meta.model_name
+    if model_name == "savedquery":
+        return _restrict_saved_queries(qs, user, action)
     if model_name == "domain":
         if action in OWNER_ACTIONS:
             return qs.filter(pk__in=domain_ids_with(user, [OWNER_PERM]))
@@ -320,6 +326,36 @@ def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[
     if action == "view_pii":
         return qs.filter(**{f"{prefix}domain__in": members})
     return qs.none()
+
+
+# --- Saved queries (issue 19) ------------------------------------------------------------
+# A saved query is its author's: only they (and platform admins) change, share or delete it.
+# A shared one is read by everyone who may read EVERY product it reads (so its SQL never names
+# a product the reader may not see: another team's draft stays hidden); a private one by its
+# author only. Running one never borrows the author's rights: the runner's own policy applies
+# (querying.saved.services.saved_query_run calls query_submit as the runner).
+
+
+def _restrict_saved_queries(qs: QuerySet[Any], user: Any, action: Action) -> QuerySet[Any]:
+    from catalog.models import DataProduct
+    from querying.models import SavedQuery
+
+    mine = Q(author=user)
+    if action != "view":
+        return qs.filter(mine) if action == "change" else qs.none()
+    readable = restrict(DataProduct.objects.all(), user, "view").values("pk")
+    unreadable = SavedQuery.products.through.objects.filter(savedquery=OuterRef("pk")).exclude(
+        dataproduct__in=readable
+    )
+    return qs.filter(mine | (Q(is_shared=True) & ~Exists(unreadable)))
+
+
+def _can_saved_query(user: Any, action: Action, saved: Model) -> bool:
+    if getattr(saved, "author_id", None) == user.pk:
+        return action in ("view", "change")
+    if action != "view":
+        return False
+    return restrict(type(saved).objects.filter(pk=saved.pk), user, "view").exists()
 
 
 def _groups(domain: Domain) -> tuple[Group, Group]:

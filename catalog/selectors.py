@@ -23,6 +23,7 @@ from accounts.models import TeamMembership
 from accounts.permissions import can, restrict
 from quality.health import HEALTH_RANK, HEALTH_STATES, NEEDS_ATTENTION, Health, SlaStatus
 from quality.models import CheckResult, CheckRun, Incident, IncidentStatus
+from querying.models import SavedQuery
 
 from .api.filters import ProductFilterSet, freshness_filter, with_freshness
 from .contract import FRESHNESS_HOURS
@@ -259,6 +260,14 @@ def product_consumers(*, user: Any, product: DataProduct) -> list[Consumer]:
     for consumer in consumers:
         consumer.product = product
     return consumers
+
+
+def product_example_queries(
+    *, user: Any, product: DataProduct, limit: int = 10
+) -> list[SavedQuery]:
+    """Shared saved queries reading the product that ``user`` may see (issue 19: "Example
+    queries"), last run first, with their authors."""
+    return list(restrict(SavedQuery.objects.shared_on(product.pk), user, "view")[:limit])
 
 
 def domain_counts(*, user: Any) -> list[dict[str, Any]]:

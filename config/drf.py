@@ -86,7 +86,9 @@ class UserThrottle(_RateFromSettings, throttling.UserRateThrottle):
 
 # Every POST to these runs SQL on the warehouse: the API's endpoints, and the query page and
 # its CSV download (throttled by config.middleware.QueryPageThrottleMiddleware), one count.
-QUERY_VIEWS = frozenset({"querying-api:query", "querying-api:query-csv"})
+QUERY_VIEWS = frozenset(
+    {"querying-api:query", "querying-api:query-csv", "querying-api:saved-query-run"}
+)
 QUERY_PAGES = frozenset({"querying:query", "querying:download"})
 
 

@@ -152,3 +152,53 @@ class QueryProductUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} ← query {self.log_id}"
+
+
+# --- Saved and shared queries (issue 19) ----------------------------------------------------
+
+
+class SavedQueryQuerySet(models.QuerySet["SavedQuery"]):
+    """Saved queries; what a given user may see is ``accounts.permissions.restrict``'s."""
+
+    def shared_on(self, product_pk: int) -> SavedQueryQuerySet:
+        """Shared queries that read the product with primary key ``product_pk``, newest run
+        first (then newest saved)."""
+        return (
+            self.filter(is_shared=True, products=product_pk)
+            .select_related("author")
+            .order_by(F("last_run_at").desc(nulls_last=True), "-updated_at", "-id")
+        )
+
+
+class SavedQuery(models.Model):
+    """A named query its author saved, with its chart; shared ones are readable by everyone
+    who may read every product it reads, and run with the runner's permissions."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_queries"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=2000)
+    sql = models.TextField()
+    # {"type": "bar" | "line" | "scatter", "x": column, "y": [column, ...]} or null: a table.
+    chart = models.JSONField(null=True, blank=True)
+    is_shared = models.BooleanField(default=False, db_index=True)
+    # The products the governor resolved the SQL to when it was last saved (GovernedQuery.products).
+    products = models.ManyToManyField(
+        "catalog.DataProduct", related_name="saved_queries", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SavedQueryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["author", "updated_at"], name="savedquery_author")]
+        constraints = [
+            models.UniqueConstraint(fields=["author", "name"], name="savedquery_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (by {self.author})"

@@ -18,6 +18,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.services import product_publish
+from querying.models import SavedQuery
 from tests.factories import contract_document
 from tests.support.routes import PARAM, public_routes_in_readme, routes
 
@@ -36,6 +37,7 @@ MISSING = {"product_id": "nope.nothing", "slug": "nope", "key": "nope.nothing", 
 # Writes that read no body, so a broken one is not an error.
 BODYLESS = {
     ("POST", "/v1/quality/products/<str:product_id>/runs"),  # run the checks now
+    ("POST", "/v1/queries/<int:pk>/run"),  # run a saved query
 }
 
 
@@ -90,7 +92,13 @@ def world(
     marketing: Any, finance: Any, owner: Any, analyst: Any, admin_user: Any
 ) -> dict[str, Any]:
     """One published marketing product; clients for nobody, the owner, an analyst, an admin."""
-    product_publish(actor=None, document=contract_document(PRODUCT))
+    product = product_publish(actor=None, document=contract_document(PRODUCT)).product
+    # Saved query 1 (EXISTING's pk), the owner's, shared: /v1/queries/1 exists (issue 19); its
+    # SQL does not parse, so running it answers 400 without a warehouse.
+    saved = SavedQuery.objects.create(
+        pk=1, author=owner, name="Broken", sql="SELECT FROM WHERE", is_shared=True
+    )
+    saved.products.set([product])
 
     def client(user: Any) -> APIClient:
         api = APIClient(raise_request_exception=False)

@@ -283,8 +283,8 @@ def collect(failures: list[str], label: str, response: Any, **kwargs: Any) -> No
 
 # (method, url template) for every API route that needs a login, read from the URL resolver
 # (a new endpoint is in every test below the day it is added); {id} is a product id, {slug} a
-# domain, {key} a policy key.
-PLACEHOLDERS = {"product_id": "{id}", "slug": "{slug}", "key": "{key}"}
+# domain, {key} a policy key, {pk} a saved query's id.
+PLACEHOLDERS = {"product_id": "{id}", "slug": "{slug}", "key": "{key}", "pk": "{pk}"}
 API_ROUTES: list[tuple[str, str]] = [
     (method, route.url(PLACEHOLDERS))
     for route in routes()
@@ -297,8 +297,11 @@ WRITE_ROUTES = [(m, u) for m, u in API_ROUTES if m in ("POST", "PUT", "PATCH")]
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "BREW"]
 
 
-def fill(url: str, product_id: str = PUBLISHED, slug: str = "marketing", key: str = "x") -> str:
-    return url.replace("{id}", product_id).replace("{slug}", slug).replace("{key}", key)
+def fill(
+    url: str, product_id: str = PUBLISHED, slug: str = "marketing", key: str = "x", pk: str = "1"
+) -> str:
+    filled = url.replace("{id}", product_id).replace("{slug}", slug).replace("{key}", key)
+    return filled.replace("{pk}", pk)
 
 
 def first_policy_key() -> str:
@@ -539,7 +542,7 @@ def test_garbage_ids_in_urls_are_4xx(
     failures: list[str] = []
     for bad in BAD_IDS:
         for user in (owner, admin_user):
-            target = fill(url, product_id=bad, slug=bad, key=bad)
+            target = fill(url, product_id=bad, slug=bad, key=bad, pk=bad)
             body: Any = {"sunsetAt": "2030-01-01T00:00:00Z", "reason": "r"}
             if "consumers" in url:
                 body = FIELD_BODIES["/v1/catalog/products/{id}/consumers"]

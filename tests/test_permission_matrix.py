@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 from catalog.governance.policies import POLICIES
 from catalog.models import Column, Consumer, DataProduct, Domain
 from config.api import PortalAPIView
+from querying.models import SavedQuery
 from tests.factories import contract_document
 from tests.support.clients import api_client, page_client
 from tests.support.routes import Route, admin_urls, public_routes_in_readme, routes
@@ -89,6 +90,20 @@ def world(
     return {"products": products, "users": users}
 
 
+def saved_query(world: dict[str, Any]) -> SavedQuery:
+    """A new shared saved query of the owner's over the published product (issue 19), one per
+    request (a DELETE removes it): everyone sees and runs it, its author and admins change it.
+    Its SQL does not parse, so running it answers 400 without a warehouse."""
+    saved = SavedQuery.objects.create(
+        author=world["users"]["owner"],
+        name=f"Matrix query {SavedQuery.objects.count()}",
+        sql="SELECT FROM WHERE",
+        is_shared=True,
+    )
+    saved.products.set([world["products"]["published"]])
+    return saved
+
+
 def values(product_id: str, world: dict[str, Any]) -> dict[str, str]:
     """What fills a route's parameters: the product, marketing, a real policy, a consumer."""
     product = world["products"].get(
@@ -100,6 +115,7 @@ def values(product_id: str, world: dict[str, Any]) -> dict[str, str]:
         "slug": "marketing",
         "key": next(iter(POLICIES)),
         "consumer_id": str(consumer.pk if consumer is not None else 999_999),
+        "pk": str(saved_query(world).pk),  # /v1/queries/<pk>
     }
 
 

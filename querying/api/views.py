@@ -59,6 +59,8 @@ def outcome_body(outcome: QueryOutcome) -> dict[str, Any]:
     return {
         "columns": outcome.columns,
         "rows": outcome.rows,
+        # The warehouse's column types ("BIGINT", "DATE", "numeric(12,2)"): charts pick axes.
+        "types": outcome.types,
         "rowCount": outcome.row_count,
         "truncated": outcome.truncated,
         "queryTimeMs": outcome.query_time_ms,
@@ -90,6 +92,7 @@ class QueryRunApi(PortalAPIView):
                 {
                     "columns": serializers.ListField(child=serializers.CharField()),
                     "rows": serializers.ListField(child=serializers.ListField()),
+                    "types": serializers.ListField(child=serializers.CharField()),
                     "rowCount": serializers.IntegerField(),
                     "truncated": serializers.BooleanField(),
                     "queryTimeMs": serializers.FloatField(),

@@ -86,7 +86,7 @@ class PostgresWarehouse(InformationSchemaMixin):
             truncated=cut_by is not None,
             truncated_by=cut_by,
             elapsed_ms=(time.perf_counter() - started) * 1000,
-            types=[str(d.type_code) for d in description],
+            types=[d.type_display for d in description],  # "int4", "numeric(5,2)", "date"
         )
 
 
