@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts import permissions
-from querying.models import SavedQuery
+from querying.models import QueryLog, SavedQuery
 
 SCOPES = ("all", "mine", "shared")
 
@@ -47,3 +47,14 @@ def saved_query_get(user: Any, pk: object) -> SavedQuery | None:
         return None
     visible = permissions.restrict(SavedQuery.objects.all(), user, "view")
     return visible.select_related("author").filter(pk=int(text)).first()
+
+
+def query_history(user: Any, *, search: str = "") -> QuerySet[QueryLog]:
+    """The user's own governed queries, newest first, all of them (the page paginates);
+    ``search`` narrows to those whose SQL contains it (any case)."""
+    if not getattr(user, "is_authenticated", False):
+        return QueryLog.objects.none()
+    rows = QueryLog.objects.filter(user=user)
+    if search:
+        rows = rows.filter(submitted_sql__icontains=search)
+    return rows.order_by("-created_at", "-id")

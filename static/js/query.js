@@ -1,6 +1,8 @@
 // Query page progressive enhancement: run through the JSON API without a page reload,
-// Ctrl/Cmd+Enter to run, click a recent query or a product sample to load it.
-// Without JS the form posts to the page and the server renders the same results.
+// Ctrl/Cmd+Enter to run, click a recent query or a product sample to load it, chart the
+// answer (query-chart.js), point at a syntax error. An opened saved query whose SQL is
+// unchanged runs through POST /v1/queries/<id>/run (recorded as its last run; always with the
+// runner's permissions). Without JS the form posts to the page and the server renders results.
 (function () {
   "use strict";
   var form = document.getElementById("query-form");
@@ -16,6 +18,15 @@
   var pageRows = parseInt(form.getAttribute("data-page-rows"), 10) || 1000;
   var busy = false;
   var number = new Intl.NumberFormat("en");
+  var savedBar = document.getElementById("saved-bar");
+  var savedSqlNode = document.getElementById("saved-sql");
+  var savedChartNode = document.getElementById("saved-chart");
+  // The opened saved query (query-saved.js keeps these up to date as it saves).
+  window.PortalQuery = {
+    savedId: savedBar ? savedBar.getAttribute("data-saved-id") : null,
+    savedSql: savedSqlNode ? JSON.parse(savedSqlNode.textContent) : null,
+    chart: savedChartNode ? JSON.parse(savedChartNode.textContent) : undefined
+  };
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -24,11 +35,46 @@
     return node;
   }
 
-  function showError(code, message) {
+  // A parse error ends "near 'TOKEN' (line L, column C)"; C is the token's last character.
+  function pointerFor(sql, message) {
+    var m = /near '((?:[^'\\]|\\.)*)' \(line (\d+), column (\d+)\)/.exec(message) ||
+      /\(line (\d+), column (\d+)\)/.exec(message);
+    if (!m) { return null; }
+    var near = m.length === 4 ? m[1] : "";
+    var line = parseInt(m[m.length - 2], 10);
+    var end = parseInt(m[m.length - 1], 10);
+    var lines = sql.split("\n");
+    if (line < 1 || line > lines.length) { return null; }
+    var text = lines[line - 1];
+    end = Math.min(Math.max(end, 1), Math.max(text.length, 1));
+    var width = near && near.slice(-3) !== "..." ? near.length : 1;
+    var start = Math.max(1, end - width + 1);
+    var offset = 0;
+    for (var i = 0; i < line - 1; i++) { offset += lines[i].length + 1; }
+    return { line: line, start: start, end: end, text: text, from: offset + start - 1, to: offset + end };
+  }
+
+  function showPointer(pointer) {
+    var pre = el("pre", { "class": "error-pointer", "data-line": String(pointer.line), "data-start": String(pointer.start), "data-end": String(pointer.end) });
+    pre.textContent = pointer.text + "\n" + " ".repeat(pointer.start - 1) + "^".repeat(Math.max(1, pointer.end - pointer.start + 1));
+    errorBox.appendChild(pre);
+    var go = el("button", { type: "button", "class": "link", id: "show-error" }, "Show in the editor (line " + pointer.line + ", column " + pointer.start + ")");
+    go.addEventListener("click", function () {
+      editor.focus();
+      editor.setSelectionRange(pointer.from, pointer.to);
+    });
+    errorBox.appendChild(go);
+    editor.setAttribute("aria-invalid", "true");
+    editor.setSelectionRange(pointer.from, pointer.to);
+  }
+
+  function showError(code, message, sql) {
     errorBox.className = "query-error";
     errorBox.textContent = "";
     errorBox.appendChild(el("strong", {}, code));
     errorBox.appendChild(document.createTextNode(": " + message));
+    var pointer = code === "PARSE_ERROR" && sql !== undefined ? pointerFor(sql, message) : null;
+    if (pointer) { showPointer(pointer); }
   }
 
   function cell(value) {
@@ -109,21 +155,31 @@
     statusBox.textContent = "Running…";
     errorBox.className = "";
     errorBox.textContent = "";
-    fetch(form.getAttribute("data-api"), {
+    editor.removeAttribute("aria-invalid");
+    var state = window.PortalQuery;
+    var asSaved = state.savedId && state.savedSql === sql;
+    var url = asSaved ? form.getAttribute("data-saved-api") + "/" + state.savedId + "/run" : form.getAttribute("data-api");
+    fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
-      body: JSON.stringify({ sql: sql })
+      body: JSON.stringify(asSaved ? {} : { sql: sql })
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
         if (response.ok && body) {
           showResults(body);
+          if (window.PortalChart) {
+            var chartSpec = window.PortalChart.spec();
+            window.PortalChart.show(body, state.chart !== undefined ? state.chart : chartSpec || undefined);
+            state.chart = undefined;  // a saved query's chart applies to its first answer
+          }
           statusBox.textContent = number.format(body.rowCount) + " rows returned.";
           addRecent(sql, "Allowed · " + number.format(body.rowCount) + " rows");
         } else {
           var error = (body && body.error) || { code: "HTTP_" + response.status, message: "the server answered " + response.status };
           clearResults();
-          showError(error.code, error.message);
+          if (window.PortalChart) { window.PortalChart.clear(); }
+          showError(error.code, error.message, sql);
           statusBox.textContent = "Query failed.";
           addRecent(sql, error.code);
         }

@@ -187,7 +187,8 @@ def test_the_product_page_costs_a_bounded_number_of_statements(
     selectors._histories.clear()
     page, long = statements(lambda: client.get(url))
     assert page.status_code == 200
-    assert len(long) == len(short) <= 12, "\n".join(long)
+    # the shared queries that read it ("Example queries"): 1 (issue 19)
+    assert len(long) == len(short) <= 13, "\n".join(long)
 
 
 # --- governed queries -------------------------------------------------------------------------
