@@ -1,13 +1,26 @@
-"""DuckDB adapter: short-lived, hardened, read-only connections to one database file.
+"""DuckDB adapter: hardened, read-only access to one database file.
 
 A read-write DuckDB connection locks the file against every other process, readers included,
-so the portal never holds one: each call opens ``read_only=True``, retries briefly while a
-writer holds the lock, and closes. Writers (the demo loader) build a temp file and
-``os.replace`` it, so readers never see a half-written warehouse.
+so the portal never holds one: it opens ``read_only=True`` (retrying briefly while a writer
+holds the lock). Writers (the demo loader) build a temp file and ``os.replace`` it, so readers
+never see a half-written warehouse.
+
+Opening a DuckDB instance costs 15-20 ms, most of a small query; so each process keeps one
+read-only instance per file and gives every statement its own cursor (a separate connection to
+that instance: session variables and interrupts stay per statement). Before each statement the
+file's identity (inode, size, modification time) is compared with the one the instance was
+opened on, and a file swapped in by a writer is opened afresh, so no statement reads an old
+warehouse. DuckDB shares one instance per file path within a process (an open instance of the
+old file would be handed back for the same path), so each generation is opened through its own
+hard link, ``.<name>.readers/<inode>`` beside the file; links of older generations are removed.
+Where links cannot be made (another filesystem, a read-only folder), or with
+``WAREHOUSE_DUCKDB_REUSE=0``, every statement opens its own instance, as before.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -34,6 +47,34 @@ HARDENED_CONFIG: dict[str, bool] = {
     "lock_configuration": True,
 }
 LOCK_RETRY_S = 2.0
+REUSE = os.environ.get("WAREHOUSE_DUCKDB_REUSE", "1").strip() not in ("0", "false", "no")
+
+# path -> (file identity, instance): this process's open read-only instances.
+_instances: dict[str, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
+_instances_lock = threading.Lock()
+
+
+def _identity(path: str) -> tuple[int, int, int]:
+    stat = os.stat(path)
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _generation_link(path: str, inode: int) -> str | None:
+    """A hard link to the file's current generation (made if missing), or None if impossible."""
+    folder = Path(path).parent / f".{Path(path).name}.readers"
+    link = folder / str(inode)
+    try:
+        folder.mkdir(exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            os.link(path, link)
+        if os.stat(link).st_ino != inode:  # the file was swapped again meanwhile
+            return None
+        for old in folder.iterdir():  # earlier generations: their instances hold the inodes
+            if old.name != str(inode):
+                old.unlink(missing_ok=True)
+    except OSError:
+        return None
+    return str(link)
 
 
 class DuckDBWarehouse(InformationSchemaMixin):
@@ -59,15 +100,42 @@ class DuckDBWarehouse(InformationSchemaMixin):
         return cls(path)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        """Open a hardened read-only connection, retrying briefly while a writer holds the lock."""
+        """A connection for one statement: a cursor of this process's instance for the file."""
         if not Path(self.path).exists():
             raise WarehouseUnavailable(
                 f"warehouse file {self.path} does not exist (run seed_demo?)"
             )
+        if not REUSE:
+            return self._open()
+        try:
+            identity = _identity(self.path)
+        except OSError as exc:
+            raise WarehouseUnavailable(f"warehouse file {self.path}: {exc}") from exc
+        with _instances_lock:
+            held = _instances.get(self.path)
+            if held is None or held[0] != identity:
+                # A new or swapped file: open it through this generation's link. Statements still
+                # running on the old instance keep their cursors; it closes after the last one.
+                link = _generation_link(self.path, identity[0])
+                if link is None:
+                    return self._open()
+                _instances[self.path] = (identity, self._open(link))
+            instance = _instances[self.path][1]
+        try:
+            return instance.cursor()
+        except duckdb.Error as exc:  # the instance was closed under us: open afresh
+            with _instances_lock:
+                _instances.pop(self.path, None)
+            raise WarehouseUnavailable(str(exc)) from exc
+
+    def _open(self, path: str | None = None) -> duckdb.DuckDBPyConnection:
+        """Open a hardened read-only instance, retrying briefly while a writer holds the lock."""
         deadline = time.monotonic() + LOCK_RETRY_S
         while True:
             try:
-                return duckdb.connect(self.path, read_only=True, config=dict(HARDENED_CONFIG))
+                return duckdb.connect(
+                    path or self.path, read_only=True, config=dict(HARDENED_CONFIG)
+                )
             except duckdb.IOException as exc:  # "Could not set lock on file"
                 if time.monotonic() >= deadline:
                     raise WarehouseUnavailable(f"warehouse is locked: {exc}") from exc
@@ -98,7 +166,7 @@ class DuckDBWarehouse(InformationSchemaMixin):
         started = time.perf_counter()
         timer.start()
         try:
-            for name, value in variables:  # a fresh connection: visible to this statement only
+            for name, value in variables:  # this statement's own cursor: visible to it only
                 conn.execute(f"SET VARIABLE {name} = ?", [value])
             cursor = conn.execute(sql, list(params))
             description = cursor.description or []
