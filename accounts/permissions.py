@@ -31,6 +31,10 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
+from catalog.contract.vocabulary import ProductStatus
+
+from .models import Role
+
 if TYPE_CHECKING:
     from catalog.models import DataProduct, Domain
 
@@ -61,7 +65,7 @@ def is_admin(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active
-        and (user.is_superuser or getattr(user, "role", None) == "admin")
+        and (user.is_superuser or getattr(user, "role", None) == Role.ADMIN)
     )
 
 
@@ -239,11 +243,13 @@ def can(user: Any, action: Action, obj: Model) -> bool:
     is_member = domain.pk in domain_ids_with(user, [MEMBER_PERM, OWNER_PERM])
     if action == "view_pii":
         return bool(is_member)
-    status = getattr(_product_of(obj), "status", "published")
+    status = getattr(_product_of(obj), "status", ProductStatus.PUBLISHED)
     if action == "view":
-        return status != "draft" or bool(is_member)
+        return status != ProductStatus.DRAFT or bool(is_member)
     if action == "query":
-        return status in ("published", "deprecated") or bool(is_member and status == "draft")
+        return status in (ProductStatus.PUBLISHED, ProductStatus.DEPRECATED) or bool(
+            is_member and status == ProductStatus.DRAFT
+        )
     return False
 
 
@@ -317,11 +323,13 @@ def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[
         return qs.filter(**{f"{prefix}domain__in": domain_ids_with(user, [OWNER_PERM])})
     members = domain_ids_with(user, [MEMBER_PERM, OWNER_PERM])
     if action == "view":
-        return qs.filter(~Q(**{f"{prefix}status": "draft"}) | Q(**{f"{prefix}domain__in": members}))
+        return qs.filter(
+            ~Q(**{f"{prefix}status": ProductStatus.DRAFT}) | Q(**{f"{prefix}domain__in": members})
+        )
     if action == "query":
         return qs.filter(
-            Q(**{f"{prefix}status__in": ["published", "deprecated"]})
-            | Q(**{f"{prefix}domain__in": members, f"{prefix}status": "draft"})
+            Q(**{f"{prefix}status__in": [ProductStatus.PUBLISHED, ProductStatus.DEPRECATED]})
+            | Q(**{f"{prefix}domain__in": members, f"{prefix}status": ProductStatus.DRAFT})
         )
     if action == "view_pii":
         return qs.filter(**{f"{prefix}domain__in": members})
@@ -355,7 +363,7 @@ def _can_saved_query(user: Any, action: Action, saved: Model) -> bool:
         return action in ("view", "change")
     if action != "view":
         return False
-    return restrict(type(saved).objects.filter(pk=saved.pk), user, "view").exists()
+    return restrict(type(saved)._default_manager.filter(pk=saved.pk), user, "view").exists()
 
 
 def _groups(domain: Domain) -> tuple[Group, Group]:

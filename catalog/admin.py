@@ -38,6 +38,7 @@ from .contract import (
     STATUSES,
     ContractError,
 )
+from .contract.vocabulary import ProductStatus
 from .governance.lifecycle import SUNSET_IN_PAST, sunset_in_past
 from .governance.policies import POLICIES, parse_rules
 from .governance.selectors import global_rules
@@ -244,7 +245,7 @@ def product_admin_document(
     }
     if doc["table"] is None:
         del doc["table"]
-    if data.get("status") in ("deprecated", "retired"):
+    if data.get("status") in (ProductStatus.DEPRECATED, ProductStatus.RETIRED):
         dep: dict[str, Any] = {"reason": data.get("deprecation_reason") or ""}
         if data.get("deprecation_sunset_at"):
             dep["sunsetAt"] = data["deprecation_sunset_at"].isoformat()

@@ -27,6 +27,8 @@ from quality.health import (
     sla_from_stored,
 )
 
+from .contract.vocabulary import ProductStatus
+
 if TYPE_CHECKING:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
     from django.db.backends.ddl_references import Statement
@@ -101,11 +103,9 @@ class Domain(models.Model):
                 )
 
 
-class ProductStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    DEPRECATED = "deprecated", "Deprecated"
-    RETIRED = "retired", "Retired"
+# The status field's choices come from the contract's vocabulary (same values and labels as
+# the TextChoices they replace, so no migration).
+PRODUCT_STATUS_CHOICES = [(status.value, status.value.title()) for status in ProductStatus]
 
 
 class SearchVectorIndex(GinIndex):
@@ -160,7 +160,7 @@ def demoted() -> models.Case:
     order and stop after one page instead of sorting every match.
     """
     return models.Case(
-        models.When(status="deprecated", then=models.Value(1)),
+        models.When(status=ProductStatus.DEPRECATED, then=models.Value(1)),
         default=models.Value(0),
         output_field=models.IntegerField(),
     )
@@ -189,7 +189,7 @@ class DataProduct(models.Model):
     version = models.PositiveIntegerField(default=1)
     published_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
-        max_length=16, choices=ProductStatus.choices, default=ProductStatus.DRAFT, db_index=True
+        max_length=16, choices=PRODUCT_STATUS_CHOICES, default=ProductStatus.DRAFT, db_index=True
     )
     table = models.CharField(max_length=200, help_text="Physical table in the warehouse")
     deprecation_sunset_at = models.DateTimeField(null=True, blank=True)
@@ -235,7 +235,7 @@ class DataProduct(models.Model):
             # index itself, so COUNT(*) and the ranking read no row that is not a match.
             SearchVectorIndex(
                 fields=["search_vector"],
-                condition=models.Q(status="published"),
+                condition=models.Q(status=ProductStatus.PUBLISHED),
                 name="catalog_product_search_pub",
             ),
             # The catalog's listing order when nothing is searched for (catalog.search.rank):

@@ -310,7 +310,12 @@ def domain_products(*, user: Any, domain: Domain) -> QuerySet[DataProduct]:
     )
 
 
-STATUS_ORDER = ("published", "draft", "deprecated", "retired")
+STATUS_ORDER = (
+    ProductStatus.PUBLISHED,
+    ProductStatus.DRAFT,
+    ProductStatus.DEPRECATED,
+    ProductStatus.RETIRED,
+)
 
 
 def domain_owners(*, user: Any, domain: Domain) -> list[TeamMembership]:

@@ -19,7 +19,7 @@ from accounts.permissions import can, can_change_consumer, signed_in
 from . import selectors
 from .api.serializers import deprecation_of
 from .forms import ConsumerForm
-from .models import Consumer, DataProduct
+from .models import Consumer, DataProduct, ProductStatus
 
 PAGE_SIZE = 20
 # Messages with this tag are shown where the action happened (templates/base.html skips them).
@@ -95,7 +95,7 @@ def search(request: HttpRequest) -> HttpResponse:
             # What the default (published only) leaves out: "1 deprecated product also matches".
             "also_matching": []
             if active["status"]
-            else [(s, n) for s, n in facets["status"] if s != "published"],
+            else [(s, n) for s, n in facets["status"] if s != ProductStatus.PUBLISHED],
             "errors": None,
         },
     )
@@ -129,7 +129,7 @@ def _status_counts(products: list[DataProduct]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for product in products:
         counts[product.status] = counts.get(product.status, 0) + 1
-    live = [p for p in products if p.status in ("published", "deprecated")]
+    live = [p for p in products if p.status in (ProductStatus.PUBLISHED, ProductStatus.DEPRECATED)]
     for state, n in selectors.health_counts(live).items():
         counts[f"health_{state}"] = n
     return counts

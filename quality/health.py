@@ -33,6 +33,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from catalog.contract.vocabulary import Severity
+from quality.checks.specs import CheckStatus
+
 HEALTH_STATES = ("ok", "warning", "failing", "stale", "unknown")
 # How each verdict reads in a badge; the API carries the state itself.
 HEALTH_LABELS = {
@@ -168,10 +171,10 @@ def _date(value: datetime) -> str:
 
 
 def _check_sentences(results: Sequence[ResultFact], severity: str) -> list[str]:
-    bad = [r for r in results if r.severity == severity and r.status != "passed"]
+    bad = [r for r in results if r.severity == severity and r.status != CheckStatus.PASSED]
     out = []
     for r in bad[:MAX_CHECK_REASONS]:
-        verb = "could not run" if r.status == "error" else "failed"
+        verb = "could not run" if r.status == CheckStatus.ERROR else "failed"
         detail = f": {r.message}" if r.message else ""
         out.append(_sentence(f"{severity.title()}-severity check {r.check_name} {verb}{detail}"))
     if len(bad) > MAX_CHECK_REASONS:
@@ -323,7 +326,7 @@ def health_of(facts: HealthFacts, *, now: datetime) -> Health:
 # ---------------------------------------------------------------------------------------------
 
 STORED_FACTS_VERSION = 1
-SEVERITIES = ("error", "warning")
+SEVERITIES = (Severity.ERROR, Severity.WARNING)
 
 
 def _brief(text: str) -> str:
@@ -365,7 +368,7 @@ def facts_to_stored(
     problems: dict[str, list[dict[str, str]]] = {}
     counts: dict[str, int] = {}
     for r in facts.results:
-        if r.status == "passed" or r.severity not in SEVERITIES:
+        if r.status == CheckStatus.PASSED or r.severity not in SEVERITIES:
             continue
         counts[r.severity] = counts.get(r.severity, 0) + 1
         if counts[r.severity] <= MAX_CHECK_REASONS:
@@ -410,8 +413,8 @@ def _stored_results(stored: Mapping[str, Any]) -> tuple[ResultFact, ...]:
     shown = [
         ResultFact(
             check_name=str(p.get("check", "")),
-            status=str(p.get("status", "failed")),
-            severity=str(p.get("severity", "error")),
+            status=str(p.get("status", CheckStatus.FAILED)),
+            severity=str(p.get("severity", Severity.ERROR)),
             message=str(p.get("message", "")),
         )
         for p in stored.get("problems") or []

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from catalog.contract.vocabulary import Severity
 from catalog.models import DataProduct
 
 
@@ -72,7 +73,7 @@ class CheckRunQuerySet(models.QuerySet["CheckRun"]):
 
     def with_weights(self) -> CheckRunQuerySet:
         """Each run with its weighted results: ``w_passed`` and ``w_total`` (SCORE_FORMULA)."""
-        warning = Q(results__severity="warning")
+        warning = Q(results__severity=Severity.WARNING)
         passed = Q(results__passed=True)
         return self.annotate(
             e_total=Count("results", filter=~warning),
@@ -187,7 +188,7 @@ class CheckResultQuerySet(models.QuerySet["CheckResult"]):
         )
         out: dict[int, tuple[float, float]] = {}
         for row in rows:
-            weight = WARNING_WEIGHT if row["severity"] == "warning" else 1.0
+            weight = WARNING_WEIGHT if row["severity"] == Severity.WARNING else 1.0
             passed, total = out.get(row["run_id"], (0.0, 0.0))
             out[row["run_id"]] = (passed + weight * row["passed"], total + weight * row["total"])
         return out
@@ -260,7 +261,7 @@ class Incident(models.Model):
             # At most one open incident of a kind per product, even with two workers racing.
             models.UniqueConstraint(
                 fields=["product", "kind"],
-                condition=Q(status="open"),
+                condition=Q(status=IncidentStatus.OPEN),
                 name="one_open_incident_per_product_kind",
             )
         ]

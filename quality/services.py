@@ -46,6 +46,7 @@ from quality.checks import (
     CheckOutcome,
     CheckSpec,
     CheckStatus,
+    CheckType,
     ColumnSpec,
     ProductSpec,
     RunReport,
@@ -80,7 +81,7 @@ CADENCE: dict[str, timedelta] = {
 }
 DEFAULT_CADENCE = timedelta(hours=6)
 # Products the scheduler checks; drafts and retired products are checked only on request.
-SCHEDULED_STATUSES = ("published", "deprecated")
+SCHEDULED_STATUSES = (ProductStatus.PUBLISHED, ProductStatus.DEPRECATED)
 MIN_RETENTION_DAYS = 90
 STALE_INCIDENT = health.STALE_INCIDENT
 QUALITY_INCIDENT = health.QUALITY_INCIDENT
@@ -383,10 +384,10 @@ def _record_lost(pk: int, same: Any, *, reason: str, now: datetime) -> bool:
             run=run,
             position=0,
             check_name="run",
-            check_type="schema",
-            status="error",
+            check_type="schema",  # the run itself, not a declared check type
+            status=CheckStatus.ERROR,
             passed=False,
-            severity="error",
+            severity=Severity.ERROR,
             message=reason,
             created_at=now,
         )
@@ -399,7 +400,7 @@ def _record_lost(pk: int, same: Any, *, reason: str, now: datetime) -> bool:
 
 
 def _run_status(report: RunReport) -> str:
-    if not report.table_reachable or any(o.status == "error" for o in report.outcomes):
+    if not report.table_reachable or any(o.status == CheckStatus.ERROR for o in report.outcomes):
         return RunStatus.ERROR
     if any(not o.passed for o in report.outcomes):
         return RunStatus.FAILED
@@ -576,7 +577,7 @@ def _newly_failing(outcomes: list[CheckOutcome], previous: CheckRun | None) -> l
     return [
         o
         for o in outcomes
-        if o.severity == "error" and not o.passed and before.get(o.check_name, True)
+        if o.severity == Severity.ERROR and not o.passed and before.get(o.check_name, True)
     ]
 
 
@@ -648,9 +649,9 @@ def _sync_quality_incident(
     failing = [
         o
         for o in outcomes
-        if o.severity == "error"
+        if o.severity == Severity.ERROR
         and not o.passed
-        and not (stale_open and o.type == "freshness" and o.status == "failed")
+        and not (stale_open and o.type == CheckType.FRESHNESS and o.status == CheckStatus.FAILED)
     ]
     if failing:
         try:
@@ -670,7 +671,7 @@ def _sync_quality_incident(
     ).first()
     if open_incident is None:
         return _Transitions()
-    checked = [o for o in outcomes if o.severity == "error"]
+    checked = [o for o in outcomes if o.severity == Severity.ERROR]
     if any(not o.passed for o in checked):
         resolution = (
             f"the other error-severity checks pass again (run {run.pk}); the failing "

@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from catalog import search
 from catalog.contract import FRESHNESS_HOURS, STATUSES
+from catalog.contract.vocabulary import ProductStatus
 from catalog.models import DataProduct
 
 FRESHNESS_STATES = ("fresh", "stale", "unknown")
-DEFAULT_STATUSES = ("published",)
+DEFAULT_STATUSES = (ProductStatus.PUBLISHED,)
 
 
 def freshness_state_expression(now: datetime | None = None) -> Case:

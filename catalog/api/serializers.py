@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.contract.vocabulary import ProductStatus
 from catalog.models import DataProduct
 from quality.health import Health
 
@@ -34,7 +35,7 @@ class ProductDeprecationSerializer(serializers.Serializer):
 
 def deprecation_of(product: DataProduct) -> dict[str, Any] | None:
     """The deprecation notice of a deprecated or retired product, else None."""
-    if product.status not in ("deprecated", "retired"):
+    if product.status not in (ProductStatus.DEPRECATED, ProductStatus.RETIRED):
         return None
     sunset = product.deprecation_sunset_at
     return {

@@ -1,16 +1,20 @@
 """The contract's words: product statuses, masks, freshness levels, severities, column types.
 
-Pure Python and a leaf: it imports nothing of ours, so every layer (the pure cores, the models'
-``choices``, the pages) can use it. Each enum is a ``StrEnum``: a member *is* its string, so it
-compares equal to, hashes like and JSON-encodes as the value stored in documents and in the
-database (``ProductStatus.PUBLISHED == "published"``). The values are stored data: changing one
-needs a data migration. Check types are declared, with their rules, in
-``quality/checks/types.py`` (``CheckType``).
+Pure Python: it imports only ``Mask`` from the governor (declared there, where masks are
+implemented, because the governor sits below the contract and imports nothing of ours), so
+every layer (the pure cores, the models' ``choices``, the pages) can use it. Each enum is a
+``StrEnum``: a member *is* its string, so it compares equal to, hashes like and JSON-encodes
+as the value stored in documents and in the database (``ProductStatus.PUBLISHED ==
+"published"``). The values are stored data: changing one needs a data migration. Check types
+are declared, with their rules, in ``quality/checks/types.py`` (``CheckType``).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+# Masks are declared by the governor, which implements them and imports nothing of ours.
+from querying.governor.policy import Mask as Mask
 
 
 class ProductStatus(StrEnum):
@@ -20,16 +24,6 @@ class ProductStatus(StrEnum):
     PUBLISHED = "published"
     DEPRECATED = "deprecated"
     RETIRED = "retired"
-
-
-class Mask(StrEnum):
-    """How readers outside the domain see a PII column's values."""
-
-    LAST4 = "last4"
-    EMAIL = "email"
-    HASH = "hash"
-    NULL = "null"
-    REDACT = "redact"
 
 
 class Freshness(StrEnum):

@@ -45,7 +45,7 @@ from typing import Any
 from django.conf import settings
 
 from catalog.contract import Contract, ContractIssue, format_datetime
-from catalog.contract.vocabulary import ProductStatus
+from catalog.contract.vocabulary import ProductStatus, Severity
 from catalog.contract_diff import Change, needs_version_bump
 from catalog.models import Domain
 from quality.checks import CheckSpec, ColumnSpec, ProductSpec, gate_custom_sql
@@ -267,7 +267,7 @@ def policies_gate(candidate: Candidate) -> GateResult:
         return result
     samples = _samples(contract)
     for violation in evaluate_policies(contract, rules, samples=samples or {}):
-        if violation.severity == "error" and not candidate.is_lenient:
+        if violation.severity == Severity.ERROR and not candidate.is_lenient:
             result.errors.append(ContractIssue(violation.path, _policy_message(violation)))
         else:
             result.warnings.append(f"{violation.path}: {_policy_message(violation)}")
@@ -283,7 +283,7 @@ def policies_gate(candidate: Candidate) -> GateResult:
     # Fail closed when it counts: a published product's values are always checked. A missing
     # table, column or warehouse is the conformance gate's refusal (clearer), so only a
     # conforming table whose values still could not be read is refused here.
-    if sampling.severity == "error" and candidate.warehouse_enforced and _conforms(contract):
+    if sampling.severity == Severity.ERROR and candidate.warehouse_enforced and _conforms(contract):
         result.errors.append(ContractIssue("table", f"{message} (policy pii.sampled_values)"))
     else:
         result.warnings.append(f"pii.sampled_values: {message}; only names were checked")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.contract import ID_RE, Contract
+from catalog.contract.vocabulary import ProductStatus, Severity
 
 SEVERITY_LEVELS = ("off", "warning", "error")
 _RANK = {s: i for i, s in enumerate(SEVERITY_LEVELS)}
@@ -643,7 +644,7 @@ def _fewer_ignored(
 
 
 def _applies(contract: Contract, params: Mapping[str, Any]) -> bool:
-    return contract.status in params.get("statuses", ("published",))
+    return contract.status in params.get("statuses", (ProductStatus.PUBLISHED,))
 
 
 def _freshness_check(
@@ -683,7 +684,7 @@ def _not_null_checks(
 def _more_statuses(
     global_params: Mapping[str, Any], domain_params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    statuses = list(global_params.get("statuses", ("published",)))
+    statuses = list(global_params.get("statuses", (ProductStatus.PUBLISHED,)))
     statuses += [s for s in domain_params.get("statuses", ()) if s not in statuses]
     return {**global_params, "statuses": statuses}
 
@@ -691,7 +692,7 @@ def _more_statuses(
 def _deprecation_notice(
     contract: Contract, params: Mapping[str, Any], samples: Mapping[str, Sequence[object]]
 ) -> list[tuple[str, str]]:
-    if contract.status != "deprecated":
+    if contract.status != ProductStatus.DEPRECATED:
         return []
     dep = contract.deprecation
     if dep is None:
@@ -716,7 +717,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "Product ids are domain.product_name",
             "The id is lowercase: the owning domain, a dot, then the product name in "
             "snake_case, so ids read the same in URLs, SQL and the catalog.",
-            "error",
+            Severity.ERROR,
             {"pattern": ID_RE},
             _naming_product_id,
         ),
@@ -725,7 +726,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "Column names are snake_case",
             "Column names are lowercase snake_case (letters, digits, underscores), so SQL "
             "never needs quoting and names are uniform across domains.",
-            "error",
+            Severity.ERROR,
             {"pattern": SNAKE_CASE_RE},
             _naming_columns,
         ),
@@ -734,7 +735,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "No SQL reserved words as column names",
             "Columns named like SQL keywords (order, user, select...) break hand-written "
             "queries; pick a descriptive name instead (order_id, user_id).",
-            "error",
+            Severity.ERROR,
             {"extra_words": []},
             _naming_reserved,
             _union_words,
@@ -744,7 +745,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "Products are described",
             "Every product says what it contains and how it is built, so consumers can judge "
             "if it fits their use.",
-            "error",
+            Severity.ERROR,
             {"min_length": 1},
             _product_description,
             _longer_min_length,
@@ -753,7 +754,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "metadata.owner_contact",
             "Owners can be reached by e-mail",
             "Every product names a contact address that alerts and consumers can reach.",
-            "error",
+            Severity.ERROR,
             {},
             _owner_contact,
         ),
@@ -761,7 +762,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "metadata.owner_slack",
             "Owners have a Slack channel",
             "Every product names a Slack channel (#name) where consumers ask questions.",
-            "warning",
+            Severity.WARNING,
             {},
             _owner_slack,
         ),
@@ -769,7 +770,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "metadata.column_descriptions",
             "Columns are described",
             "Every column says what it holds, with units where they matter.",
-            "warning",
+            Severity.WARNING,
             {},
             _column_descriptions,
         ),
@@ -777,7 +778,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "metadata.tags",
             "Products are tagged",
             "At least one tag, so the product shows up in catalog searches.",
-            "warning",
+            Severity.WARNING,
             {},
             _tags,
         ),
@@ -787,7 +788,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "A column whose name suggests personal data (e-mail, phone, names, address, IP, "
             "birth date, user or customer id, card, account or IBAN numbers, government ids) "
             "must be flagged pii, so non-privileged readers only ever see it masked.",
-            "error",
+            Severity.ERROR,
             {"ignore_columns": []},
             _pii_names,
             _fewer_ignored,
@@ -798,7 +799,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "When sampled values of a column mostly look personal (e-mail addresses, phone "
             "numbers, IP addresses, Luhn-valid card numbers, IBANs, people's names, postal "
             "addresses), the column must be flagged pii, whatever its name.",
-            "error",
+            Severity.ERROR,
             {"threshold": 0.5, "min_samples": 1},
             _pii_values,
             _lower_threshold,
@@ -810,7 +811,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "user...) uses mask: hash, which keeps one reading per value: last4, email, "
             "redact and null make different ids read the same, so masked readers' joins, "
             "groupings and distinct counts on it go wrong.",
-            "warning",
+            Severity.WARNING,
             {"ignore_columns": []},
             _pii_identifier_masks,
             _fewer_ignored,
@@ -819,8 +820,8 @@ POLICIES: dict[str, PolicyDefinition] = {
             "checks.freshness",
             "Published products check their freshness",
             "A published product has a freshness check, so its SLA is measured, not promised.",
-            "warning",
-            {"statuses": ["published"]},
+            Severity.WARNING,
+            {"statuses": [ProductStatus.PUBLISHED]},
             _freshness_check,
             _more_statuses,
         ),
@@ -828,8 +829,8 @@ POLICIES: dict[str, PolicyDefinition] = {
             "checks.not_null",
             "Required columns are checked",
             "Every column declared not nullable on a published product has a not_null check.",
-            "warning",
-            {"statuses": ["published"]},
+            Severity.WARNING,
+            {"statuses": [ProductStatus.PUBLISHED]},
             _not_null_checks,
             _more_statuses,
         ),
@@ -837,7 +838,7 @@ POLICIES: dict[str, PolicyDefinition] = {
             "lifecycle.deprecation_notice",
             "Deprecations say when and what next",
             "A deprecated product names its sunset date and its replacement.",
-            "warning",
+            Severity.WARNING,
             {},
             _deprecation_notice,
         ),
@@ -881,7 +882,7 @@ def evaluate_policies(
 
 def has_errors(violations: Iterable[Violation]) -> bool:
     """True when any violation blocks publishing."""
-    return any(v.severity == "error" for v in violations)
+    return any(v.severity == Severity.ERROR for v in violations)
 
 
 def merge_rules(

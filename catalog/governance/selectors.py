@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from accounts.permissions import restrict
-from catalog.contract.vocabulary import ProductStatus
+from catalog.contract.vocabulary import ProductStatus, Severity
 from catalog.documents import product_contract
 from catalog.models import DataProduct, Domain, GovernancePolicy, TableAssignment
 from quality.health import HEALTH_STATES, Health, SlaStatus
@@ -156,8 +156,8 @@ def product_compliance(
         "name": product.name,
         "status": product.status,
         "compliant": not violations,
-        "errors": sum(v.severity == "error" for v in violations),
-        "warnings": sum(v.severity == "warning" for v in violations),
+        "errors": sum(v.severity == Severity.ERROR for v in violations),
+        "warnings": sum(v.severity == Severity.WARNING for v in violations),
         "violations": [v.to_dict() for v in violations],
         "personalLookingColumns": len(personal),
         "personalColumnsFlagged": sum(c.pii for c in personal),

@@ -38,7 +38,7 @@ from .allowlist import (
 from .masks import HASH_KEY_SETTING, is_key_expression, mask_expression
 from .names import ascii_lower, confusable, fold_identifier
 from .nodes import literal_int, nonempty_args
-from .policy import MASKS, ColumnPolicy, GovernedQuery, Policy, ProductPolicy, QueryRefused
+from .policy import MASKS, ColumnPolicy, GovernedQuery, Mask, Policy, ProductPolicy, QueryRefused
 
 MAX_SQL_CHARS = 100_000
 MAX_NODES = 50_000
@@ -579,7 +579,7 @@ def derived_sql(
     """
     projections: list[exp.Expr] = []
     for column in product.columns:
-        if column.name in pretext and column.mask == "hash":
+        if column.name in pretext and column.mask == Mask.HASH:
             pretext_of = pseudonyms.pretext_expression(column.name, dialect)
             projections.append(exp.alias_(pretext_of, exp.to_identifier(column.name, quoted=True)))
             continue
@@ -638,7 +638,7 @@ def _is_digest_collation(node: exp.Expression) -> bool:
 
 # Masks that map different values to one (last4, the e-mail domain, a constant, NULL): grouping,
 # joining or counting distinct values over them merges what the originals kept apart.
-COLLAPSING_MASKS = frozenset({"last4", "email", "redact", "null"})
+COLLAPSING_MASKS = frozenset({Mask.LAST4, Mask.EMAIL, Mask.REDACT, Mask.NULL})
 
 
 def _approximate(root: exp.Expression, uses: list[_Use], dialect: str) -> list[str]:
@@ -843,7 +843,7 @@ def _result(
                 touched.append(qualified)
         if product.warning and product.warning not in warnings:
             warnings.append(product.warning)
-    uses_hash = any(c.mask == "hash" for p in products for c in p.columns)
+    uses_hash = any(c.mask == Mask.HASH for p in products for c in p.columns)
     if uses_hash and not policy.hash_key:
         raise ValueError("Policy.hash_key is empty; the hash mask needs a secret key")
     session = {HASH_KEY_SETTING[governor.dialect]: policy.hash_key} if uses_hash else {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .policy import Mask
+
 # last4 reveals the last four characters only of values at least this long; shorter values
 # would be (nearly) disclosed by their last four characters, so they become "***".
 LAST4_MIN_LENGTH = 8
@@ -93,7 +95,7 @@ def mask_expression(
     column: str, mask: str, *, null_type: str | None, dialect: str
 ) -> exp.Expression:
     """The expression that replaces raw ``column`` for ``mask``."""
-    if mask == "last4":
+    if mask == Mask.LAST4:
         text = _text(column)
         shown = exp.DPipe(
             this=exp.Literal.string("***"),
@@ -107,12 +109,12 @@ def mask_expression(
             ifs=[exp.If(this=long_enough, true=shown)], default=exp.Literal.string("***")
         )
         return _keep_null(column, masked)
-    if mask == "email":
+    if mask == Mask.EMAIL:
         domain = _fn("split_part", _text(column), exp.Literal.string("@"), exp.Literal.number(2))
         return _keep_null(
             column, exp.DPipe(this=exp.Literal.string("***@"), expression=domain, safe=True)
         )
-    if mask == "hash":
+    if mask == Mask.HASH:
         # One md5 per row is the whole cost of this mask (pseudonyms.py avoids most of it for
         # grouping and counting).
         if dialect == "postgres":
@@ -120,10 +122,10 @@ def mask_expression(
         else:
             text = pretext(exp.column(column, quoted=True), dialect)
         return _keep_null(column, hash_text(text, dialect=dialect, per_row=True))
-    if mask == "null":
+    if mask == Mask.NULL:
         target = exp.DataType.build(null_type or "text", dialect=dialect)
         return exp.Cast(this=exp.Null(), to=target)
-    if mask == "redact":
+    if mask == Mask.REDACT:
         # Constant, NULL included: a redacted column does not even reveal which rows are empty.
         return exp.Literal.string("[REDACTED]")
     raise ValueError(f"unknown mask {mask!r}")

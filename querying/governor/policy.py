@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-MASKS = frozenset({"last4", "email", "hash", "null", "redact"})
+
+class Mask(StrEnum):
+    """How readers outside the domain see a PII column's values (masks.py: what each does).
+
+    Declared here, where the masks are implemented, because the governor imports nothing of
+    ours; the contract's vocabulary (catalog.contract.vocabulary) re-exports it.
+    """
+
+    LAST4 = "last4"
+    EMAIL = "email"
+    HASH = "hash"
+    NULL = "null"
+    REDACT = "redact"
+
+
+MASKS = frozenset(Mask)
 # Contract type -> engine type for the "null" mask (CAST(NULL AS type)); json/array stay text.
 NULL_MASK_TYPES = {
     "string": "text",

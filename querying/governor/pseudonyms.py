@@ -40,7 +40,7 @@ from sqlglot import exp
 
 from .masks import hash_text, keep_null, pretext
 from .nodes import literal_int, nonempty_args
-from .policy import ProductPolicy
+from .policy import Mask, ProductPolicy
 
 Norm = Callable[[exp.Expression | None], str]
 
@@ -232,7 +232,7 @@ def plan(
 
     Returns the hash columns to project as pre-hash text (empty: nothing changed).
     """
-    hashed = _by_norm((c.name for c in product.columns if c.mask == "hash"), norm)
+    hashed = _by_norm((c.name for c in product.columns if c.mask == Mask.HASH), norm)
     if not hashed:
         return frozenset()
     scan = _scan(select, alias, product, hashed, norm, dialect=dialect)

@@ -6,33 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0008_dataproduct_stored_health'),
-        ('querying', '0001_initial'),
+        ("catalog", "0008_dataproduct_stored_health"),
+        ("querying", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SavedQuery',
+            name="SavedQuery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True, max_length=2000)),
-                ('sql', models.TextField()),
-                ('chart', models.JSONField(blank=True, null=True)),
-                ('is_shared', models.BooleanField(db_index=True, default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_queries', to=settings.AUTH_USER_MODEL)),
-                ('products', models.ManyToManyField(blank=True, related_name='saved_queries', to='catalog.dataproduct')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True, max_length=2000)),
+                ("sql", models.TextField()),
+                ("chart", models.JSONField(blank=True, null=True)),
+                ("is_shared", models.BooleanField(db_index=True, default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_queries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "products",
+                    models.ManyToManyField(
+                        blank=True, related_name="saved_queries", to="catalog.dataproduct"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at', '-id'],
-                'indexes': [models.Index(fields=['author', 'updated_at'], name='savedquery_author')],
-                'constraints': [models.UniqueConstraint(fields=('author', 'name'), name='savedquery_unique_name')],
+                "ordering": ["-updated_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["author", "updated_at"], name="savedquery_author")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("author", "name"), name="savedquery_unique_name"
+                    )
+                ],
             },
         ),
     ]

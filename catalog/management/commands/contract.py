@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog import odcs
 from catalog.contract import Contract, ContractError, ContractIssue, load_document, parse_contract
+from catalog.contract.vocabulary import Severity
 from catalog.contract_diff import diff_contracts, needs_version_bump
 from catalog.governance.policies import DEFAULT_POLICIES, PolicyRule, evaluate_policies, parse_rules
 
@@ -136,7 +137,7 @@ class Command(BaseCommand):
         if contract is not None:
             for v in evaluate_policies(contract, rules):
                 item = {"path": v.path, "message": v.message, "policy": v.policy}
-                (errors if v.severity == "error" else warnings).append(item)
+                (errors if v.severity == Severity.ERROR else warnings).append(item)
         return {
             "file": name,
             "id": contract.id if contract else None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from catalog.contract.vocabulary import Severity
 from catalog.models import DataProduct
 from quality import services
 from quality.models import CheckRun, RunTrigger
@@ -42,7 +43,7 @@ def run_as_dict(run: CheckRun) -> dict[str, Any]:
 def is_blocking(run: CheckRun) -> bool:
     """Whether an error-severity check failed or errored (or the run never got results)."""
     results = list(run.results.all())
-    return not results or any(r.severity == "error" and not r.passed for r in results)
+    return not results or any(r.severity == Severity.ERROR and not r.passed for r in results)
 
 
 class Command(BaseCommand):

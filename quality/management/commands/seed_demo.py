@@ -208,13 +208,15 @@ class Command(BaseCommand):
     def create_product(self, document: dict[str, Any]) -> str:
         """Publish a demo product that does not exist yet; a refusal is a bug in the demo."""
         try:
-            if document.get("status") == "deprecated":
+            if document.get("status") == ProductStatus.DEPRECATED:
                 # The lifecycle starts at published: publish it (as the version before),
                 # then deprecate it; each accepted change is a new version.
                 first = {k: v for k, v in document.items() if k != "deprecation"}
                 first["version"] = max(1, int(document.get("version", 2)) - 1)
                 product_publish(
-                    actor=None, document={**first, "status": "published"}, source=DEMO_SOURCE
+                    actor=None,
+                    document={**first, "status": ProductStatus.PUBLISHED},
+                    source=DEMO_SOURCE,
                 )
             product_publish(actor=None, document=document, source=DEMO_SOURCE)
         except (ContractError, PublishRefused) as exc:
