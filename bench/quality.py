@@ -12,6 +12,14 @@ with generate_series in that database, dropped afterwards) with 6 checks, one of
 - floor: one scan reading the same columns, plus the cheapest distinct count of the
   `unique` column (GROUP BY or count(DISTINCT), whichever was faster in this run).
 
+Then the custom SQL figures (issue 15), on the same table with the 5 scan checks and two
+`custom_sql` checks of the shape `SELECT COUNT(*) FROM <product> WHERE <condition>`, against
+the one-scan floor (no `unique` check, so nothing but the scan is needed):
+
+- engine, custom SQL folded: both counts are aggregates of the one scan (the default);
+- engine, custom SQL on its own: each check its own (governed) statement, as before;
+- floor: one scan reading the same columns.
+
 Every query goes through the same warehouse adapter, so per-statement connection costs are
 counted everywhere. Ratios come from the same run.
 """
@@ -19,6 +27,7 @@ counted everywhere. Ratios come from the same run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import statistics
@@ -32,6 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from quality.checks import CheckSpec, ColumnSpec, ProductSpec, compile_plan, run_product  # noqa: E402
+from quality.checks.gate import GatedSql, GateFunction, make_default_gate  # noqa: E402
 from quality.checks.sql import scan_floor_sql, unique_floor_sql  # noqa: E402
 from querying.warehouses.base import Warehouse  # noqa: E402
 
@@ -66,11 +76,48 @@ def product_spec(table: str) -> ProductSpec:
                 {"values": ["new", "paid", "refunded", "shipped"]},
             ),
             CheckSpec("amount_range", "range", "error", "amount", {"min": 0, "max": 1000}),
-            CheckSpec("fresh", "freshness", "error", "created_at", {"maxStaleHours": 10**6}),
+            CheckSpec("fresh", "freshness", "error", "created_at", {"maxStaleHours": 87_600}),
             CheckSpec("rows", "row_count", "error", None, {"minRows": 1}),
         ),
         freshness_sla="24h",
     )
+
+
+# Two custom checks of the shape that folds into the scan (issue 15).
+CUSTOM_CHECKS = (
+    CheckSpec(
+        "no_negative_amount",
+        "custom_sql",
+        "error",
+        None,
+        {"sql": "SELECT COUNT(*) FROM orders WHERE amount < 0"},
+    ),
+    CheckSpec(
+        "refund_cap",
+        "custom_sql",
+        "warning",
+        None,
+        {"sql": "SELECT COUNT(*) FROM orders WHERE status = 'refunded' AND amount > 999.5"},
+    ),
+)
+
+
+def custom_sql_spec(table: str) -> ProductSpec:
+    """The scan checks of `product_spec` (no `unique`) plus two folding custom SQL checks."""
+    base = product_spec(table)
+    scan_checks = tuple(c for c in base.checks if c.type != "unique")
+    return dataclasses.replace(base, checks=(*scan_checks, *CUSTOM_CHECKS))
+
+
+def unfolded_gate(spec: ProductSpec, dialect: str) -> GateFunction:
+    """The default gate, its output wrapped so that it no longer folds: each check alone."""
+    gate = make_default_gate(spec, dialect)
+
+    def alone(sql: str) -> GatedSql:
+        gated = gate(sql)
+        return GatedSql(f"SELECT * FROM ({gated.sql}) AS alone", gated.session)
+
+    return alone
 
 
 def build_duckdb(path: Path, rows: int) -> None:
@@ -177,6 +224,27 @@ def bench(warehouse: Warehouse, table: str, repeats: int) -> None:
     for label, ms in figures.items():
         print(f"   {label:<32} {ms:9.0f} ms   {ms / floor:.2f}x")
 
+    custom = custom_sql_spec(table)
+    folded = run_product(warehouse, custom, now=NOW, timeout_s=600)
+    assert all(o.status != "error" for o in folded.outcomes), folded.outcomes
+    alone = unfolded_gate(custom, dialect)
+    unfolded = run_product(warehouse, custom, now=NOW, timeout_s=600, custom_sql_gate=alone)
+    print(
+        f"   custom SQL: {folded.statements_sent} statement(s) per run folded, "
+        f"{unfolded.statements_sent} with each check on its own"
+    )
+    one_scan = median_ms(run_sql(scan_floor_sql(table, SCANNED, dialect)), repeats)
+    with_folded = median_ms(lambda: run_product(warehouse, custom, now=NOW, timeout_s=600), repeats)
+    with_alone = median_ms(
+        lambda: run_product(warehouse, custom, now=NOW, timeout_s=600, custom_sql_gate=alone),
+        repeats,
+    )
+    print(f"   {'one-scan floor':<32} {one_scan:9.0f} ms   1.00x")
+    print(f"   {'2 custom SQL, folded':<32} {with_folded:9.0f} ms   {with_folded / one_scan:.2f}x")
+    print(
+        f"   {'2 custom SQL, on their own':<32} {with_alone:9.0f} ms   {with_alone / one_scan:.2f}x"
+    )
+
 
 def main() -> None:
     """Parse arguments, build the tables, run the benchmark, clean up."""
@@ -186,7 +254,11 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="DSN", help="also bench this PostgreSQL database")
     parser.add_argument("--no-duckdb", action="store_true")
     args = parser.parse_args()
-    print(f"rows={args.rows:,} repeats={args.repeats} cpus={os.cpu_count()}")
+    load = os.getloadavg()
+    print(
+        f"rows={args.rows:,} repeats={args.repeats} cpus={os.cpu_count()} "
+        f"load={load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
 
     if not args.no_duckdb:
         from querying.warehouses.duckdb import DuckDBWarehouse

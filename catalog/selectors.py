@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import TeamMembership
 from accounts.permissions import can, restrict
 from quality.health import HEALTH_RANK, HEALTH_STATES, NEEDS_ATTENTION, Health, SlaStatus
-from quality.models import CheckResult, CheckRun, Incident, IncidentStatus
+from quality.models import CheckResult, CheckRun, Incident, IncidentStatus, RunProfile
 from querying.models import SavedQuery
 
 from .api.filters import ProductFilterSet, freshness_filter, with_freshness
@@ -355,6 +355,7 @@ class QualityPanel:
     sla: SlaStatus | None = None
     incidents: list[Incident] = field(default_factory=list)
     health: Health | None = None
+    profile: RunProfile | None = None  # the newest column profile (issue 15; catalog/profiles.py)
 
 
 SCORE_HISTORY_DAYS = 90
@@ -385,8 +386,14 @@ def _latest_results(product: DataProduct, history: list[CheckResult]) -> list[Ch
 
 def _quality_history(
     product: DataProduct, *, now: datetime, history_limit: int
-) -> tuple[list[CheckResult], list[CheckResult], list[tuple[datetime, float]], list[Incident]]:
-    """(history, latest results, score points, incidents) of the product, kept briefly."""
+) -> tuple[
+    list[CheckResult],
+    list[CheckResult],
+    list[tuple[datetime, float]],
+    list[Incident],
+    RunProfile | None,
+]:
+    """(history, latest results, score points, incidents, profile) of the product, kept briefly."""
     key = (product.pk, product.health_at, history_limit)
     clock = time.monotonic()
     hit = _histories.get(key) if product.health_at is not None else None
@@ -400,6 +407,7 @@ def _quality_history(
         list(
             Incident.objects.filter(product=product).order_by("-opened_at", "-id")[:INCIDENTS_SHOWN]
         ),
+        RunProfile.objects.latest_of(product.pk),
     )
     if product.health_at is not None:
         if len(_histories) >= HISTORIES_KEPT:
@@ -415,7 +423,7 @@ def quality_panel(
     if not can(user, "view", product):
         return QualityPanel()
     now = now or timezone.now()
-    history, latest, scores, incidents = _quality_history(
+    history, latest, scores, incidents, profile = _quality_history(
         product, now=now, history_limit=history_limit
     )
     return QualityPanel(
@@ -425,4 +433,5 @@ def quality_panel(
         sla=product.sla_now(now),
         incidents=list(incidents),
         health=product.health_now(now),
+        profile=profile,
     )

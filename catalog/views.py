@@ -20,6 +20,7 @@ from . import selectors
 from .api.serializers import deprecation_of
 from .forms import ConsumerForm
 from .models import Consumer, DataProduct, ProductStatus
+from .profiles import profile_for_reader
 
 PAGE_SIZE = 20
 # Messages with this tag are shown where the action happened (templates/base.html skips them).
@@ -162,7 +163,17 @@ def _product_context(
         "form": form or ConsumerForm(initial=_registration_initial(request.user, mine)),
         "can_change": can(request.user, "change", product),
         "can_query": can(request.user, "query", product),
+        **_profile_context(request.user, product, panel),
     }
+
+
+def _profile_context(
+    user: Any, product: DataProduct, panel: selectors.QualityPanel
+) -> dict[str, Any]:
+    """The column profile as this reader may see it (issue 15, catalog/profiles.py)."""
+    profile = profile_for_reader(user=user, product=product, row=panel.profile)
+    computed_at = panel.profile.computed_at if panel.profile is not None else None
+    return {"profile": profile, "profile_at": computed_at}
 
 
 @login_required

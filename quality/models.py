@@ -268,3 +268,35 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.product_id} · {self.kind} · {self.status}"
+
+
+class RunProfileQuerySet(models.QuerySet["RunProfile"]):
+    def latest_of(self, product_pk: int) -> RunProfile | None:
+        """The product's newest profile (its last run that computed one), or None."""
+        return self.filter(product_id=product_pk).order_by("-computed_at", "-id").first()
+
+
+class RunProfile(models.Model):
+    """The column profile one run computed (issue 15): NULL shares, extremes, distinct values.
+
+    ``data`` is ``quality.checks.profile.build_profile``'s document. It never holds a raw value
+    of a PII column (those are counted through their keyed hash and shown through their mask),
+    so every reader of the product may see it. Deleted with its run (history_prune keeps each
+    product's last run, so the newest profile stays).
+    """
+
+    run = models.OneToOneField(CheckRun, on_delete=models.CASCADE, related_name="profile")
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="profiles")
+    computed_at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+
+    objects = RunProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [
+            models.Index(fields=["product", "-computed_at"], name="runprofile_product_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"profile of run {self.run_id}"

@@ -63,6 +63,7 @@ from .models import (
     CheckRun,
     Incident,
     IncidentStatus,
+    RunProfile,
     RunStatus,
     RunTrigger,
     queue_deadline,
@@ -418,6 +419,7 @@ def _engine_report(product: DataProduct, now: datetime) -> RunReport:
             now=now,
             timeout_s=float(settings.CHECK_TIMEOUT_S),
             hash_key=settings.PII_HASH_KEY,
+            profile=True,  # the columns' profile, from the same scan (issue 15)
         )
     except Exception as exc:  # a bad WAREHOUSE_URL or an engine bug must not lose the run
         log.exception("quality run of %s failed outside the checks", product.product_id)
@@ -460,7 +462,8 @@ def check_run(
        that is finished, or running elsewhere, is returned untouched;
     2. run the pure engine against ``settings.WAREHOUSE_URL``;
     3. in one transaction: finish the run (only if our claim still holds), store one
-       CheckResult per outcome, update the product's lastValidated, qualityScore,
+       CheckResult per outcome and the run's column profile, update the product's
+       lastValidated, qualityScore,
        newest data time and next check time;
     4. open or resolve the stale-data incident, and the quality incident (an error-severity
        check failing or erroring);
@@ -532,6 +535,10 @@ def _execute(*, product: DataProduct, run: CheckRun, token: str, now: datetime) 
             )
             for i, o in enumerate(report.outcomes)
         )
+        if report.profile is not None:
+            RunProfile.objects.create(
+                run_id=run.pk, product=product, computed_at=finished_at, data=report.profile
+            )
         fields: dict[str, object] = {
             "last_validated_at": finished_at,
             "quality_score": selectors.quality_score_compute(product),

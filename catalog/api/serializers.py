@@ -273,6 +273,12 @@ class ProductDetailSerializer(serializers.Serializer):
         help_text="Set when the quality score and the SLA disagree: which is breached and why",
     )
     slaStatus = ProductSlaStatusSerializer(allow_null=True)  # noqa: N815
+    profile = serializers.DictField(
+        allow_null=True,
+        help_text="The newest run's column profile: rows, and per column nulls, nullShare, "
+        "distinct (distinctExact), min, max and top values (PII columns: counted through their "
+        "keyed hash, top values through their mask; null before the first run)",
+    )
     qualityHistory = ProductQualityResultSerializer(many=True, help_text="Last 30, newest first")  # noqa: N815
     consumers = ProductConsumerSerializer(many=True)
     incidents = ProductIncidentSerializer(many=True)

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import drafts, views
 
 app_name = "catalog-api"
 
 urlpatterns = [
     path("catalog/search", views.ProductSearchApi.as_view(), name="search"),
     path("catalog/domains", views.DomainListApi.as_view(), name="domains"),
+    path("catalog/drafts", drafts.DraftCreateApi.as_view(), name="drafts"),
     path("catalog/domains/<slug:slug>", views.DomainSettingsApi.as_view(), name="domain-settings"),
     path(
         "catalog/products/<str:product_id>", views.ProductDetailApi.as_view(), name="product-detail"

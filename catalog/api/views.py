@@ -19,6 +19,7 @@ from accounts.permissions import signed_in
 from catalog import selectors
 from catalog.contract import json_schema
 from catalog.models import DataProduct, Domain
+from catalog.profiles import profile_for_reader
 from catalog.services import consumer_register, domain_update, product_document, product_publish
 from config.api import Invalid, PortalAPIView
 
@@ -50,6 +51,7 @@ def product_detail_body(user: Any, product: DataProduct) -> dict[str, Any]:
     ).data
     body["warnings"] = s.deprecation_warnings(product)
     return body
+    body["profile"] = profile_for_reader(user=user, product=product, row=panel.profile)  # issue 15
 
 
 def _iso(value: Any) -> str | None:

@@ -34,6 +34,7 @@ POSTGRES_TYPES: dict[str, str] = {
     "BIGINT": "bigint",
     "DOUBLE": "double precision",
     "BOOLEAN": "boolean",
+    "DATE": "date",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "JSON": "jsonb",
     "VARCHAR[]": "text[]",

@@ -11,7 +11,10 @@ Invariants (tests/catalog/test_demo_warehouse.py):
   check; the deliberate problems (``catalog.demo.DELIBERATE_PROBLEMS``) are the only checks that
   fail on the generated data.
 - Column order, names and types follow the contract; a non-nullable column is ``NOT NULL`` in
-  the warehouse, except the one column whose NULLs are the demo's null violation.
+  the warehouse, except the one column whose NULLs are the demo's null violation. A recipe's
+  ``extra`` columns follow the contract's: columns the contract does not declare (yet).
+- Tables no product uses yet (``UNBOUND_TABLES``) are built with the full demo, so drafting a
+  new product from a table can be tried (issue 15).
 - Timestamps are ``TIMESTAMPTZ`` (instants, read back as aware datetimes), stored in UTC.
 - Atomic: rows are written into ``<path>.tmp-<pid>`` in the same directory, the connection is
   closed, then the file is ``os.replace``d over ``path``. A DuckDB read-write connection locks
@@ -59,6 +62,8 @@ class Recipe:
     columns: Mapping[str, str]
     lets: tuple[tuple[str, str], ...] = ()
     nullable: frozenset[str] = field(default_factory=frozenset)
+    # Columns the table has and the contract does not declare: name -> (DuckDB type, SQL).
+    extra: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,6 +243,8 @@ RECIPES: dict[str, Recipe] = {
             "spend_cents": "ri(i, 'spend', 5000, 2500000)",
             "currency": "pick(i, 'cur', ['USD', 'USD', 'USD', 'EUR', 'GBP'])",
         },
+        # In the table, not (yet) in the contract: the platforms started reporting it.
+        extra={"conversions": ("BIGINT", "CAST(floor(u(i, 'conv') * 40) AS BIGINT)")},
     ),
     "marketing.customer_segments": Recipe(
         rows=30_000,
@@ -671,6 +678,71 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+@dataclass(frozen=True)
+class UnboundTable:
+    """A warehouse table no demo product uses yet: columns as (DuckDB type, SQL over ``i``)."""
+
+    rows: int
+    columns: Mapping[str, tuple[str, str]]
+    lets: tuple[tuple[str, str], ...] = ()
+
+
+UNBOUND_TABLES: dict[str, UnboundTable] = {
+    # Sign-ups to the newsletter, loaded by the marketing team's pipeline; personal data of
+    # every kind the draft finds, and look-alikes it must not flag (email_opened, campaign_id).
+    "marketing_newsletter_signups": UnboundTable(
+        rows=12_000,
+        lets=(("cust", "ri(i, 'cust', 1, 30000)"), ("note", "u(i, 'note')")),
+        columns={
+            "signup_id": ("VARCHAR NOT NULL", "printf('nls-%07d', i + 1)"),
+            "email": ("VARCHAR NOT NULL", "email_of(cust)"),
+            "full_name": ("VARCHAR", "full_name(cust)"),
+            "phone": ("VARCHAR", "CASE WHEN u(i, 'phone') < 0.3 THEN NULL ELSE phone_of(cust) END"),
+            "postal_address": ("VARCHAR", "address_of(cust)"),
+            "birth_date": (
+                "DATE",
+                "DATE '1950-01-01' + CAST(ri(cust, 'born', 0, 18000) AS INTEGER)",
+            ),
+            "customer_id": ("VARCHAR", "customer(cust)"),
+            "country": (
+                "VARCHAR NOT NULL",
+                "pick(i, 'country', ['US', 'US', 'DE', 'GB', 'FR', 'NL'])",
+            ),
+            "signup_source": (
+                "VARCHAR NOT NULL",
+                "pick(i, 'source', "
+                "['footer_form', 'checkout', 'checkout', 'popup', 'landing_page'])",
+            ),
+            "campaign_id": ("VARCHAR", "printf('cmp-%04d', ri(i, 'campaign', 1, 120))"),
+            "email_opened": ("BOOLEAN NOT NULL", "u(i, 'opened') < 0.4"),
+            "open_count": ("BIGINT NOT NULL", "ri(i, 'opens', 0, 60)"),
+            "signup_note": (
+                "VARCHAR",
+                "CASE WHEN note < 0.03 THEN 'Please call me on ' || phone_of(cust) "
+                "WHEN note < 0.06 THEN 'Send the coupon to my work address ' || email_of(cust + 7) "
+                "WHEN note < 0.5 THEN NULL ELSE pick(i, 'msg', ['Love the new collection', "
+                "'Interested in running gear', 'Only sale alerts please', "
+                "'Found you on Instagram', 'Gift for my sister']) END",
+            ),
+            "signed_up_at": ("TIMESTAMPTZ NOT NULL", "spread(i, 'ts', 300, 60 * 86400)"),
+        },
+    ),
+}
+
+
+def _create_unbound(name: str, table: UnboundTable) -> tuple[str, str]:
+    """CREATE TABLE and INSERT ... SELECT of one unbound table."""
+    columns = ", ".join(f"{_quote(c)} {t}" for c, (t, _) in table.columns.items())
+    source = f"(SELECT range AS i FROM range({int(table.rows)}))"
+    for let, expr in table.lets:
+        source = f"(SELECT *, {expr} AS {_quote(let)} FROM {source})"
+    select = ", ".join(expr for _, expr in table.columns.values())
+    return (
+        f"CREATE TABLE {_quote(name)} ({columns})",
+        f"INSERT INTO {_quote(name)} SELECT {select} FROM {source} ORDER BY i",
+    )
+
+
 def duckdb_path(url: str) -> Path | None:
     """The file behind a ``duckdb:///…`` URL, or None for another warehouse."""
     parsed = urlparse(url)
@@ -697,6 +769,8 @@ def _create_sql(contract: Mapping[str, Any], recipe: Recipe | None) -> str:
         sql_type = DUCKDB_TYPES[col["type"]]
         not_null = col.get("nullable", True) is False and name not in allowed_nulls
         parts.append(f"{_quote(name)} {sql_type}{' NOT NULL' if not_null else ''}")
+    for name, (sql_type, _) in (recipe.extra if recipe else {}).items():
+        parts.append(f"{_quote(name)} {sql_type}")
     return f"CREATE TABLE {_quote(table_name(contract))} ({', '.join(parts)})"
 
 
@@ -727,8 +801,9 @@ def _insert_sql(contract: Mapping[str, Any], recipe: Recipe | None) -> str:
     source = f"(SELECT range AS i FROM range({int(recipe.rows)}))"
     for name, expr in recipe.lets:
         source = f"(SELECT *, {expr} AS {_quote(name)} FROM {source})"
-    select = ", ".join(recipe.columns[c["column"]] for c in contract["schema"])
-    return f"INSERT INTO {table} SELECT {select} FROM {source} ORDER BY i"
+    exprs = [recipe.columns[c["column"]] for c in contract["schema"]]
+    exprs += [expr for _, expr in recipe.extra.values()]
+    return f"INSERT INTO {table} SELECT {', '.join(exprs)} FROM {source} ORDER BY i"
 
 
 def _remove(path: str, *, only_wal: bool = False) -> None:
@@ -743,14 +818,18 @@ def build_demo_warehouse(
     now: datetime,
     seed: int = 42,
     contracts: list[dict[str, Any]] | None = None,
+    unbound: bool | None = None,
 ) -> dict[str, int]:
     """Write the demo warehouse to ``path`` atomically; return ``{table: row count}``.
 
     ``now`` anchors every timestamp (naive means UTC); ``contracts`` defaults to the 23 demo
-    contracts. Safe to run again: the new file replaces the old one in one ``os.replace``.
+    contracts. ``unbound`` adds ``UNBOUND_TABLES`` (default: with the default contracts).
+    Safe to run again: the new file replaces the old one in one ``os.replace``.
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
+    if unbound is None:
+        unbound = contracts is None
     if contracts is None:
         contracts = load_demo_contracts()
     target = os.fspath(path)
@@ -772,6 +851,11 @@ def build_demo_warehouse(
                 conn.execute(_insert_sql(contract, recipe))
                 row = conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
                 counts[table] = int(row[0]) if row else 0
+            for name, spec in UNBOUND_TABLES.items() if unbound else ():
+                for statement in _create_unbound(name, spec):
+                    conn.execute(statement)
+                row = conn.execute(f"SELECT count(*) FROM {_quote(name)}").fetchone()
+                counts[name] = int(row[0]) if row else 0
             conn.execute("CHECKPOINT")
         finally:
             conn.close()

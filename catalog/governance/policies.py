@@ -511,6 +511,32 @@ def _looks_like_phone(text: str) -> bool:
     return text.startswith("+") or any(ch in text for ch in " -()")
 
 
+# Inside free text (issue 15): an e-mail address is a token, a phone number a run of digits
+# with the separators phone numbers use; each candidate is confirmed by the value detectors
+# above, so free text is judged by the same rules as a column of e-mail addresses or phones.
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE_IN_TEXT = re.compile(r"\+?\(?\d[\d ().-]{5,22}\d")
+
+
+def pii_in_text(text: object) -> str | None:
+    """The kind of personal data written *inside* a free-text value (an e-mail address or a
+    phone number), or None; a value that is one whole is ``pii_category_for_value``'s."""
+    if not isinstance(text, str) or len(text) > 10_000:
+        return None
+    for found in _EMAIL_IN_TEXT.finditer(text):
+        if pii_category_for_value(found.group(0).strip(".")) == "e-mail address":
+            return "e-mail address"
+    for found in _PHONE_IN_TEXT.finditer(text):
+        candidate = found.group(0).strip()
+        # In prose, codes and references look like phone numbers too: only an international
+        # number, an area code in parentheses, or ten digits or more count.
+        digits = sum(ch.isdigit() for ch in candidate)
+        shaped = candidate.startswith(("+", "(")) or digits >= 10
+        if shaped and not _DATE_LIKE.match(candidate) and _looks_like_phone(candidate):
+            return "phone number"
+    return None
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

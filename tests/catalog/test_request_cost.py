@@ -154,8 +154,9 @@ def test_the_product_api_costs_the_same_few_statements_however_long_its_history(
     assert response.status_code == 200
     assert len(body["qualityHistory"]) == 30 and len(body["consumers"]) == 6
     assert len(body["changelog"]) == 4 and body["incidents"]
-    # token, product, columns, checks, history, score runs, incidents, consumers, versions
-    assert len(long) == len(short) <= 9, "\n".join(long)
+    # token, product, columns, checks, history, score runs, incidents, profile, consumers,
+    # versions
+    assert len(long) == len(short) <= 10, "\n".join(long)
 
 
 def test_the_quality_history_read_is_kept_until_quality_stores_the_health_again(
@@ -167,7 +168,7 @@ def test_the_quality_history_read_is_kept_until_quality_stores_the_health_again(
     first, cold = statements(lambda: api.get(url))
     again, warm = statements(lambda: api.get(url))
     assert again.json() == first.json()
-    assert len(warm) == len(cold) - 3  # no history, score or incident read
+    assert len(warm) == len(cold) - 4  # no history, score, incident or profile read
     assert not any(('FROM "quality_' in sql or 'JOIN "quality_' in sql) for sql in warm)
     add_history(catalog, runs=1)  # a run recorded: quality stores the health again
     later = api.get(url).json()
@@ -188,7 +189,7 @@ def test_the_product_page_costs_a_bounded_number_of_statements(
     page, long = statements(lambda: client.get(url))
     assert page.status_code == 200
     # the shared queries that read it ("Example queries"): 1 (issue 19)
-    assert len(long) == len(short) <= 13, "\n".join(long)
+    assert len(long) == len(short) <= 14, "\n".join(long)  # + the profile (issue 15)
 
 
 # --- governed queries -------------------------------------------------------------------------

@@ -1,0 +1,426 @@
+"""Drafting a contract from a table (issue 15), on real DuckDB and PostgreSQL tables.
+
+The table below holds personal data of every kind the draft names (by column name and by
+sampled values), free text with e-mail addresses and phone numbers in it, and look-alikes
+that must stay unflagged (``email_opened``, ``campaign_id``, ``email_campaign_id``). The
+draft is then published as it is through the real pipeline, and its checks run on the table
+it came from: every one passes. Generated tables (random types, NULL rates, ranges and
+cardinalities) hold the same property.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from catalog.contract import parse_contract
+from catalog.governance.drafting import widened
+from catalog.governance.policies import DEFAULT_POLICIES, evaluate_policies, has_errors
+from catalog.models import Domain, TableAssignment
+from catalog.services import product_publish
+from catalog.services.drafts import (
+    DraftConflict,
+    DraftNotFound,
+    contract_draft,
+    draftable_tables,
+)
+from quality.models import RunProfile
+from quality.services import check_run
+from tests.factories import DataProductFactory
+from tests.support.pg import pg_warehouse
+
+pytestmark = pytest.mark.django_db
+
+TABLE = "marketing_contacts"
+GIVEN = ["Olivia", "Liam", "Emma", "Noah", "Mateo", "Sofia", "Priya", "Kwame", "Yuki", "Hugo"]
+FAMILY = ["Smith", "Garcia", "Tanaka", "Okafor", "Rossi", "Novak", "Patel", "Cohen", "Silva"]
+STREETS = ["Maple Street", "Oak Avenue", "Canal Road", "Harbor Lane", "Elm Drive"]
+ROWS = 600
+
+# column -> (DuckDB type, PostgreSQL type)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "contact_id": ("VARCHAR NOT NULL", "text NOT NULL"),
+    "email": ("VARCHAR", "text"),
+    "reach_me": ("VARCHAR", "text"),  # e-mail addresses under a neutral name
+    "mobile": ("VARCHAR", "text"),
+    "callback": ("VARCHAR", "text"),  # phone numbers under a neutral name
+    "full_name": ("VARCHAR", "text"),
+    "display": ("VARCHAR", "text"),  # people's names under a neutral name
+    "street_line": ("VARCHAR", "text"),  # postal addresses under a neutral name
+    "birth_date": ("DATE", "date"),
+    "customer_id": ("VARCHAR", "text"),
+    "last_ip": ("VARCHAR", "text"),
+    "notes": ("VARCHAR", "text"),  # free text, some with an e-mail address or a phone number
+    "email_opened": ("BOOLEAN", "boolean"),
+    "campaign_id": ("VARCHAR", "text"),
+    "email_campaign_id": ("VARCHAR", "text"),
+    "status": ("VARCHAR", "text"),
+    "score": ("DOUBLE", "double precision"),
+    "visits": ("BIGINT", "bigint"),
+    "updated_at": ("TIMESTAMP", "timestamp"),
+    "raw_payload": ("BLOB", "bytea"),  # no contract type: left out
+    '"LegacyCode"': ("VARCHAR", "text"),  # not snake_case: left out
+}
+# What the draft must say about each column: (pii, mask).
+EXPECTED_PII = {
+    "email": "email",
+    "reach_me": "email",
+    "mobile": "last4",
+    "callback": "last4",
+    "full_name": "redact",
+    "display": "redact",
+    "street_line": "redact",
+    "birth_date": "redact",
+    "customer_id": "hash",
+    "last_ip": "hash",
+    "notes": "redact",
+}
+NOT_PII = (
+    "contact_id",
+    "email_opened",
+    "campaign_id",
+    "email_campaign_id",
+    "status",
+    "score",
+    "visits",
+    "updated_at",
+)
+
+
+def _rows(now: datetime) -> list[tuple[Any, ...]]:
+    rng = random.Random(15)
+    rows = []
+    for i in range(ROWS):
+        first, last = GIVEN[i % len(GIVEN)], FAMILY[(i * 7) % len(FAMILY)]
+        phone = f"+44 20 7946 {1000 + i:04d}"
+        note = None
+        if i % 10 == 3:
+            note = f"please call me on {phone}"
+        elif i % 10 == 5:
+            note = f"send it to {first.lower()}.{i}@work.example.com instead"
+        elif i % 2 == 0:
+            note = rng.choice(["likes running gear", "only sale alerts", "gift for a friend"])
+        rows.append(
+            (
+                f"c-{i:05d}",
+                f"{first.lower()}.{last.lower()}{i}@example.com",
+                f"{last.lower()}.{i}@mail.example.org",
+                None if i % 5 == 0 else f"+1-415-555-{i:04d}",
+                phone,
+                f"{first} {last}",
+                f"{last}, {first}",
+                f"{10 + i} {STREETS[i % len(STREETS)]}",
+                date(1960, 1, 1) + timedelta(days=(i * 97) % 15000),
+                f"cus-{i % 150:04d}",
+                f"10.0.{i % 250}.{1 + i % 200}",
+                note,
+                i % 3 == 0,
+                f"cmp-{i % 30:04d}",
+                f"ecm-{i % 40:04d}",
+                ["active", "paused", "churned"][i % 3],
+                None if i % 10 == 9 else round(rng.uniform(-5, 95), 2),
+                rng.randint(0, 500),
+                (now - timedelta(minutes=10 + (i * 13) % 5000)).replace(tzinfo=None),
+                b"\x00\x01",
+                f"L{i}",
+            )
+        )
+    return rows
+
+
+def _literal(value: Any, engine: str) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, bytes):
+        return "'\\x0001'::bytea" if engine == "postgres" else "'\\x00\\x01'::BLOB"
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def table_sql(engine: str, name: str = TABLE, rows: list[tuple[Any, ...]] | None = None) -> str:
+    """CREATE TABLE and INSERT for one engine (the same rows on both)."""
+    index = 0 if engine == "duckdb" else 1
+    columns = ", ".join(f"{c} {types[index]}" for c, types in COLUMNS.items())
+    values = ",\n".join(
+        "(" + ", ".join(_literal(v, engine) for v in row) + ")"
+        for row in (rows if rows is not None else _rows(datetime.now(UTC)))
+    )
+    return f"CREATE TABLE {name} ({columns});\nINSERT INTO {name} VALUES\n{values};\n"
+
+
+def duckdb_url(path: Path, sql: str) -> str:
+    conn = duckdb.connect(str(path))
+    try:
+        conn.execute(sql)
+    finally:
+        conn.close()
+    return f"duckdb:///{path}"
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+def contacts(request: pytest.FixtureRequest, tmp_path: Path, settings: Any) -> Iterator[str]:
+    """A warehouse holding TABLE (and an unrelated finance table), as WAREHOUSE_URL."""
+    engine = request.param
+    settings.PUBLISH_REQUIRE_WAREHOUSE = True
+    extra = "CREATE TABLE finance_ledger (id BIGINT);\n"
+    if engine == "duckdb":
+        settings.WAREHOUSE_URL = duckdb_url(tmp_path / "w.duckdb", table_sql(engine) + extra)
+        yield engine
+    else:
+        with pg_warehouse(table_sql(engine) + extra) as url:
+            settings.WAREHOUSE_URL = url
+            yield engine
+
+
+def _column(draft: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in draft["schema"] if c["column"] == name)
+
+
+def test_every_kind_of_personal_data_is_found_and_masked_and_look_alikes_are_not(
+    contacts: str, marketing: Domain, owner: User
+) -> None:
+    draft = contract_draft(actor=owner, table=TABLE, domain="marketing")
+    doc = draft.contract
+    for name, mask in EXPECTED_PII.items():
+        column = _column(doc, name)
+        assert column["pii"] is True and column["mask"] == mask, (name, column)
+    for name in NOT_PII:
+        assert _column(doc, name)["pii"] is False, name
+    names = [c["column"] for c in doc["schema"]]
+    assert "raw_payload" not in names and "LegacyCode" not in names
+    notes = "\n".join(draft.notes)
+    # Every inference comes with its evidence.
+    assert "reach_me: 600 of 600 sampled values look like e-mail addresses" in notes
+    assert "callback: 600 of 600 sampled values look like phone numbers" in notes
+    assert "display: 600 of 600 sampled values look like people's names" in notes
+    assert "street_line: 600 of 600 sampled values look like postal addresses" in notes
+    assert "notes: 120 of 420 sampled values contain phone numbers or e-mail addresses" in notes
+    assert "email: its name reads as personal data (e-mail address)" in notes
+    assert "raw_payload: left out: its type" in notes
+    assert "LegacyCode: left out: its name is not snake_case" in notes
+
+
+def test_the_draft_proposes_checks_from_the_data(
+    contacts: str, marketing: Domain, owner: User
+) -> None:
+    draft = contract_draft(actor=owner, table=TABLE, domain="marketing")
+    doc = draft.contract
+    checks = {c["name"]: c for c in doc["qualityChecks"]}
+    assert checks["contact_id_unique"]["column"] == "contact_id"
+    assert "customer_id_unique" not in checks  # repeats: not an identifier of the row
+    assert checks["status_values"]["params"] == {"values": ["active", "churned", "paused"]}
+    assert "campaign_id_values" not in checks  # 30 distinct values: not low-cardinality
+    low, high = checks["score_range"]["params"]["min"], checks["score_range"]["params"]["max"]
+    assert low <= -5 and high >= 95 and low > -20 and high < 120
+    assert checks["visits_range"]["params"]["min"] == 0
+    assert checks["updated_at_fresh"]["column"] == "updated_at"
+    assert checks["row_count"]["params"] == {"minRows": 300, "maxRows": 1200}
+    # NULLs seen: nullable; none seen: required, with a not_null check each.
+    assert _column(doc, "mobile")["nullable"] is True
+    assert _column(doc, "score")["nullable"] is True
+    assert _column(doc, "visits")["nullable"] is False
+    assert "visits_not_null" in checks and "mobile_not_null" not in checks
+    assert doc["sla"]["freshness"] == "1h"  # newest row 10 minutes old: room for twice that
+    assert doc["owner"]["contact"] == owner.email and doc["tags"] == ["marketing"]
+    assert doc["id"] == "marketing.contacts" and doc["table"] == TABLE
+    # No PII value in the profile; counts for every column.
+    profile = {c["name"]: c for c in draft.profile["columns"]}
+    assert profile["email"]["top"] == [] and profile["email"]["distinct"] == ROWS
+    assert [t["value"] for t in profile["status"]["top"]] == ["active", "paused", "churned"]
+    assert profile["mobile"]["nulls"] == ROWS // 5
+    assert draft.profile["rows"] == ROWS
+    text = json.dumps(draft.profile)
+    assert "example.com" not in text and "Maple" not in text and "+44" not in text
+
+
+def test_the_draft_passes_lint_and_published_as_is_its_checks_pass(
+    contacts: str, marketing: Domain, owner: User, tmp_path: Path
+) -> None:
+    draft = contract_draft(actor=owner, table=TABLE, domain="marketing")
+    contract = parse_contract(draft.contract)
+    assert not has_errors(evaluate_policies(contract, DEFAULT_POLICIES))
+    path = tmp_path / "draft.yaml"
+    path.write_text(yaml.safe_dump(draft.contract, sort_keys=False))
+    call_command("contract", "lint", str(path))  # exits non-zero on an error
+    outcome = product_publish(actor=owner, document=draft.contract, source="test")
+    assert outcome.created
+    run = check_run(product=outcome.product)
+    results = list(run.results.order_by("position"))
+    assert results and all(r.passed for r in results), [
+        (r.check_name, r.message) for r in results if not r.passed
+    ]
+    assert run.status == "passed"
+    stored = RunProfile.objects.get(run=run)
+    assert stored.data["rows"] == ROWS
+
+
+def test_a_table_bound_by_a_product_is_not_offered_nor_drafted(
+    contacts: str, marketing: Domain, owner: User
+) -> None:
+    assert TABLE in draftable_tables(actor=owner)["marketing"]
+    draft = contract_draft(actor=owner, table=TABLE, domain="marketing")
+    product_publish(actor=owner, document=draft.contract, source="test")
+    assert TABLE not in draftable_tables(actor=owner).get("marketing", [])
+    with pytest.raises(DraftConflict, match="already bound by marketing.contacts"):
+        contract_draft(actor=owner, table=TABLE, domain="marketing")
+
+
+def test_only_tables_the_domain_may_bind_are_offered(
+    contacts: str, marketing: Domain, finance: Domain, owner: User, outsider: User
+) -> None:
+    assert draftable_tables(actor=owner) == {"marketing": [TABLE]}
+    assert draftable_tables(actor=outsider) == {"finance": ["finance_ledger"]}
+    with pytest.raises(DraftNotFound) as refused:
+        contract_draft(actor=outsider, table=TABLE, domain="finance")
+    assert "finance_ledger" in str(refused.value)  # what they could mean, in their domain
+    assert TABLE not in str(refused.value).split("did you mean", 1)[-1]
+    # An admin's assignment moves a table into a domain's namespace.
+    TableAssignment.objects.create(table=TABLE, domain=finance)
+    assert TABLE in draftable_tables(actor=outsider)["finance"]
+    assert TABLE not in draftable_tables(actor=owner).get("marketing", [])
+
+
+def test_an_unknown_table_names_the_tables_the_caller_could_mean(
+    contacts: str, marketing: Domain, owner: User
+) -> None:
+    with pytest.raises(DraftNotFound) as refused:
+        contract_draft(actor=owner, table="marketing_contact", domain="marketing")
+    assert refused.value.suggestions == [TABLE]
+    assert f"did you mean {TABLE}?" in str(refused.value)
+
+
+def test_the_draft_command_prints_a_contract_publish_accepts(
+    contacts: str, marketing: Domain, owner: User, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("draft_contract", TABLE, "--domain", "marketing", "--id", "marketing.people")
+    out, err = capsys.readouterr()
+    document = yaml.safe_load(out)
+    assert document["id"] == "marketing.people" and document["table"] == TABLE
+    assert "note: reach_me: 600 of 600 sampled values look like e-mail addresses" in err
+    for fmt in ("json", "odcs"):
+        call_command("draft_contract", TABLE, "--domain", "marketing", "--format", fmt)
+        printed = capsys.readouterr().out
+        assert "contacts" in printed
+    with pytest.raises(CommandError, match="did you mean marketing_contacts"):
+        call_command("draft_contract", "marketing_contact", "--domain", "marketing")
+
+
+# --- generated tables -------------------------------------------------------------------------
+
+
+def _generated(seed: int, now: datetime) -> tuple[str, int]:
+    """A random table: its CREATE/INSERT (DuckDB) and its row count."""
+    rng = random.Random(seed)
+    rows = rng.choice([1, 7, 60, 900, 3000])
+    columns: list[tuple[str, str, Any]] = []
+    for n in range(rng.randint(2, 8)):
+        kind = rng.choice(["int", "float", "text_low", "text_high", "bool", "ts", "id"])
+        nulls = rng.choice([0.0, 0.0, 0.1, 0.9, 1.0])
+        columns.append((f"{kind}_{n}", kind, nulls))
+    low = rng.uniform(-1e6, 1e6)
+    span = rng.choice([0.0, 0.5, 10.0, 1e3, 1e9])
+    values = rng.sample(["a", "b b", "c's", "Ωmega", "", "x" * 40], k=rng.randint(1, 6))
+
+    def value(kind: str, nulls: float, i: int) -> str:
+        if rng.random() < nulls:
+            return "NULL"
+        if kind == "int":
+            return str(int(low) + rng.randint(0, int(span)))
+        if kind == "float":
+            return repr(low + rng.random() * span)
+        if kind == "text_low":
+            return "'" + rng.choice(values).replace("'", "''") + "'"
+        if kind == "text_high":
+            return f"'v{rng.randint(0, 10**9)}'"
+        if kind == "bool":
+            return rng.choice(["TRUE", "FALSE"])
+        if kind == "id":
+            return f"'row-{i}'"
+        moment = now - timedelta(hours=rng.choice([0.05, 2, 30, 2000]) * rng.random())
+        return f"TIMESTAMP '{moment.replace(tzinfo=None).isoformat(sep=' ')}'"
+
+    types = {
+        "int": "BIGINT",
+        "float": "DOUBLE",
+        "text_low": "VARCHAR",
+        "text_high": "VARCHAR",
+        "bool": "BOOLEAN",
+        "ts": "TIMESTAMP",
+        "id": "VARCHAR",
+    }
+    create = ", ".join(f"{name} {types[kind]}" for name, kind, _ in columns)
+    body = ",\n".join(
+        "(" + ", ".join(value(kind, nulls, i) for _, kind, nulls in columns) + ")"
+        for i in range(rows)
+    )
+    return f"CREATE TABLE marketing_gen ({create});\nINSERT INTO marketing_gen VALUES {body};", rows
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_generated_tables_draft_checks_that_pass_on_them(
+    seed: int, tmp_path: Path, settings: Any, marketing: Domain, owner: User
+) -> None:
+    now = datetime.now(UTC)
+    sql, rows = _generated(seed, now)
+    settings.WAREHOUSE_URL = duckdb_url(tmp_path / "g.duckdb", sql)
+    draft = contract_draft(actor=owner, table="marketing_gen", domain="marketing")
+    parse_contract(draft.contract)
+    outcome = product_publish(actor=owner, document=draft.contract, source="test")
+    run = check_run(product=outcome.product)
+    failing = [(r.check_name, r.message) for r in run.results.all() if not r.passed]
+    assert not failing, (seed, rows, failing, draft.notes)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "integer"),
+    [(0, 0, True), (5, 5, False), (-3.5, 7.25, False), (0.001, 0.002, False), (-1e12, 1e12, True)],
+)
+def test_widened_ranges_hold_the_observed_values_and_stay_non_negative(
+    low: float, high: float, integer: bool
+) -> None:
+    out_low, out_high = widened(low, high, integer=integer)
+    assert out_low <= low and out_high >= high
+    if low >= 0:
+        assert out_low >= 0
+    if integer:
+        assert isinstance(out_low, int) and isinstance(out_high, int)
+
+
+def test_random_ranges_always_hold_their_values() -> None:
+    rng = random.Random(3)
+    for _ in range(2000):
+        a, b = sorted(rng.uniform(-1e9, 1e9) * rng.random() ** 8 for _ in range(2))
+        out_low, out_high = widened(a, b, integer=False)
+        assert out_low <= a <= b <= out_high
+
+
+def test_product_exists_with_that_id_is_a_conflict(
+    contacts: str, marketing: Domain, owner: User
+) -> None:
+    DataProductFactory.create(
+        product_id="marketing.contacts", domain=marketing, status="draft", table="marketing_other"
+    )
+    with pytest.raises(DraftConflict, match="exists already"):
+        contract_draft(actor=owner, table=TABLE, domain="marketing")
+    draft = contract_draft(
+        actor=owner, table=TABLE, domain="marketing", product_id="marketing.contacts_v2"
+    )
+    assert draft.contract["id"] == "marketing.contacts_v2"
