@@ -2,8 +2,9 @@
 
 A profile is computed in two parts (issue 15):
 
-- **in the fused scan** (sql.py ``compile_plan(profile=...)``), exact: the NULL count of every
-  column (the key a ``not_null`` check or ``nullable: false`` shares) and, for numeric and
+- **in the fused scan** (sql.py ``compile_plan(profile=...)``), exact: the NULLs of every
+  column (``count(col)``, or the count a ``not_null`` check or ``nullable: false`` makes
+  anyway; none for a column the warehouse declares NOT NULL) and, for numeric and
   timestamp columns that are not PII, ``min`` and ``max`` (a timestamp's ``max`` is the key a
   freshness check shares);
 - **from one bounded sample** (``sample_statement``), read after the scan: the number of
@@ -33,7 +34,7 @@ from catalog.contract.vocabulary import DEFAULT_MASK, ColumnType
 from querying.governor.masks import HASH_KEY_SETTING, mask_expression
 from querying.governor.policy import NULL_MASK_TYPES
 
-from .nodes import ROWS, col, dupes_key, newest_key, null_count, nulls_key
+from .nodes import ROWS, col, dupes_key, newest_key, nulls_key
 from .nodes import table as table_node
 from .readings import Values, integer, number
 from .specs import ColumnSpec, ProductSpec
@@ -58,6 +59,11 @@ TOP_TYPES = frozenset({ColumnType.STRING, ColumnType.BOOLEAN})
 SAMPLING_DIALECTS = frozenset({"duckdb", "postgres"})
 
 
+def count_key(column: str) -> str:
+    """Key of ``count(column)``: its non-NULL rows (cheaper than counting the NULLs)."""
+    return f"count:{column}"
+
+
 def min_key(column: str) -> str:
     """Key of ``min(column)``."""
     return f"min:{column}"
@@ -68,11 +74,22 @@ def max_key(column: str, column_type: str) -> str:
     return newest_key(column) if column_type == ColumnType.TIMESTAMP else f"max:{column}"
 
 
-def profile_aggregates(columns: Sequence[ColumnSpec]) -> dict[str, exp.Expr]:
-    """The scan's profile aggregates for ``columns`` (those the warehouse has), by result key."""
+def profile_aggregates(
+    columns: Sequence[ColumnSpec],
+    *,
+    counted: frozenset[str] = frozenset(),
+    known_not_null: frozenset[str] = frozenset(),
+) -> dict[str, exp.Expr]:
+    """The scan's profile aggregates for ``columns`` (those the warehouse has), by result key.
+
+    ``count(col)`` gives a column's NULLs (rows minus it) unless the scan counts them already
+    (``counted``: a ``not_null`` check or ``nullable: false``) or the warehouse declares the
+    column NOT NULL (``known_not_null``).
+    """
     out: dict[str, exp.Expr] = {}
     for column in columns:
-        out[nulls_key(column.name)] = null_count(column.name)
+        if column.name not in counted and column.name not in known_not_null:
+            out[count_key(column.name)] = exp.Count(this=col(column.name))
         if column.type in MINMAX_TYPES and not column.pii:
             out[min_key(column.name)] = exp.Min(this=col(column.name))
             out[max_key(column.name, column.type)] = exp.Max(this=col(column.name))
@@ -251,6 +268,7 @@ def build_profile(
     *,
     sample: Sample | None,
     computed_at: datetime | None = None,
+    known_not_null: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The stored profile of ``columns``: the scan's counts and extremes, the sample's figures.
 
@@ -262,7 +280,7 @@ def build_profile(
     rows = _count(values, ROWS)
     out_columns = []
     for column in columns:
-        nulls = _count(values, nulls_key(column.name))
+        nulls = column_nulls(values, column.name, known_not_null=known_not_null)
         non_null = rows - nulls if rows is not None and nulls is not None else None
         entry: dict[str, Any] = {
             "name": column.name,
@@ -300,6 +318,20 @@ def build_profile(
         "computedAt": computed_at.isoformat() if computed_at is not None else None,
         "columns": out_columns,
     }
+
+
+def column_nulls(
+    values: Values, column: str, *, known_not_null: frozenset[str] = frozenset()
+) -> int | None:
+    """The NULLs of ``column`` a scan found: counted, rows minus non-NULLs, or 0 when the
+    warehouse declares it NOT NULL; None when the scan could not tell."""
+    if column in known_not_null:
+        return 0
+    nulls = _count(values, nulls_key(column))
+    if nulls is not None:
+        return nulls
+    rows, present = _count(values, ROWS), _count(values, count_key(column))
+    return rows - present if rows is not None and present is not None else None
 
 
 def _count(values: Values, key: str) -> int | None:

@@ -143,7 +143,15 @@ def run_product(
     # A lifted check reads the projection of every declared column: all of them must exist.
     every_column = len(present_columns) == len(spec.columns)
     lifted = _lift(runnable, spec, gate, dialect, hash_key) if every_column else {}
-    aggregates = profile_aggregates(present_columns) if profile else None
+    counted = frozenset(
+        {c.column for c in runnable.checks if c.type == CheckType.NOT_NULL and c.column}
+        | {c.name for c in present_columns if not c.nullable}
+    )
+    aggregates = (
+        profile_aggregates(present_columns, counted=counted, known_not_null=known_not_null)
+        if profile
+        else None
+    )
     plan = compile_plan(
         runnable,
         dialect,
@@ -190,7 +198,13 @@ def run_product(
     final.newest_value_at = newest_value_at(runnable, results)
     final.values = Values(*collect_values(results))
     if profile:
-        final.profile = build_profile(present_columns, final.values, sample=sample, computed_at=now)
+        final.profile = build_profile(
+            present_columns,
+            final.values,
+            sample=sample,
+            computed_at=now,
+            known_not_null=known_not_null,
+        )
     return final
 
 
