@@ -50,8 +50,8 @@ def product_detail_body(user: Any, product: DataProduct) -> dict[str, Any]:
         selectors.product_versions(user=user, product=product), many=True
     ).data
     body["warnings"] = s.deprecation_warnings(product)
-    return body
     body["profile"] = profile_for_reader(user=user, product=product, row=panel.profile)  # issue 15
+    return body
 
 
 def _iso(value: Any) -> str | None:
