@@ -150,3 +150,7 @@ class UserAdmin(PlatformAdminOnly, BaseUserAdmin):
 @admin.register(TokenProxy)
 class TokenAdmin(PlatformAdminOnly, BaseTokenAdmin):
     """API tokens for scripts and CI: platform admins create and revoke them."""
+
+
+# Access requests and grants (issue 17) register from their own module.
+from . import access_admin  # noqa: E402, F401

@@ -40,3 +40,27 @@ class TeamMembership(models.Model):
     def __str__(self) -> str:
         kind = "owner" if self.is_owner else "member"
         return f"{self.user} ({kind} of {self.domain})"
+
+
+# Access requests and grants live in their own module (issue 17); imported here so Django
+# registers them with the app's other models.
+from .access_models import AccessEvent, AccessRequest, AccessStatus  # noqa: E402, F401
+
+
+class ExternalIdentity(models.Model):
+    """A user's account at the company's OpenID Connect provider (issue 19): the provider's
+    ``sub`` claim, which never changes, not the e-mail address, finds the portal user again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="unique_external_identity")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.issuer}"

@@ -7,8 +7,12 @@ each domain has an owners group (``publish_domain_products``) and a members grou
 - platform admins (role ``admin`` or superuser) may do everything;
 - every active, logged-in user may read non-draft products (the catalog is open inside the
   company) and query published ones, with PII masked;
-- members of a domain's team also read its drafts and its PII unmasked;
-- owners of a domain create, change, deprecate and run checks on that domain's products.
+- members of a domain's team also read its drafts;
+- owners of a domain create, change, deprecate and run checks on that domain's products, and
+  decide access requests on them (never their own);
+- who reads PII raw is stated once, in "Raw PII" below (issue 17): admins, owners of the
+  product's domain, members of it while the domain lets them, and holders of an active grant
+  (exactly its columns); everyone else reads masked values.
 
 Callers use ``can(user, action, obj)`` for one object and ``restrict(qs, user, action)`` for
 lists; neither ever raises for an anonymous user, they just deny.
@@ -20,6 +24,8 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, Group
@@ -40,10 +46,13 @@ if TYPE_CHECKING:
 
     from .models import User
 
-Action = Literal["view", "change", "deprecate", "run_checks", "view_pii", "query", "create"]
+Action = Literal[
+    "view", "change", "deprecate", "run_checks", "view_pii", "query", "create", "decide", "cancel"
+]
 OWNER_PERM = "catalog.publish_domain_products"
 MEMBER_PERM = "catalog.view_domain_pii"
-OWNER_ACTIONS = frozenset({"change", "deprecate", "run_checks", "create"})
+# "decide": approve, deny or revoke an access request on the domain's products (issue 17).
+OWNER_ACTIONS = frozenset({"change", "deprecate", "run_checks", "create", "decide"})
 # Models that hang off a product, and the lookup from them to it.
 PRODUCT_PATHS = {
     "dataproduct": "",
@@ -54,6 +63,14 @@ PRODUCT_PATHS = {
     "checkrun": "product",
     "checkresult": "run__product",
     "incident": "product",
+    # Issue 16: usage and quality rollups, consumer history. The per-domain rollups carry
+    # their own domain and a status (``draft`` or ``live``), so they read like products.
+    "consumerchange": "product",
+    "usageday": "product",
+    "usageuserday": "product",
+    "qualityday": "product",
+    "usagedomainday": "",
+    "qualitydomainday": "",
 }
 
 
@@ -229,6 +246,8 @@ def can(user: Any, action: Action, obj: Model) -> bool:
     a saved query)?"""
     if not _active(user):
         return False
+    if obj._meta.model_name == "accessrequest":
+        return _can_access_request(user, action, obj)
     if is_admin(user):
         return True
     if obj._meta.model_name == "savedquery":
@@ -240,9 +259,9 @@ def can(user: Any, action: Action, obj: Model) -> bool:
     # read from the held domain ids instead of two queries per call.
     if action in OWNER_ACTIONS:
         return domain.pk in domain_ids_with(user, [OWNER_PERM])
-    is_member = domain.pk in domain_ids_with(user, [MEMBER_PERM, OWNER_PERM])
     if action == "view_pii":
-        return bool(is_member)
+        return pii_basis(user, domain) is not None
+    is_member = domain.pk in domain_ids_with(user, [MEMBER_PERM, OWNER_PERM])
     status = getattr(_product_of(obj), "status", ProductStatus.PUBLISHED)
     if action == "view":
         return status != ProductStatus.DRAFT or bool(is_member)
@@ -298,7 +317,8 @@ def can_change_domain_settings(user: Any, domain: Domain, fields: Sequence[str])
     return [f for f in fields if f not in OWNER_DOMAIN_SETTINGS]
 
 
-OWNER_DOMAIN_SETTINGS = frozenset({"slack_webhook_url"})
+# Owners also decide whether their members read PII raw and how long grants may last.
+OWNER_DOMAIN_SETTINGS = frozenset({"slack_webhook_url", "members_see_raw", "access_max_days"})
 
 
 def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[Any]:
@@ -306,9 +326,11 @@ def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[
     ``user`` may do."""
     if not _active(user):
         return qs.none()
+    model_name = qs.model._meta.model_name
+    if model_name == "accessrequest":
+        return _restrict_access_requests(qs, user, action)
     if is_admin(user):
         return qs
-    model_name = qs.model._meta.model_name
     if model_name == "savedquery":
         return _restrict_saved_queries(qs, user, action)
     if model_name == "domain":
@@ -332,7 +354,16 @@ def restrict(qs: QuerySet[Any], user: Any, action: Action = "view") -> QuerySet[
             | Q(**{f"{prefix}domain__in": members, f"{prefix}status": ProductStatus.DRAFT})
         )
     if action == "view_pii":
-        return qs.filter(**{f"{prefix}domain__in": members})
+        held = _held_domain_ids(user)
+        return qs.filter(
+            Q(**{f"{prefix}domain__in": held.get(_OWNER, frozenset())})
+            | Q(
+                **{
+                    f"{prefix}domain__in": held.get(_MEMBER, frozenset()),
+                    f"{prefix}domain__members_see_raw": True,
+                }
+            )
+        )
     return qs.none()
 
 
@@ -364,6 +395,154 @@ def _can_saved_query(user: Any, action: Action, saved: Model) -> bool:
     if action != "view":
         return False
     return restrict(type(saved)._default_manager.filter(pk=saved.pk), user, "view").exists()
+
+
+# --- Raw PII: who reads it, and why (issue 17) ------------------------------------------------
+#
+# The one rule (the README's "Who may do what" says the same):
+#   * platform admins read every product's PII raw                       -> "role:admin"
+#   * owners of the product's domain read its PII raw                     -> "domain:owner"
+#   * members of that domain's team, while the domain lets them
+#     (Domain.members_see_raw, on by default)                             -> "domain:member"
+#   * anyone holding an active grant on the product reads exactly the
+#     granted columns raw (approved, and now < expires_at, to the second) -> "grant:<id>"
+#   * everyone else reads masked values.
+# The string is the justification the audit log stores for every raw column a query read
+# (querying refuses to answer a query that read one without it). Grants are read from the
+# database on every governed query, never kept: a revocation counts from the next query.
+
+BASIS_ADMIN = "role:admin"
+BASIS_OWNER = "domain:owner"
+BASIS_MEMBER = "domain:member"
+GRANT_BASIS_PREFIX = "grant:"
+PRIVILEGED_BASES = frozenset({BASIS_ADMIN, BASIS_OWNER, BASIS_MEMBER})
+_OWNER = OWNER_PERM.split(".", 1)[1]
+_MEMBER = MEMBER_PERM.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class PiiScope:
+    """What the raw-PII rule needs to know about one user besides the product."""
+
+    is_admin: bool
+    owned: frozenset[int]  # domain ids
+    membered: frozenset[int]  # domain ids (owners are members too)
+
+    def basis(self, domain_id: int, members_see_raw: bool) -> str | None:
+        """Why this user reads all PII of a product of domain ``domain_id`` raw, or None."""
+        if self.is_admin:
+            return BASIS_ADMIN
+        if domain_id in self.owned:
+            return BASIS_OWNER
+        if members_see_raw and domain_id in self.membered:
+            return BASIS_MEMBER
+        return None
+
+
+def pii_scope(user: Any) -> PiiScope:
+    """The user's side of the raw-PII rule (kept briefly with the domain ids, see above)."""
+    if not _active(user):
+        return PiiScope(False, frozenset(), frozenset())
+    if is_admin(user):
+        return PiiScope(True, frozenset(), frozenset())
+    held = _held_domain_ids(user)
+    return PiiScope(False, held.get(_OWNER, frozenset()), held.get(_MEMBER, frozenset()))
+
+
+def pii_basis(user: Any, obj: Model) -> str | None:
+    """Why ``user`` reads every PII column of ``obj`` (a Domain, a product or its child) raw
+    by role or domain, or None (grants are per column: ``raw_columns``)."""
+    domain = _domain_of(obj)
+    if domain is None or not _active(user):
+        return None
+    return pii_scope(user).basis(domain.pk, domain.members_see_raw)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An active access grant: raw values of ``columns`` of one product until ``expires_at``."""
+
+    id: int
+    product_pk: int
+    columns: frozenset[str]
+    expires_at: datetime
+
+    @property
+    def basis(self) -> str:
+        """The justification a raw read under this grant is audited with."""
+        return f"{GRANT_BASIS_PREFIX}{self.id}"
+
+
+def active_grants(user: Any, *, now: datetime) -> list[Grant]:
+    """The grants that unmask for ``user`` at ``now``, read from the database (never kept).
+
+    Admins need none (they read everything raw) and get none.
+    """
+    from .access_models import AccessRequest
+
+    if not _active(user) or is_admin(user):
+        return []
+    rows = (
+        AccessRequest.objects.active_at(now)
+        .filter(requester=user)
+        .order_by("pk")
+        .values_list("pk", "product_id", "columns", "expires_at")
+    )
+    return [
+        Grant(id=pk, product_pk=product_pk, columns=frozenset(columns or ()), expires_at=expires)
+        for pk, product_pk, columns, expires in rows
+    ]
+
+
+def granted_columns(grants: Sequence[Grant], product_pk: int) -> dict[str, str]:
+    """Column name -> the grant's justification, for the grants on one product (the oldest
+    grant names a column granted twice)."""
+    out: dict[str, str] = {}
+    for grant in grants:
+        if grant.product_pk == product_pk:
+            for column in sorted(grant.columns):
+                out.setdefault(column, grant.basis)
+    return out
+
+
+def raw_columns(user: Any, product: DataProduct, *, now: datetime) -> dict[str, str]:
+    """Each PII column of ``product`` that ``user`` reads raw at ``now``, with its justification."""
+    pii = [c.name for c in product.columns.all() if c.pii]
+    basis = pii_basis(user, product)
+    if basis is not None:
+        return dict.fromkeys(pii, basis)
+    granted = granted_columns(active_grants(user, now=now), product.pk)
+    return {name: granted[name] for name in pii if name in granted}
+
+
+def _can_access_request(user: Any, action: Action, request: Model) -> bool:
+    """Access requests: the requester reads and cancels theirs; owners of the product's domain
+    and admins read and decide them, never their own (issue 17)."""
+    mine = getattr(request, "requester_id", None) == user.pk
+    if action == "cancel":
+        return mine
+    if action == "decide" and mine:
+        return False
+    if is_admin(user):
+        return action in ("view", "decide")
+    domain = _domain_of(request)
+    owner = domain is not None and domain.pk in domain_ids_with(user, [OWNER_PERM])
+    if action == "view":
+        return mine or owner
+    return action == "decide" and owner
+
+
+def _restrict_access_requests(qs: QuerySet[Any], user: Any, action: Action) -> QuerySet[Any]:
+    if action == "cancel":
+        return qs.filter(requester=user)
+    if is_admin(user):
+        return qs.exclude(requester=user) if action == "decide" else qs
+    owned = domain_ids_with(user, [OWNER_PERM])
+    if action == "decide":
+        return qs.filter(product__domain__in=owned).exclude(requester=user)
+    if action == "view":
+        return qs.filter(Q(requester=user) | Q(product__domain__in=owned))
+    return qs.none()
 
 
 def _groups(domain: Domain) -> tuple[Group, Group]:
@@ -408,7 +587,14 @@ def membership_remove(*, user: User, domain: Domain) -> None:
 
 
 __all__ = [
+    "BASIS_ADMIN",
+    "BASIS_MEMBER",
+    "BASIS_OWNER",
+    "PRIVILEGED_BASES",
     "AnonymousUser",
+    "Grant",
+    "PiiScope",
+    "active_grants",
     "can",
     "can_change_consumer",
     "can_change_domain_settings",
@@ -420,6 +606,9 @@ __all__ = [
     "membership_remove",
     "membership_set",
     "owned_domains",
+    "pii_basis",
+    "pii_scope",
+    "raw_columns",
     "restrict",
     "scope_key",
     "signed_in",

@@ -4,7 +4,10 @@
     python -m bench.governed_query --rows 1000000  # smaller
     python -m bench.governed_query --postgres postgresql://portal:portal@127.0.0.1:5432/portal
 
-Part 1 times govern() alone over typical queries (µs p50/p95). Part 2 runs a few aggregates on a
+Part 1 times govern() alone over typical queries (µs p50/p95), then (1b) a grant holder's
+govern() against today's masked caller's, interleaved in the same run: the grant holder's policy
+is built per call the way querying.selectors.query_policy builds it (the masked columns with the
+granted ones unmasked, each with its justification; issue 17). Part 2 runs a few aggregates on a
 table of --rows rows, raw (straight at the physical table) and governed (through the masking
 derived table), interleaved, through the real warehouse adapter; ratios come from the same run.
 Aggregates over masked columns also run hand-masked (the mask written straight into the raw
@@ -18,6 +21,7 @@ order would hand the raw side an already-sorted input for DISTINCT that no real 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -26,7 +30,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from querying.governor import ColumnPolicy, Policy, ProductPolicy, govern
+from querying.governor import ColumnPolicy, Policy, ProductPolicy, govern, unmasked
 from querying.governor.masks import HASH_KEY_SETTING, mask_expression
 from querying.warehouses import Warehouse, warehouse_from_url
 
@@ -110,6 +114,49 @@ def bench_overhead(iterations: int) -> None:
         f"{_pct(every_cpu, 50):>9.0f}"
     )
     print("   (cpu = this thread's CPU time: wall-clock minus waiting for a busy machine)")
+
+
+# A grant on two of the four PII columns (issue 17).
+GRANTED = {"user_id": "grant:1", "email": "grant:1"}
+
+
+def granted_policy() -> Policy:
+    """A grant holder's policy, built as query_policy builds it for every query."""
+    product = dataclasses.replace(PRODUCT, columns=unmasked(PRODUCT.columns, GRANTED))
+    return Policy(products=(product,), hash_key=POLICY.hash_key, max_rows=POLICY.max_rows)
+
+
+def bench_grants(iterations: int) -> None:
+    """Part 1b: a grant holder's govern() (policy built per call) vs the masked caller's."""
+    print(
+        f"\n1b. with a grant vs today ({iterations} interleaved iterations per query, DuckDB; "
+        "the grant holder's policy is built per call)"
+    )
+    print(f"   {'query':<60} {'today µs':>9} {'grant µs':>9} {'Δ µs':>7}")
+    today_all: list[float] = []
+    grant_all: list[float] = []
+    for sql in TYPICAL:
+        governed = govern(sql, granted_policy(), dialect="duckdb")  # warm both projections
+        assert set(governed.masked_columns) == {"sales.big_orders.phone"}, governed.masked_columns
+        govern(sql, POLICY, dialect="duckdb")
+        today: list[float] = []
+        grant: list[float] = []
+        for _ in range(iterations):
+            started = time.perf_counter()
+            govern(sql, POLICY, dialect="duckdb")
+            today.append((time.perf_counter() - started) * 1e6)
+            started = time.perf_counter()
+            govern(sql, granted_policy(), dialect="duckdb")
+            grant.append((time.perf_counter() - started) * 1e6)
+        today_all += today
+        grant_all += grant
+        label = sql if len(sql) <= 58 else sql[:55] + "..."
+        a, b = _pct(today, 50), _pct(grant, 50)
+        print(f"   {label:<60} {a:>9.0f} {b:>9.0f} {b - a:>7.0f}")
+    a, b = _pct(today_all, 50), _pct(grant_all, 50)
+    print(f"   {'ALL (p50)':<60} {a:>9.0f} {b:>9.0f} {b - a:>7.0f}")
+    a, b = _pct(today_all, 95), _pct(grant_all, 95)
+    print(f"   {'ALL (p95)':<60} {a:>9.0f} {b:>9.0f} {b - a:>7.0f}")
 
 
 def hand_masked(raw_sql: str, dialect: str) -> str | None:
@@ -214,9 +261,15 @@ def main() -> None:
         help="also run part 2 on PostgreSQL (needs CREATE rights; the table is dropped afterwards)",
     )
     parser.add_argument("--pg-rows", type=int, default=1_000_000, help="rows in the PG table")
+    parser.add_argument(
+        "--overhead-only", action="store_true", help="run part 1 (and 1b) only, no warehouse"
+    )
     args = parser.parse_args()
 
     bench_overhead(args.iterations)
+    bench_grants(args.iterations)
+    if args.overhead_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
         started = time.perf_counter()

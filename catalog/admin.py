@@ -719,7 +719,7 @@ class DomainForm(forms.ModelForm):
     class Meta:
         model = Domain
         fields = ["slug", "name", "description", "slack_webhook_url", "table_prefix",
-                  "policy_overrides"]  # fmt: skip
+                  "policy_overrides", "members_see_raw", "access_max_days"]  # fmt: skip
 
     def clean_slack_webhook_url(self) -> str:
         url = self.cleaned_data.get("slack_webhook_url") or ""

@@ -26,6 +26,10 @@ Decisions (documented here because reviewers will ask):
 - Adding a column is not breaking, even when not nullable: readers are unaffected.
 - ``version`` and ``publishedAt`` are expected to change and are not reported; ``status`` and
   ``deprecation`` are lifecycle, reported as non-breaking.
+- ``access`` becoming ``restricted`` is breaking (consumers' queries stop working until they hold
+  a grant); opening a product again is reported, not breaking.
+- ``inputs`` added or dropped (issue 16) are reported, never breaking: they change where the
+  product comes from, not what its consumers read.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import Any
 
 from catalog.contract import (
     FRESHNESS_HOURS,
+    Access,
     CheckSpec,
     ColumnSpec,
     Contract,
@@ -100,6 +105,8 @@ def diff_contracts(old: Contract, new: Contract) -> list[Change]:
     out += _diff_sla(old.sla, new.sla)
     out += _diff_checks(old, new)
     out += _diff_lifecycle(old, new)
+    out += _diff_access(old, new)
+    out += _diff_inputs(old, new)
     return out
 
 
@@ -465,4 +472,28 @@ def _diff_lifecycle(old: Contract, new: Contract) -> list[Change]:
         out.append(
             Change("deprecation", "deprecation_changed", "deprecation notice changed", False)
         )
+    return out
+
+
+def _diff_access(old: Contract, new: Contract) -> list[Change]:
+    """Restricting a product breaks every consumer's queries until each holds a grant."""
+    if old.access == new.access:
+        return []
+    restricted = new.access == Access.RESTRICTED
+    message = f"access {old.access} → {new.access}"
+    if restricted:
+        message += "; queries need raw access or an access grant"
+    return [Change("access", "access_changed", message, restricted)]
+
+
+def _diff_inputs(old: Contract, new: Contract) -> list[Change]:
+    """Inputs added or dropped (issue 16: lineage): reported, never breaking for consumers."""
+    added = [i for i in new.inputs if i not in old.inputs]
+    dropped = [i for i in old.inputs if i not in new.inputs]
+    out = []
+    if added:
+        out.append(Change("inputs", "inputs_added", f"built from {_fmt(added)} too", False))
+    if dropped:
+        message = f"no longer built from {_fmt(dropped)}"
+        out.append(Change("inputs", "inputs_removed", message, False))
     return out

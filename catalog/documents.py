@@ -10,7 +10,7 @@ from typing import Any
 
 from . import odcs
 from .contract import Contract, ContractError, parse_contract
-from .contract.vocabulary import ProductStatus
+from .contract.vocabulary import Access, ProductStatus
 from .models import ContractVersion, DataProduct
 
 
@@ -70,6 +70,8 @@ def product_contract(product: DataProduct) -> Contract:
     }
     if product.published_at is not None:
         doc["publishedAt"] = _iso(product.published_at)
+    if product.access != Access.OPEN:
+        doc["access"] = product.access
     if product.status in (ProductStatus.DEPRECATED, ProductStatus.RETIRED) and (
         product.deprecation_sunset_at
         or product.deprecation_replaced_by

@@ -19,6 +19,31 @@ class ConsumerForm(forms.Form):
     contact = forms.EmailField(
         max_length=254, help_text="An e-mail address that reaches your team."
     )
+    # Issue 16: what consumes it, for lineage and impact analysis (default: the team itself).
+    kind = forms.ChoiceField(
+        choices=[
+            ("team", "Team"),
+            ("dashboard", "Dashboard"),
+            ("application", "Application"),
+            ("notebook", "Notebook"),
+        ],
+        initial="team",
+        required=False,
+        help_text="What uses the data; breaking changes name it.",
+    )
+    name = forms.CharField(
+        max_length=200,
+        strip=True,
+        required=False,
+        help_text="Its name, e.g. “Executive / CEO dashboard” (default: the team).",
+    )
+    url = forms.URLField(
+        label="Link",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="Where to find it (optional).",
+    )
 
     def is_valid(self) -> bool:
         """Validate; fields in error are marked for assistive technology, the first focused."""

@@ -27,7 +27,7 @@ from quality.health import (
     sla_from_stored,
 )
 
-from .contract.vocabulary import ProductStatus
+from .contract.vocabulary import ACCESS_LEVELS, ProductStatus
 
 if TYPE_CHECKING:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -58,7 +58,19 @@ class Domain(models.Model):
         help_text="Stricter governance rules for this domain's products: "
         '[{"key": "...", "severity": "error"}].',
     )
+    # Who reads the domain's PII raw besides its owners (issue 17, accounts.permissions): its
+    # members too while this is on; off, members ask for access like everyone else.
+    members_see_raw = models.BooleanField(
+        default=True,
+        help_text="Members of the domain's team read its products' PII unmasked "
+        "(off: they request access like everyone else).",
+    )
+    access_max_days = models.PositiveIntegerField(
+        default=90, help_text="The longest an access grant on the domain's products may last."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every settings change: governed queries read it in the catalog's version (querying).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["slug"]
@@ -101,6 +113,9 @@ class Domain(models.Model):
                 raise ValidationError(
                     {"table_prefix": f"domain {other.slug} already uses the prefix {mine}"}
                 )
+
+
+ACCESS_CHOICES = [(value, value) for value in ACCESS_LEVELS]
 
 
 # The status field's choices come from the contract's vocabulary (same values and labels as
@@ -192,6 +207,9 @@ class DataProduct(models.Model):
         max_length=16, choices=PRODUCT_STATUS_CHOICES, default=ProductStatus.DRAFT, db_index=True
     )
     table = models.CharField(max_length=200, help_text="Physical table in the warehouse")
+    # The contract's ``access`` (issue 17): ``restricted`` products are listed and described,
+    # but only people who read their PII raw (or hold a grant on them) may query them.
+    access = models.CharField(max_length=16, choices=ACCESS_CHOICES, default="open")
     deprecation_sunset_at = models.DateTimeField(null=True, blank=True)
     deprecation_replaced_by = models.CharField(max_length=200, blank=True)
     deprecation_reason = models.TextField(blank=True)
@@ -219,6 +237,12 @@ class DataProduct(models.Model):
     health_reasons = models.JSONField(default=list, blank=True, editable=False)
     health_at = models.DateTimeField(null=True, blank=True, editable=False)
     health_facts = models.JSONField(default=dict, blank=True, editable=False)
+    # Usage (issue 16), denormalised by the usage rollup (catalog/usage_rollup.py, the only
+    # writer): answered governed queries and distinct users over the last 30 UTC days, today
+    # counted up to ``usage_at``. Search sorts and shows these; the product page counts live.
+    queries_30d = models.PositiveIntegerField(default=0, editable=False)
+    users_30d = models.PositiveIntegerField(default=0, editable=False)
+    usage_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Weighted name/tags/column names/description, kept by catalog.search.search_index_refresh
@@ -249,6 +273,13 @@ class DataProduct(models.Model):
             # The exact-tag filter (jsonb containment).
             SearchVectorIndex(
                 fields=["tags"], opclasses=["jsonb_path_ops"], name="catalog_product_tags_gin"
+            ),
+            # sort=popular (issue 16): current products first, most queried first.
+            PortableOrderIndex(
+                demoted(),
+                models.F("queries_30d").desc(),
+                models.F("product_id"),
+                name="catalog_product_popular",
             ),
         ]
 
@@ -403,10 +434,39 @@ class ContractVersion(models.Model):
         return self.created_at
 
 
+class ConsumerKind(models.TextChoices):
+    """What consumes a product (issue 16): lineage draws each kind, impact analysis lists them."""
+
+    DASHBOARD = "dashboard", "Dashboard"
+    APPLICATION = "application", "Application"
+    NOTEBOOK = "notebook", "Notebook"
+    TEAM = "team", "Team"
+    # Another data product built from this one: recorded by publishing a contract whose
+    # ``inputs`` name it (catalog/services/publish.py), never registered by hand.
+    PRODUCT = "product", "Data product"
+
+
 class Consumer(models.Model):
-    """A team that registered its use of a product (lineage, notifications)."""
+    """A named thing that uses a product (lineage, impact analysis, notifications).
+
+    ``kind`` and ``name`` say what it is (the ``Executive / CEO dashboard``); ``team`` and
+    ``contact`` who answers for it. A registration made with only the write-up's ``team`` is a
+    ``team`` consumer named after the team. Product consumers point at the ``downstream``
+    product and are kept in step with its contract's ``inputs`` by the publish pipeline.
+    """
 
     product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="consumers")
+    kind = models.CharField(max_length=16, choices=ConsumerKind.choices, default=ConsumerKind.TEAM)
+    name = models.CharField(max_length=200)
+    url = models.URLField(max_length=500, blank=True)
+    downstream = models.ForeignKey(
+        DataProduct,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="input_links",
+        help_text="The product built from this one (kind product)",
+    )
     team = models.CharField(max_length=200)
     use_case = models.TextField()
     contact = models.EmailField()
@@ -423,13 +483,55 @@ class Consumer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["product", "team"]
+        ordering = ["product", "kind", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "team"], name="unique_consumer_team")
+            models.UniqueConstraint(
+                fields=["product", "kind", "name"], name="unique_consumer_kind_name"
+            )
         ]
+        indexes = [models.Index(fields=["downstream", "kind"], name="consumer_downstream")]
 
     def __str__(self) -> str:
-        return f"{self.team} → {self.product_id}"
+        return f"{self.name or self.team} → {self.product_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A consumer registered with only a team is that team (the write-up's registrations)."""
+        if not self.name:
+            self.name = self.team
+        super().save(*args, **kwargs)
+
+
+class ConsumerChangeAction(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    UPDATED = "updated", "Updated"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ConsumerChange(models.Model):
+    """One registration, update or withdrawal of a consumer: the lineage's history (issue 16).
+
+    Rows are appended, never changed, so a product shows the consumers it lost and when.
+    """
+
+    product = models.ForeignKey(
+        DataProduct, on_delete=models.CASCADE, related_name="consumer_changes"
+    )
+    kind = models.CharField(max_length=16, choices=ConsumerKind.choices)
+    name = models.CharField(max_length=200)
+    team = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=16, choices=ConsumerChangeAction.choices)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["product", "-at"], name="consumerchange_product_at")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.action} {self.product_id}"
 
 
 class TableAssignment(models.Model):

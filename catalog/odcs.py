@@ -31,6 +31,7 @@ qualityChecks               quality[] on the property (checks with a column) or 
 sla                         slaProperties freshness (h, or 15 m for realtime), availability
                             (percent), latency (ms, our p95 query latency)
 publishedAt, deprecation    customProperties publishedAt, deprecation
+access (when restricted)    customProperties access
 ==========================  ====================================================================
 
 Importing a foreign ODCS document never drops a guarantee silently: a quality rule we cannot
@@ -206,6 +207,7 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
             ownerTeam=contract.owner.team,
             publishedAt=(format_datetime(contract.published_at) if contract.published_at else None),
             deprecation=deprecation,
+            access=contract.access if contract.access != "open" else None,
         ),
     }
 
@@ -313,6 +315,8 @@ def from_odcs(doc: object) -> dict[str, Any]:
         out["table"] = obj["physicalName"]
     if custom.get("deprecation") is not None:
         out["deprecation"] = custom["deprecation"]
+    if custom.get("access") is not None:
+        out["access"] = custom["access"]
     if issues:
         raise ContractError(issues)
     return out

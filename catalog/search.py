@@ -8,7 +8,15 @@ The ranking rule, the same on every database (tests/catalog/test_search.py pins 
   one in the description (weights 8 / 4 / 2 / 1, so one better field always wins over all the
   worse ones together);
 - deprecated products are demoted: they come after every current product that matches, and
-  the API and pages label them with their replacement.
+  the API and pages label them with their replacement;
+- usage boosts (issue 16): among hits of equal text relevance, the one with more answered
+  queries over 30 days (``DataProduct.queries_30d``) comes first. It never lifts a hit above
+  a better text match, so the field order above holds.
+
+``sort`` (``SORTS``) picks another order, deprecated products still last: ``relevance`` (the
+default: the rule above; without a query, newest first), ``popular`` (most queried over 30
+days), ``recent`` (newest published), ``quality`` (highest quality score, unscored last); ties
+by product id.
 
 PostgreSQL uses full-text search over the stored ``DataProduct.search_vector`` (GIN-indexed;
 weighted A name, B tags, C column names, D description; ``simple`` configuration, so no
@@ -91,7 +99,22 @@ def rank(qs: QuerySet[DataProduct], query: str) -> QuerySet[DataProduct]:
             "is_demoted", F("published_at").desc(nulls_last=True), "product_id"
         )
     qs = _rank_postgres(qs, terms) if uses_postgres() else _rank_portable(qs, terms)
-    return qs.order_by("is_demoted", "-relevance", "product_id")
+    return qs.order_by("is_demoted", "-relevance", F("queries_30d").desc(), "product_id")
+
+
+RELEVANCE, POPULAR, RECENT, QUALITY = "relevance", "popular", "recent", "quality"
+SORTS = (RELEVANCE, POPULAR, RECENT, QUALITY)
+
+
+def sort(qs: QuerySet[DataProduct], how: str) -> QuerySet[DataProduct]:
+    """``qs`` (already ``rank``ed) in the order ``how`` names (module docstring)."""
+    if how == POPULAR:
+        return qs.order_by("is_demoted", F("queries_30d").desc(), "product_id")
+    if how == RECENT:
+        return qs.order_by("is_demoted", F("published_at").desc(nulls_last=True), "product_id")
+    if how == QUALITY:
+        return qs.order_by("is_demoted", F("quality_score").desc(nulls_last=True), "product_id")
+    return qs
 
 
 def _column_names() -> Subquery:

@@ -104,6 +104,7 @@ HIT_FIELDS = (
     "deprecation_sunset_at",
     "deprecation_replaced_by",
     "deprecation_reason",
+    "queries_30d",
 )
 
 

@@ -48,6 +48,15 @@ def search_index_refresh_task(product_ids: list[int] | None = None) -> int:
     return search_index_refresh(product_ids)
 
 
+@shared_task(name="catalog.usage_rollup", acks_late=True)
+def usage_rollup_task() -> int:
+    """Beat task (every 10 minutes; idempotent): sum the governed-query audit log per product
+    and UTC day and store each product's 30-day usage; returns how many days were summed."""
+    from .usage_rollup import usage_rollup
+
+    return len(usage_rollup().days)
+
+
 @shared_task(name="catalog.retire_sunset_products")
 def retire_sunset_products_task() -> list[str]:
     """Beat task: retire deprecated products past their sunset."""

@@ -21,6 +21,7 @@ from .api.serializers import deprecation_of
 from .forms import ConsumerForm
 from .models import Consumer, DataProduct, ProductStatus
 from .profiles import profile_for_reader
+from .usage import product_usage, sparkline_points
 
 PAGE_SIZE = 20
 # Messages with this tag are shown where the action happened (templates/base.html skips them).
@@ -163,6 +164,7 @@ def _product_context(
         "form": form or ConsumerForm(initial=_registration_initial(request.user, mine)),
         "can_change": can(request.user, "change", product),
         "can_query": can(request.user, "query", product),
+        **_usage_context(product),
         **_profile_context(request.user, product, panel),
     }
 
@@ -174,6 +176,17 @@ def _profile_context(
     profile = profile_for_reader(user=user, product=product, row=panel.profile)
     computed_at = panel.profile.computed_at if panel.profile is not None else None
     return {"profile": profile, "profile_at": computed_at}
+
+
+def _usage_context(product: DataProduct) -> dict[str, Any]:
+    """The usage card's figures and sparkline (issue 16)."""
+    usage = product_usage(product=product)
+    return {
+        "usage": usage,
+        "usage_points": sparkline_points(usage.per_day, width=300, height=40),
+        "usage_peak": max((n for _, n in usage.per_day), default=0),
+        "usage_today": usage.per_day[-1][1] if usage.per_day else 0,
+    }
 
 
 @login_required
@@ -190,7 +203,14 @@ def _registration_initial(user: Any, mine: Consumer | None) -> dict[str, str]:
     """What the registration form starts with: the user's own registration, else their team
     and e-mail address."""
     if mine is not None:
-        return {"team": mine.team, "use_case": mine.use_case, "contact": mine.contact}
+        return {
+            "team": mine.team,
+            "use_case": mine.use_case,
+            "contact": mine.contact,
+            "kind": mine.kind,
+            "name": mine.name if mine.name != mine.team else "",
+            "url": mine.url,
+        }
     membership = user.memberships.select_related("domain").order_by("-is_owner", "pk").first()
     return {"team": membership.domain.name if membership else "", "contact": user.email or ""}
 
@@ -215,6 +235,9 @@ def product_consumer_register(request: HttpRequest, product_id: str) -> HttpResp
             team=form.cleaned_data["team"],
             use_case=form.cleaned_data["use_case"],
             contact=form.cleaned_data["contact"],
+            kind=form.cleaned_data.get("kind") or "team",
+            name=form.cleaned_data.get("name") or "",
+            url=form.cleaned_data.get("url") or "",
         )
     except ConsumerTaken as exc:
         form.add_error("team", str(exc))

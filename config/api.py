@@ -74,12 +74,19 @@ class PortalError(Exception):
         code: str | None = None,
         http_status: int | None = None,
         fields: Mapping[str, Sequence[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.http_status = http_status or self.http_status
         self.fields = {name: list(messages) for name, messages in (fields or {}).items()}
+        # More keys of the error body, beside code and message (a refused breaking change's
+        # ``impact``, issue 16); never ``code``, ``message`` or ``fields``.
+        self.extra = {k: v for k, v in (extra or {}).items() if k not in _ERROR_KEYS}
+
+
+_ERROR_KEYS = frozenset({"code", "message", "fields"})
 
 
 class Invalid(PortalError):
@@ -136,6 +143,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "create": "create products in it",
     "deprecate": "deprecate or retire it",
     "run_checks": "run its checks",
+    "decide": "decide access requests on its products",
 }
 
 
@@ -215,12 +223,17 @@ class PortalAPIView(APIView):
 
 
 def error_response(
-    code: str, message: str, http_status: int, fields: dict[str, list[str]] | None = None
+    code: str,
+    message: str,
+    http_status: int,
+    fields: dict[str, list[str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     """Build the standard error body."""
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    body.update(extra or {})
     return Response({"error": body}, status=http_status)
 
 
@@ -265,7 +278,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if error is not None:
         # No set_rollback(): services own their transactions (STYLE.md), and what a refusal
         # wrote on purpose (a refused query's audit row) stays written.
-        return error_response(error.code, error.message, error.http_status, error.fields)
+        return error_response(
+            error.code, error.message, error.http_status, error.fields, error.extra
+        )
     if isinstance(exc, SuspiciousOperation):
         # Django refuses the body itself (too many form fields, too large): the client's fault.
         log.warning("refused API request: %s", exc)

@@ -15,6 +15,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Packages with tasks that are not an app's ``tasks`` module (issue 17's access requests).
+app.autodiscover_tasks(["querying.access"])
 
 # The dispatcher's period; only the worker integration test shortens it (to a few seconds).
 DISPATCH_EVERY_S = float(os.environ.get("QUALITY_DISPATCH_EVERY_S", "") or 60.0)
@@ -50,10 +52,34 @@ app.conf.beat_schedule = {
         "task": "catalog.search_index_refresh",
         "schedule": 15 * 60.0,
     },
+    # Every 10 minutes: sum the audit log per product and UTC day (backfilling missing days,
+    # yesterday again) and store each product's 30-day usage for search (issue 16).
+    "catalog-usage-rollup": {
+        "task": "catalog.usage_rollup",
+        "schedule": 10 * 60.0,
+    },
+    # Every 10 minutes: sum finished check runs per product and UTC day, the same way (the
+    # metrics' quality figures; kept after runs are pruned).
+    "quality-daily-rollup": {
+        "task": "quality.rollup",
+        "schedule": 10 * 60.0,
+    },
     # Every hour: retire deprecated products whose sunset has passed (they stop being queryable
     # at sunset anyway; this makes the catalog say so).
     "catalog-retire-sunset-products": {
         "task": "catalog.retire_sunset_products",
+        "schedule": 60 * 60.0,
+    },
+    # Every 15 minutes: record access grants past their end as expired. Queries stopped
+    # unmasking at that second already (checked at query time); this makes the pages say so.
+    "querying-expire-access-grants": {
+        "task": "querying.access_grants_expire",
+        "schedule": 15 * 60.0,
+    },
+    # Every hour: warn each grant holder once (a conditional UPDATE claims it), three days
+    # before the grant ends.
+    "querying-warn-expiring-access": {
+        "task": "querying.access_expiry_warn",
         "schedule": 60 * 60.0,
     },
 }

@@ -285,11 +285,58 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.ThrottledModelBackend",  # ModelBackend, with failed log-ins limited
+    "accounts.oidc.PortalOIDCBackend",  # the identity provider's logins (inert when off)
     "guardian.backends.ObjectPermissionBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in with the company's identity provider (OpenID Connect, accounts/oidc.py) --------
+# Off unless OIDC_ENABLED=1; local accounts keep signing in with a password either way.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your company account")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("OIDC_OP_LOGOUT_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the logout's id_token_hint
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_S", 10)
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+OIDC_SYNC_GROUPS = env_bool("OIDC_SYNC_GROUPS", False)
+OIDC_ADMIN_GROUPS = env_list("OIDC_ADMIN_GROUPS", "")
+OIDC_MANAGER_GROUPS = env_list("OIDC_MANAGER_GROUPS", "")
+OIDC_OWNER_GROUP_PATTERN = os.environ.get("OIDC_OWNER_GROUP_PATTERN", "data-{domain}-owners")
+OIDC_MEMBER_GROUP_PATTERN = os.environ.get("OIDC_MEMBER_GROUP_PATTERN", "data-{domain}-members")
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?oidc=failed"
+LOGOUT_REDIRECT_URL_PATH = "/accounts/login/"
+if OIDC_ENABLED:
+    for _name in (
+        "OIDC_RP_CLIENT_ID",
+        "OIDC_RP_CLIENT_SECRET",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT",
+    ):
+        if not globals()[_name]:
+            fail(f"{_name} must be set when OIDC_ENABLED=1 (README: Sign-in)")
+    for _name in ("OIDC_OWNER_GROUP_PATTERN", "OIDC_MEMBER_GROUP_PATTERN"):
+        if globals()[_name] and globals()[_name].count("{domain}") != 1:
+            fail(f"{_name} must contain {{domain}} exactly once, e.g. data-{{domain}}-owners")
+    if OIDC_OP_LOGOUT_ENDPOINT:
+        # Logging out posts a form whose answer redirects to the provider: allowed by the CSP.
+        _logout = urlparse(OIDC_OP_LOGOUT_ENDPOINT)
+        CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {_logout.scheme}://{_logout.netloc}"
+        )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

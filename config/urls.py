@@ -1,11 +1,11 @@
 """Top-level URLs: pages, admin, the /v1 API and its OpenAPI docs."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import oidc
 from catalog.api.views import ContractSchemaApi
 
 api_patterns: list[URLPattern | URLResolver] = [
@@ -13,6 +13,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("catalog.api.urls")),
     path("quality/", include("quality.api.urls")),
     path("", include("querying.api.urls")),
+    path("", include("querying.access.api_urls")),
     path("governance/", include("catalog.governance.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from drf-spectacular-sidecar's static files (no CDN), its start-up script
@@ -29,11 +30,15 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the admin, the Swagger page).
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", oidc.PortalLoginView.as_view(), name="login"),
+    path("accounts/logout/", oidc.PortalLogoutView.as_view(), name="logout"),
+    # Sign-in with the company's identity provider (404 unless OIDC_ENABLED=1; issue 19).
+    path("oidc/authenticate/", oidc.authenticate_view, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.callback_view, name="oidc_authentication_callback"),
     path("v1/", include(api_patterns)),
     path("quality/", include("quality.urls")),
     path("query/", include("querying.urls")),
+    path("access/", include("querying.access.urls")),
     path("governance/", include("catalog.governance.urls")),
     path("", include("catalog.urls")),
 ]

@@ -270,6 +270,75 @@ class Incident(models.Model):
         return f"{self.product.product_id} · {self.kind} · {self.status}"
 
 
+# --- Daily quality rollup (issue 16): check runs summed per product and UTC day ---------------
+# Written only by quality.rollups.quality_rollup (beat, idempotent); read by the metrics. Kept
+# after the runs themselves are pruned (QUALITY_HISTORY_DAYS), so the metrics keep their past.
+
+
+class QualityDay(models.Model):
+    """One UTC day of one product's finished check runs (by ``finished_at``).
+
+    ``w_passed`` / ``w_total`` are the day's weighted results (the score's weights: errors 1,
+    warnings WARNING_WEIGHT, an errored check counts as failed), so the day's score is their
+    ratio. ``fresh_runs`` of ``freshness_runs``: runs that measured the data's age and found it
+    within the SLA's freshness.
+    """
+
+    day = models.DateField()
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="+")
+    runs = models.PositiveIntegerField(default=0)
+    failed_runs = models.PositiveIntegerField(default=0)
+    w_passed = models.FloatField(default=0.0)
+    w_total = models.FloatField(default=0.0)
+    freshness_runs = models.PositiveIntegerField(default=0)
+    fresh_runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "product"]
+        constraints = [models.UniqueConstraint(fields=["day", "product"], name="qualityday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id}: {self.runs} runs"
+
+
+class QualityDomainDay(models.Model):
+    """``QualityDay`` summed per domain and whether the products are drafts (now), for the
+    metrics: ``scored`` products had results that day, ``score_sum`` adds their day scores (so
+    the average is ``score_sum / scored``). ``status`` is ``draft`` or ``live`` so
+    ``accounts.permissions.restrict`` narrows the rows as it narrows products. Rebuilt from
+    ``QualityDay`` by every rollup."""
+
+    day = models.DateField()
+    domain = models.ForeignKey("catalog.Domain", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16)
+    runs = models.PositiveIntegerField(default=0)
+    failed_runs = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)
+    score_sum = models.FloatField(default=0.0)
+    freshness_runs = models.PositiveIntegerField(default=0)
+    fresh_runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "domain", "status"]
+        indexes = [models.Index(fields=["day", "domain"], name="qualitydomainday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.domain_id} {self.status}: {self.runs} runs"
+
+
+class QualityRollupDay(models.Model):
+    """A UTC day the quality rollup has summed (the rollup backfills the days missing here)."""
+
+    day = models.DateField(unique=True)
+    rolled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"quality {self.day}"
+
+
 class RunProfileQuerySet(models.QuerySet["RunProfile"]):
     def latest_of(self, product_pk: int) -> RunProfile | None:
         """The product's newest profile (its last run that computed one), or None."""

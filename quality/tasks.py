@@ -12,6 +12,7 @@ from django.db import OperationalError
 
 from . import services
 from .models import CheckRun
+from .rollups import quality_rollup
 
 
 @shared_task(
@@ -41,8 +42,16 @@ def checks_dispatch_due_task() -> int:
 
 @shared_task(acks_late=True)
 def history_prune_task() -> int:
-    """Drop check history past the retention (beat, daily)."""
+    """Drop check history past the retention (beat, daily), after summing every day not yet
+    in the daily rollup, so the metrics keep what the prune drops (issue 16)."""
+    quality_rollup()
     return services.history_prune()
+
+
+@shared_task(name="quality.rollup", acks_late=True)
+def quality_rollup_task() -> int:
+    """Sum finished runs per product and UTC day (beat, every 10 minutes); returns the days."""
+    return len(quality_rollup())
 
 
 @shared_task(acks_late=True)

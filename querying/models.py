@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +16,25 @@ class QueryDecision(models.TextChoices):
     REFUSED = "refused", "Refused"
     ERROR = "error", "Engine error"
     TIMEOUT = "timeout", "Timed out"
+
+
+class PiiAccess(models.TextChoices):
+    """How a query read PII (issue 17): the write-up's masking metric is counted from this.
+
+    Raw reads name their kind of justification: a grant, or a role or domain basis
+    (``PRIVILEGED``: admins, the domain's owners and, where the domain lets them, members).
+    """
+
+    NONE = "", "No PII"
+    MASKED = "masked", "Masked"
+    GRANT = "grant", "Raw under an access grant"
+    MEMBER = "domain_member", "Raw as a member of the domain"
+    OWNER = "domain_owner", "Raw as an owner of the domain"
+    ADMIN = "admin", "Raw as a platform admin"
+
+
+# Raw by role or domain: the people the masking metric calls privileged.
+PRIVILEGED_ACCESS = (PiiAccess.MEMBER, PiiAccess.OWNER, PiiAccess.ADMIN)
 
 
 class QueryLog(models.Model):
@@ -40,6 +59,12 @@ class QueryLog(models.Model):
     products = models.JSONField(default=list, blank=True)
     pii_columns = models.JSONField(default=list, blank=True, help_text="PII columns touched")
     masked_columns = models.JSONField(default=list, blank=True)
+    # Every PII column read raw, with its justification (issue 17): {"product.column":
+    # "role:admin" | "domain:owner" | "domain:member" | "grant:<id>"}. Never one without.
+    raw_columns = models.JSONField(default=dict, blank=True)
+    pii_access = models.CharField(
+        max_length=16, choices=PiiAccess.choices, blank=True, default="", db_index=True
+    )
     row_count = models.PositiveIntegerField(null=True, blank=True)
     truncated = models.BooleanField(default=False)
     duration_ms = models.FloatField(null=True, blank=True, help_text="Warehouse time")
@@ -141,6 +166,8 @@ class QueryProductUse(models.Model):
     decision = models.CharField(max_length=16, choices=QueryDecision.choices)
     duration_ms = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField()
+    # How this query read this product's PII (issue 17; the product page's masking figure).
+    pii_access = models.CharField(max_length=16, choices=PiiAccess.choices, blank=True, default="")
 
     objects = QueryProductUseQuerySet.as_manager()
 
@@ -202,3 +229,128 @@ class SavedQuery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (by {self.author})"
+
+
+# --- Usage rollups (issue 16): the audit log summed per UTC day ------------------------------
+# Written only by catalog/usage_rollup.py (a beat task, idempotent: a day is recomputed whole);
+# read by the product page, search (through DataProduct.queries_30d) and the metrics.
+# Every daily rollup (usage, quality) and every daily chart counts in UTC days.
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC date of an aware datetime: the day a rollup counts it in."""
+    return moment.astimezone(UTC).date()
+
+
+def day_start(day: date) -> datetime:
+    """00:00 UTC of ``day``."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def team_label(team: str | None, role: str) -> str:
+    """The team a person's queries count for: their domain team, else ``no team (role)``."""
+    return team or f"no team ({role or 'unknown'})"
+
+
+class UsageDay(models.Model):
+    """One UTC day of one product's governed queries by callers of one role (issue 16).
+
+    ``queries`` counts answered queries that read the product; ``attributed`` shares each query
+    equally among the products it read (1/n each), so summing it over products counts each
+    query once. The PII figures count queries that touched the product's PII columns, as the
+    audit recorded them (``QueryProductUse.pii_access``, issue 17): ``masked``, or read raw as a
+    platform admin (``raw_by_role``), as an owner or member of the product's domain
+    (``raw_by_domain``) or under an access grant (``raw_by_grant``); a raw read without a
+    justification is refused before it runs. ``within_latency`` counts answers that
+    came back within the product's p95 latency target, of ``answered`` (answers with a measured
+    duration).
+    """
+
+    day = models.DateField()
+    product = models.ForeignKey("catalog.DataProduct", on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=16, blank=True)
+    queries = models.PositiveIntegerField(default=0)
+    attributed = models.FloatField(default=0.0)
+    users = models.PositiveIntegerField(default=0)
+    masked = models.PositiveIntegerField(default=0)
+    raw_by_role = models.PositiveIntegerField(default=0)
+    raw_by_domain = models.PositiveIntegerField(default=0)
+    raw_by_grant = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    within_latency = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "product", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "product", "role"], name="usageday_unique")
+        ]
+        indexes = [models.Index(fields=["day", "product"], name="usageday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id} {self.role}: {self.queries}"
+
+
+class UsageDomainDay(models.Model):
+    """``UsageDay`` summed per domain, role and whether the products are drafts (now): what the
+    metrics read (a few hundred rows a day, whatever the number of products). ``status`` is
+    ``draft`` or ``live``, so ``accounts.permissions.restrict`` narrows these rows exactly as
+    it narrows products: drafts only for their domain's team. Rebuilt from ``UsageDay`` by
+    every rollup, so a product published since counts as live on every day."""
+
+    day = models.DateField()
+    domain = models.ForeignKey("catalog.Domain", on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=16)
+    queries = models.PositiveIntegerField(default=0)
+    attributed = models.FloatField(default=0.0)
+    masked = models.PositiveIntegerField(default=0)
+    raw_by_role = models.PositiveIntegerField(default=0)
+    raw_by_domain = models.PositiveIntegerField(default=0)
+    raw_by_grant = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    within_latency = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "domain", "role", "status"]
+        indexes = [models.Index(fields=["day", "domain"], name="usagedomainday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.domain_id} {self.role} {self.status}: {self.queries}"
+
+
+class UsageUserDay(models.Model):
+    """One UTC day of one person's answered queries on one product (issue 16): distinct users
+    over 30 days and the top consumer teams come from here. ``team`` is the person's domain team
+    when the day was rolled up (their first team by slug), else ``no team (<role>)``."""
+
+    day = models.DateField()
+    product = models.ForeignKey("catalog.DataProduct", on_delete=models.CASCADE, related_name="+")
+    username = models.CharField(max_length=150)
+    team = models.CharField(max_length=200, blank=True)
+    queries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "product", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product", "username"], name="usageuserday_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["product", "day"], name="usageuserday_product")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id} {self.username}: {self.queries}"
+
+
+class UsageRollupDay(models.Model):
+    """A UTC day the usage rollup has summed (days without queries have no UsageDay rows, so
+    this says which days are done; the rollup backfills the days missing here)."""
+
+    day = models.DateField(unique=True)
+    rolled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"usage {self.day}"

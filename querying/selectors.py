@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,9 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts import permissions
+from catalog.contract.vocabulary import Access
 from catalog.models import Column, DataProduct, ProductStatus
-from querying.governor import ColumnPolicy, Policy, ProductPolicy
+from querying.governor import ColumnPolicy, Policy, ProductPolicy, unmasked
 from querying.governor.policy import NULL_MASK_TYPES
 
 from .models import QueryLog, QueryProductUse
@@ -42,6 +43,7 @@ class QueryableColumn:
     description: str
     pii: bool
     mask: str | None  # None: the user sees raw values
+    basis: str | None = None  # why a PII column reads raw (role, domain, grant; issue 17)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class QueryableProduct:
     warning: str | None
     refusal: str | None
     sees_raw_pii: bool
+    # PII column -> why the user reads it raw (role, domain or grant; issue 17).
+    raw_basis: dict[str, str] = field(default_factory=dict)
 
 
 def _date(value: datetime) -> str:
@@ -117,9 +121,11 @@ def _names(product: DataProduct) -> frozenset[str]:
 # Every governed query needs every product with its columns, and which of them the caller may
 # read (raw or masked). Building that from the ORM cost more than the rest of a light query, so
 # each process keeps it: the catalog snapshot until the catalog changes (``_catalog_version``:
-# any product saved, added or deleted, or its health stored again), and each caller's readable
-# and raw sets per (catalog version, ``permissions.scope_key``). What depends on the time (a
-# sunset passed, data gone stale) is judged again on every query.
+# any product saved, added or deleted, its health stored again, or its domain's settings
+# changed), and each caller's readable and raw sets per (catalog version,
+# ``permissions.scope_key``). What depends on the time (a sunset passed, data gone stale, a
+# grant expired) is judged again on every query, and the caller's access grants are read from
+# the database on every query (issue 17: a revocation counts from the next query).
 
 
 @dataclass(frozen=True)
@@ -129,10 +135,29 @@ class _Entry:
     product: DataProduct
     names: frozenset[str]
     columns_masked: tuple[ColumnPolicy, ...]
-    columns_raw: tuple[ColumnPolicy, ...]
     listed_masked: tuple[QueryableColumn, ...]
+    pii: tuple[str, ...]  # "product_id.column"
+    pii_names: frozenset[str]  # the PII columns' names
+    # Per role/domain basis (permissions.PRIVILEGED_BASES): every PII column raw with it.
+    columns_by_basis: dict[str, tuple[ColumnPolicy, ...]]
     listed_raw: tuple[QueryableColumn, ...]
-    pii: tuple[str, ...]
+
+    def columns(self, basis: str | None, granted: dict[str, str]) -> tuple[ColumnPolicy, ...]:
+        """The columns as a caller with ``basis`` (or these grants) reads them."""
+        if basis is not None:
+            return self.columns_by_basis[basis]
+        return unmasked(self.columns_masked, granted)
+
+    def listed(self, basis: str | None, granted: dict[str, str]) -> tuple[QueryableColumn, ...]:
+        """The columns as the query page lists them for that caller."""
+        if basis is not None:
+            return tuple(replace(c, basis=basis) if c.pii else c for c in self.listed_raw)
+        if not granted:
+            return self.listed_masked
+        return tuple(
+            replace(c, mask=None, basis=granted[c.name]) if c.name in granted else c
+            for c in self.listed_masked
+        )
 
 
 @dataclass(frozen=True)
@@ -140,7 +165,7 @@ class _Scope:
     """What one caller may read of a snapshot: readable and raw pks, PII and forbidden names."""
 
     readable: frozenset[int]
-    raw: frozenset[int]
+    raw: dict[int, str]  # product pk -> the role/domain basis the caller reads its PII raw by
     pii: frozenset[str]
     forbidden: frozenset[str]
 
@@ -164,26 +189,25 @@ _snapshot: _Snapshot | None = None
 
 def _catalog_version() -> tuple[Any, ...]:
     """Changes whenever a product is saved (``updated_at``: every publish, deprecation and
-    admin save; columns are only written with their product), added or deleted, or its health
-    facts are stored again (``health_at``: every run and incident change). One aggregate."""
+    admin save; columns are only written with their product), added or deleted, its health
+    facts are stored again (``health_at``: every run and incident change), or its domain's
+    settings change (``Domain.updated_at``: who reads PII raw, issue 17). One aggregate."""
     row = DataProduct.objects.aggregate(
-        changed=Max("updated_at"), health=Max("health_at"), count=Count("pk")
+        changed=Max("updated_at"),
+        health=Max("health_at"),
+        count=Count("pk"),
+        domains=Max("domain__updated_at"),
     )
-    return (row["changed"], row["health"], row["count"])
+    return (row["changed"], row["health"], row["count"], row["domains"])
 
 
 def _entry(product: DataProduct) -> _Entry:
     columns = list(product.columns.all())
-
-    def policies(raw: bool) -> tuple[ColumnPolicy, ...]:
-        return tuple(
-            ColumnPolicy(
-                name=c.name,
-                mask=None if raw else c.effective_mask,
-                type=NULL_MASK_TYPES.get(c.type),
-            )
-            for c in columns
-        )
+    pii_names = frozenset(c.name for c in columns if c.pii)
+    masked = tuple(
+        ColumnPolicy(name=c.name, mask=c.effective_mask, type=NULL_MASK_TYPES.get(c.type))
+        for c in columns
+    )
 
     def listed(raw: bool) -> tuple[QueryableColumn, ...]:
         return tuple(
@@ -200,11 +224,15 @@ def _entry(product: DataProduct) -> _Entry:
     return _Entry(
         product=product,
         names=_names(product),
-        columns_masked=policies(False),
-        columns_raw=policies(True),
+        columns_masked=masked,
         listed_masked=listed(False),
-        listed_raw=listed(True),
         pii=tuple(f"{product.product_id}.{c.name}" for c in columns if c.pii),
+        pii_names=pii_names,
+        columns_by_basis={
+            basis: unmasked(masked, dict.fromkeys(pii_names, basis))
+            for basis in sorted(permissions.PRIVILEGED_BASES)
+        },
+        listed_raw=listed(True),
     )
 
 
@@ -219,8 +247,10 @@ def _catalog() -> _Snapshot:
         and time.monotonic() - snapshot.built < SNAPSHOT_MAX_AGE_S
     ):
         return snapshot
-    products = DataProduct.objects.defer("search_vector").prefetch_related(
-        Prefetch("columns", queryset=Column.objects.order_by("position"))
+    products = (
+        DataProduct.objects.defer("search_vector")
+        .select_related("domain")
+        .prefetch_related(Prefetch("columns", queryset=Column.objects.order_by("position")))
     )
     fresh = _Snapshot(
         version=version,
@@ -244,7 +274,14 @@ def _scope(snapshot: _Snapshot, user: Any) -> _Scope:
     readable = frozenset(
         permissions.restrict(everything, user, "view").values_list("pk", flat=True)
     )
-    raw = frozenset(permissions.restrict(everything, user, "view_pii").values_list("pk", flat=True))
+    # The one raw-PII rule (accounts.permissions), applied to the snapshot's domains.
+    pii_scope = permissions.pii_scope(user)
+    raw: dict[int, str] = {}
+    for entry in snapshot.entries:
+        domain = entry.product.domain
+        basis = pii_scope.basis(domain.pk, domain.members_see_raw)
+        if basis is not None and entry.product.pk in readable:
+            raw[entry.product.pk] = basis
     visible: set[str] = set()
     hidden: set[str] = set()
     pii: set[str] = set()
@@ -269,27 +306,41 @@ def _scope(snapshot: _Snapshot, user: Any) -> _Scope:
 def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], frozenset[str]]:
     """The governor's inputs for ``user``: (policy, PII column names, forbidden names).
 
-    Steps: every product with its columns (the process's snapshot of the catalog); products
-    the user may read become a ProductPolicy (PII masked unless the user may view it raw;
-    retired, past-sunset products carry a refusal, deprecated ones a warning, stale or failing
-    ones a health warning, judged at ``now``); every name of a product the user may not read,
-    and no readable product answers to, is forbidden (403 rather than "unknown table").
+    Steps: every product with its columns (the process's snapshot of the catalog); the
+    user's active access grants at ``now`` (read now, never kept); products the user may read
+    become a ProductPolicy (PII masked, except all of it for a role or domain basis and exactly
+    the granted columns of a granted product, each raw column carrying its justification;
+    retired, past-sunset products carry a refusal, restricted ones without raw access or a
+    grant a 403 refusal, deprecated ones a warning, stale or failing ones a health warning,
+    judged at ``now``); every name of a product the user may not read, and no readable product
+    answers to, is forbidden (403 rather than "unknown table").
     """
     snapshot = _catalog()
     scope = _scope(snapshot, user)
+    grants = permissions.active_grants(user, now=now)
     policies: list[ProductPolicy] = []
     for entry in snapshot.entries:
         product = entry.product
         if product.pk not in scope.readable:
             continue
+        basis = scope.raw.get(product.pk)
+        held = [g for g in grants if g.product_pk == product.pk] if basis is None else []
+        granted = _granted(entry, held)
         refusal, warning = _status_rule(product, now)
+        code, status = "PRODUCT_NOT_QUERYABLE", 400
+        if refusal is None and basis is None and not held:
+            refusal = _restricted_refusal(product)
+            if refusal is not None:
+                code, status = "ACCESS_REQUIRED", 403
         policies.append(
             ProductPolicy(
                 product_id=product.product_id,
                 table=product.table,
-                columns=entry.columns_raw if product.pk in scope.raw else entry.columns_masked,
+                columns=entry.columns(basis, granted),
                 names=(product.product_name,),
                 refusal=refusal,
+                refusal_code=code,
+                refusal_status=status,
                 warning=_warning(warning, _health_warning(product, now)),
             )
         )
@@ -301,27 +352,52 @@ def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], f
     return policy, scope.pii, scope.forbidden
 
 
+def _granted(entry: _Entry, grants: Sequence[permissions.Grant]) -> dict[str, str]:
+    """The PII columns of ``entry`` the grants unmask, with the grant's justification (a grant
+    names columns; only the product's PII columns are ever unmasked by one)."""
+    if not grants:
+        return {}
+    granted = permissions.granted_columns(grants, entry.product.pk)
+    return {name: basis for name, basis in granted.items() if name in entry.pii_names}
+
+
+def _restricted_refusal(product: DataProduct) -> str | None:
+    """Why a restricted product refuses a caller with neither raw access nor a grant."""
+    if product.access != Access.RESTRICTED:
+        return None
+    return (
+        f"{product.product_id} is restricted: querying it needs an access grant "
+        "(request raw access on its page)"
+    )
+
+
 def queryable_products(user: Any, *, now: datetime) -> list[QueryableProduct]:
     """The products ``user`` may read, with each column's mask as it applies to them."""
     snapshot = _catalog()
     scope = _scope(snapshot, user)
+    grants = permissions.active_grants(user, now=now)
     out = []
     for entry in snapshot.entries:
         product = entry.product
         if product.pk not in scope.readable:
             continue
-        sees_raw = product.pk in scope.raw
+        basis = scope.raw.get(product.pk)
+        held = [g for g in grants if g.product_pk == product.pk] if basis is None else []
+        granted = _granted(entry, held)
         refusal, warning = _status_rule(product, now)
+        if refusal is None and basis is None and not held:
+            refusal = _restricted_refusal(product)
         out.append(
             QueryableProduct(
                 product_id=product.product_id,
                 name=product.name,
                 table=product.table,
                 status=product.status,
-                columns=entry.listed_raw if sees_raw else entry.listed_masked,
+                columns=entry.listed(basis, granted),
                 warning=_warning(warning, _health_warning(product, now)),
                 refusal=refusal,
-                sees_raw_pii=sees_raw,
+                sees_raw_pii=basis is not None,
+                raw_basis=dict.fromkeys(entry.pii_names, basis) if basis else granted,
             )
         )
     return out

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from accounts.permissions import BASIS_ADMIN, BASIS_MEMBER, BASIS_OWNER
 from querying.governor import (
     GovernedQuery,
     Policy,
@@ -35,10 +36,24 @@ from querying.warehouses import (
 )
 
 from .capacity import query_slot
-from .models import QueryDecision, QueryLog, QueryProductUse
+from .models import PiiAccess, QueryDecision, QueryLog, QueryProductUse
 from .selectors import query_policy
 
 log = logging.getLogger(__name__)
+
+# The audit's kind of each role or domain justification, and the query-level precedence.
+BASIS_ACCESS = {
+    BASIS_ADMIN: PiiAccess.ADMIN,
+    BASIS_OWNER: PiiAccess.OWNER,
+    BASIS_MEMBER: PiiAccess.MEMBER,
+}
+ACCESS_ORDER = (
+    PiiAccess.ADMIN,
+    PiiAccess.OWNER,
+    PiiAccess.MEMBER,
+    PiiAccess.GRANT,
+    PiiAccess.MASKED,
+)
 
 
 @dataclass
@@ -57,6 +72,8 @@ class QueryOutcome:
     products: list[str] = field(default_factory=list)
     masked_columns: list[str] = field(default_factory=list)
     pii_columns: list[str] = field(default_factory=list)
+    # Every PII column read raw -> its justification (issue 17); never one without.
+    raw_columns: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     log_id: int | None = None
 
@@ -113,6 +130,39 @@ def _role(user: Any) -> str:
     return str(getattr(user, "role", "") or "")
 
 
+def pii_access(
+    *, products: list[str], pii_columns: list[str], raw_columns: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """How a query read PII (``PiiAccess``): for the whole query and per product.
+
+    Per product: the role or domain basis its PII was read raw by, else ``grant`` when a column
+    was read raw under a grant, else ``masked`` when it has PII, else none. The query takes the
+    first of admin, owner, member, grant, masked that any of its products has.
+    """
+    per_product: dict[str, str] = {}
+    for product_id in products:
+        prefix = f"{product_id}."
+        bases = {basis for column, basis in raw_columns.items() if column.startswith(prefix)}
+        kind = next((BASIS_ACCESS[b] for b in sorted(bases) if b in BASIS_ACCESS), None)
+        if kind is not None:
+            per_product[product_id] = kind
+        elif bases:
+            per_product[product_id] = PiiAccess.GRANT
+        elif any(column.startswith(prefix) for column in pii_columns):
+            per_product[product_id] = PiiAccess.MASKED
+        else:
+            per_product[product_id] = PiiAccess.NONE
+    for level in ACCESS_ORDER:
+        if level in per_product.values():
+            return level, per_product
+    return PiiAccess.NONE, per_product
+
+
+def unjustified_raw_reads(governed: GovernedQuery) -> list[str]:
+    """The PII columns ``governed`` would read raw without a justification (issue 17)."""
+    return sorted(column for column, basis in governed.raw_columns.items() if not basis)
+
+
 @transaction.atomic
 def _audit(
     *,
@@ -124,6 +174,10 @@ def _audit(
     now: datetime,
 ) -> QueryLog:
     """Append the QueryLog row (and one use row per product) for one request."""
+    executed = bool(executed_sql)
+    level, per_product = pii_access(
+        products=outcome.products, pii_columns=outcome.pii_columns, raw_columns=outcome.raw_columns
+    )
     entry = QueryLog.objects.create(
         user=user if getattr(user, "pk", None) else None,
         username=str(getattr(user, "username", "") or ""),
@@ -137,6 +191,8 @@ def _audit(
         products=outcome.products,
         pii_columns=outcome.pii_columns,
         masked_columns=outcome.masked_columns,
+        raw_columns=outcome.raw_columns if executed else {},
+        pii_access=level if executed else PiiAccess.NONE,
         row_count=outcome.row_count if outcome.is_allowed else None,
         truncated=outcome.truncated,
         duration_ms=duration_ms,
@@ -149,6 +205,7 @@ def _audit(
             decision=outcome.decision,
             duration_ms=duration_ms,
             created_at=now,
+            pii_access=per_product[product_id] if executed else PiiAccess.NONE,
         )
         for product_id in outcome.products
     )
@@ -205,6 +262,21 @@ def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOu
         )
         return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
 
+    unjustified = unjustified_raw_reads(governed)
+    if unjustified:
+        # Impossible by construction (every raw column the policy hands over carries its basis,
+        # accounts.permissions); checked here, before any value is read, so that a bug anywhere
+        # upstream withholds the answer instead of reading raw values nobody can account for.
+        log.error("raw PII without a justification in a governed query: %s", unjustified)
+        outcome = QueryOutcome(
+            decision=QueryDecision.REFUSED,
+            http_status=403,
+            code="RAW_READ_UNJUSTIFIED",
+            message="The portal could not name why you may read "
+            f"{', '.join(unjustified)} unmasked, so the query was not run.",
+        )
+        outcome.products = list(governed.products)
+        return _finish(user, sql, outcome, executed_sql, started, now, executed=False)
     executed_sql = governed.display_sql()
     with query_slot(user) as busy:
         if busy is None:
@@ -277,6 +349,7 @@ def _run(warehouse: Warehouse, governed: GovernedQuery, policy: Policy, sql: str
     outcome.products = list(governed.products)
     outcome.masked_columns = list(governed.masked_columns)
     outcome.pii_columns = list(governed.pii_columns)
+    outcome.raw_columns = dict(governed.raw_columns)
     outcome.warnings = list(governed.warnings)
     if outcome.is_allowed and result is not None and result.truncated_by == "bytes":
         outcome.warnings.append(

@@ -283,8 +283,14 @@ def collect(failures: list[str], label: str, response: Any, **kwargs: Any) -> No
 
 # (method, url template) for every API route that needs a login, read from the URL resolver
 # (a new endpoint is in every test below the day it is added); {id} is a product id, {slug} a
-# domain, {key} a policy key, {pk} a saved query's id.
-PLACEHOLDERS = {"product_id": "{id}", "slug": "{slug}", "key": "{key}", "pk": "{pk}"}
+# domain, {key} a policy key, {pk} a saved query's id (or an access request's, issue 17).
+PLACEHOLDERS = {
+    "product_id": "{id}",
+    "slug": "{slug}",
+    "key": "{key}",
+    "pk": "{pk}",
+    "request_id": "{pk}",
+}
 API_ROUTES: list[tuple[str, str]] = [
     (method, route.url(PLACEHOLDERS))
     for route in routes()

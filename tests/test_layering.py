@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             *(f"{app}.models" for app in APPS[:4]),
             *(f"{app}.migrations" for app in APPS[:4]),
+            "accounts.access_models",  # access requests and grants (issue 17)
         ),
     ),
     ("accounts", ("accounts",)),

@@ -22,8 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.access_models import AccessRequest
+from accounts.models import User
 from catalog.governance.policies import POLICIES
 from catalog.models import Column, Consumer, DataProduct, Domain
 from config.api import PortalAPIView
@@ -41,13 +44,16 @@ ROLES = ("outsider", "member", "owner", "admin")
 ROUTES = routes()
 API = [r for r in ROUTES if r.is_api]
 PAGES = [r for r in ROUTES if not r.is_api]
-PUBLIC_PAGES = {"login", "logout", ""}  # the login page, logging out, /favicon.ico (unnamed)
+# The login page, logging out, /favicon.ico (unnamed), and signing in with the identity
+# provider (404 while OIDC is off, as in these tests; issue 19).
+PUBLIC_PAGES = {"login", "logout", "", "oidc_authentication_init", "oidc_authentication_callback"}
 
 # The README's "Who may do what", for the marketing domain: outsider owns finance, member is
 # on marketing's team, owner owns marketing, admin is a platform admin.
 SEES_DRAFTS = {"member", "owner", "admin"}
 OWNER_ACTIONS = {"change", "create", "deprecate", "run_checks"}
 MAY_OWNER_ACTIONS = {"owner", "admin"}
+SEES_ACCESS_REQUESTS = {"owner", "admin"}  # of another person's request on a marketing product
 
 # A body that passes validation, for the one write that validates before it authorizes
 # (publishing parses the contract first, and may create the product). Without it, a role
@@ -121,7 +127,23 @@ def values(product_id: str, world: dict[str, Any]) -> dict[str, str]:
         "key": next(iter(POLICIES)),
         "consumer_id": str(consumer.pk if consumer is not None else 999_999),
         "pk": str(saved_query(world).pk),  # /v1/queries/<pk>
+        # /v1/access-requests/<request_id>...: a new pending request on the product.
+        "request_id": str(access_request(product).pk if product is not None else 999_999),
     }
+
+
+def access_request(product: DataProduct) -> AccessRequest:
+    """A new pending request of a new analyst's (issue 17): the requester is none of the four
+    roles, so owners and admins may read and decide it, nobody of them cancel it, and the
+    others may not see it."""
+    return AccessRequest.objects.create(
+        requester=User.objects.create(username=f"asker{AccessRequest.objects.count()}"),
+        product=product,
+        columns=["id"],
+        purpose="the matrix asks for raw values",
+        days=30,
+        created_at=timezone.now(),
+    )
 
 
 def send(client: Any, method: str, url: str, body: Any = None) -> Any:
@@ -145,6 +167,12 @@ def expected(route: Route, method: str, role: str, target: str) -> str:
     action, admins_only = declared(route, method)
     if admins_only and role != "admin":
         return "forbidden"
+    if "request_id" in route.params:
+        # An access request: its requester, the product's domain's owners and admins read it;
+        # owners and admins decide it; only its requester cancels it (README, issue 17).
+        if role not in SEES_ACCESS_REQUESTS:
+            return "hidden"
+        return "forbidden" if action == "cancel" else "allowed"
     if "product_id" in route.params and target == "draft" and role not in SEES_DRAFTS:
         return "hidden"
     if action in OWNER_ACTIONS and role not in MAY_OWNER_ACTIONS:
@@ -283,3 +311,8 @@ def test_the_matrix_tells_hidden_from_forbidden_from_allowed(world: dict[str, An
     assert expected(policy, "PUT", "admin", "published") == "allowed"
     settings = by_name["catalog-api:domain-settings"]
     assert expected(settings, "PATCH", "member", "published") == "forbidden"
+    approve = by_name["access-api:approve"]
+    assert expected(approve, "POST", "member", "published") == "hidden"
+    assert expected(approve, "POST", "outsider", "published") == "hidden"
+    assert expected(approve, "POST", "owner", "published") == "allowed"
+    assert expected(by_name["access-api:cancel"], "POST", "admin", "published") == "forbidden"

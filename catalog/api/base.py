@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import MappingProxyType
+from typing import Any
 
 from catalog.contract import ContractError, ContractIssue
 from catalog.models import DataProduct
@@ -23,19 +24,28 @@ from config.api import Conflict, ErrorMap, Forbidden, Invalid, PortalAPIView, Po
 
 # A domain's settings as the API names them (the services use the model's field names).
 SETTING_NAMES = MappingProxyType(
-    {"slack_webhook_url": "slackWebhookUrl", "table_prefix": "tablePrefix"}
+    {
+        "slack_webhook_url": "slackWebhookUrl",
+        "table_prefix": "tablePrefix",
+        "members_see_raw": "membersSeeRaw",
+        "access_max_days": "accessMaxDays",
+    }
 )
 
 
 def _issues(
-    issues: Sequence[ContractIssue], code: str, error: type[PortalError] = Invalid
+    issues: Sequence[ContractIssue],
+    code: str,
+    error: type[PortalError] = Invalid,
+    impact: dict[str, Any] | None = None,
 ) -> PortalError:
-    """A refused contract naming every field: ``fields`` maps each path to its messages."""
+    """A refused contract naming every field: ``fields`` maps each path to its messages; a
+    refused breaking change says what it would reach downstream (``impact``, issue 16)."""
     fields: dict[str, list[str]] = {}
     for issue in issues:
         fields.setdefault(issue.path or "contract", []).append(issue.message)
     message = str(issues[0]) if issues else "invalid contract"
-    return error(message, code=code, fields=fields)
+    return error(message, code=code, fields=fields, extra={"impact": impact} if impact else None)
 
 
 def _contract_invalid(exc: ContractError) -> PortalError:
@@ -43,11 +53,11 @@ def _contract_invalid(exc: ContractError) -> PortalError:
 
 
 def _publish_refused(exc: PublishRefused) -> PortalError:
-    return _issues(exc.issues, exc.code)
+    return _issues(exc.issues, exc.code, impact=exc.impact)
 
 
 def _publish_conflict(exc: PublishConflict) -> PortalError:
-    return _issues(exc.issues, exc.code, Conflict)
+    return _issues(exc.issues, exc.code, Conflict, impact=exc.impact)
 
 
 def _consumer_taken(exc: ConsumerTaken) -> PortalError:

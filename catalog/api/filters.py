@@ -116,6 +116,10 @@ class ProductFilterSet(django_filters.FilterSet):
         method="filter_has_pii",
         label="Has PII columns (true or false)",
     )
+    # Applied last, in filter_queryset (issue 16): catalog.search.SORTS says each order.
+    sort = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in search.SORTS], method="filter_sort", label="Order of the hits"
+    )
 
     class Meta:
         model = DataProduct
@@ -132,7 +136,12 @@ class ProductFilterSet(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         if not self.form.cleaned_data.get("q"):
             queryset = search.rank(queryset, "")
-        return queryset
+        return search.sort(queryset, self.form.cleaned_data.get("sort") or search.RELEVANCE)
+
+    def filter_sort(
+        self, qs: QuerySet[DataProduct], name: str, value: str
+    ) -> QuerySet[DataProduct]:
+        return qs  # ordered last, once every filter applied (filter_queryset)
 
     def filter_q(self, qs: QuerySet[DataProduct], name: str, value: str) -> QuerySet[DataProduct]:
         return search.rank(qs, value)

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from catalog.contract.vocabulary import ProductStatus
 from catalog.models import DataProduct
+from catalog.services.consumers import REGISTERED_KINDS
 from quality.health import Health
 
 
@@ -95,6 +96,11 @@ class ProductSummarySerializer(serializers.Serializer):
     )
     relevance = serializers.SerializerMethodField(help_text="Search relevance; higher is better")
     deprecation = serializers.SerializerMethodField()
+    queries30d = serializers.IntegerField(
+        source="queries_30d",
+        help_text="Answered governed queries over the last 30 UTC days (as of the last usage "
+        "rollup, every 10 minutes)",
+    )
 
     def get_freshness(self, product: DataProduct) -> str:
         return str(getattr(product, "freshness_state", "unknown"))
@@ -147,6 +153,7 @@ class ProductSummarySerializer(serializers.Serializer):
             "healthReasons": list(health.reasons),
             "relevance": self.get_relevance(p),
             "deprecation": deprecation_of(p),
+            "queries30d": int(p.queries_30d),
         }
 
 
@@ -207,6 +214,11 @@ class ProductQualityResultSerializer(serializers.Serializer):
 class ProductConsumerSerializer(serializers.Serializer):
     team = serializers.CharField()
     useCase = serializers.CharField(source="use_case")  # noqa: N815
+    # Issue 16: what consumes the product (a dashboard, application, notebook, team, or a
+    # product built from it) and where to find it.
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.CharField()
 
 
 class ProductIncidentSerializer(serializers.Serializer):
@@ -284,12 +296,20 @@ class ProductDetailSerializer(serializers.Serializer):
     incidents = ProductIncidentSerializer(many=True)
     changelog = ChangelogEntrySerializer(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
+    usage = serializers.DictField(
+        help_text="queries30d, users30d, queriesPerDay [{date, count}] (30 UTC days, today "
+        "counted live, zeros included), topTeams [{team, queries, users}]"
+    )
 
 
 class ConsumerRegisterInputSerializer(serializers.Serializer):
     team = serializers.CharField(max_length=200, trim_whitespace=True)
     useCase = serializers.CharField(max_length=5000, trim_whitespace=True)  # noqa: N815
     contact = serializers.EmailField(max_length=254)
+    # Optional (issue 16): without them the consumer is the team itself.
+    kind = serializers.ChoiceField(choices=list(REGISTERED_KINDS), default="team")
+    name = serializers.CharField(max_length=200, trim_whitespace=True, required=False)
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
 
 class ConsumerRegisterOutputSerializer(serializers.Serializer):

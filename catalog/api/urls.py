@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import drafts, views
+from . import drafts, insights, views
 
 app_name = "catalog-api"
 
@@ -12,6 +12,12 @@ urlpatterns = [
     path(
         "catalog/products/<str:product_id>", views.ProductDetailApi.as_view(), name="product-detail"
     ),
+    path(
+        "catalog/products/<str:product_id>/lineage",
+        insights.ProductLineageApi.as_view(),
+        name="product-lineage",
+    ),
+    path("metrics", insights.MetricsApi.as_view(), name="metrics"),
     path(
         "catalog/products/<str:product_id>/consumers",
         views.ProductConsumerRegisterApi.as_view(),

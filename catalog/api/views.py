@@ -21,6 +21,7 @@ from catalog.contract import json_schema
 from catalog.models import DataProduct, Domain
 from catalog.profiles import profile_for_reader
 from catalog.services import consumer_register, domain_update, product_document, product_publish
+from catalog.usage import product_usage
 from config.api import Invalid, PortalAPIView
 
 from . import serializers as s
@@ -51,6 +52,7 @@ def product_detail_body(user: Any, product: DataProduct) -> dict[str, Any]:
     ).data
     body["warnings"] = s.deprecation_warnings(product)
     body["profile"] = profile_for_reader(user=user, product=product, row=panel.profile)  # issue 15
+    body["usage"] = product_usage(product=product).to_dict()  # issue 16: today counted live
     return body
 
 
@@ -71,6 +73,13 @@ SEARCH_PARAMETERS = [
     OpenApiParameter("freshness", str, enum=["fresh", "stale", "unknown"]),
     OpenApiParameter("minQualityScore", float, description="0-100"),
     OpenApiParameter("hasPii", str, enum=["true", "false"]),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=["relevance", "popular", "recent", "quality"],
+        description="relevance (default; usage breaks ties), popular (queries over 30 days), "
+        "recent (newest published), quality (highest score); deprecated products last",
+    ),
     OpenApiParameter("page", int, description="1-based page number (default 1)"),
     OpenApiParameter("pageSize", int, description="Products per page (default 50, max 200)"),
 ]
@@ -144,6 +153,8 @@ class ProductDetailApi(CatalogApi):
             "changes": outcome.changes,
             "warnings": outcome.warnings,
         }
+        if outcome.impact:  # a breaking change published with its version bump (issue 16)
+            body["impact"] = outcome.impact
         return Response(
             body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
         )
@@ -185,6 +196,9 @@ class ProductConsumerRegisterApi(ProductApi):
             team=data["team"],
             use_case=data["useCase"],
             contact=data["contact"],
+            kind=data["kind"],
+            name=data.get("name", ""),
+            url=data.get("url", ""),
         )
         # 200 either way, as in the write-up: scripts check for {"registered": true}.
         return Response({"registered": True, "created": created})
@@ -205,6 +219,11 @@ class DomainSettingsApi(CatalogApi):
         )
         tablePrefix = serializers.CharField(  # noqa: N815
             required=False, allow_blank=True, max_length=62, trim_whitespace=False
+        )
+        # Issue 17: whether members read PII raw, and the longest access grant in days.
+        membersSeeRaw = serializers.BooleanField(required=False)  # noqa: N815
+        accessMaxDays = serializers.IntegerField(  # noqa: N815
+            required=False, min_value=1, max_value=366
         )
 
     @extend_schema(
@@ -238,6 +257,8 @@ class DomainSettingsApi(CatalogApi):
                 "name": domain.name,
                 "slackWebhookUrl": domain.slack_webhook_url,
                 "tablePrefix": domain.effective_table_prefix,
+                "membersSeeRaw": domain.members_see_raw,
+                "accessMaxDays": domain.access_max_days,
             }
         )
 

@@ -70,6 +70,7 @@ from .model import (
 from .schema import SCHEMA_ID, json_schema
 from .validate import parse_contract, validate_contract
 from .vocabulary import (
+    ACCESS_LEVELS,
     COLUMN_TYPES,
     DEFAULT_MASK,
     EMAIL_RE,
@@ -81,6 +82,7 @@ from .vocabulary import (
     SEVERITIES,
     STATUSES,
     TABLE_RE,
+    Access,
     ColumnType,
     Freshness,
     Mask,
@@ -100,6 +102,7 @@ CHECKS_WITHOUT_COLUMN = tuple(
 
 __all__ = [
     "ACCEPTED_VALUES_MAX",
+    "ACCESS_LEVELS",
     "ACCEPTED_VALUE_MAX_LENGTH",
     "CHECKS_MAX",
     "CHECKS_NEEDING_COLUMN",
@@ -135,6 +138,7 @@ __all__ = [
     "TAGS_MAX",
     "TAG_MAX_LENGTH",
     "VERSION_MAX",
+    "Access",
     "CheckSpec",
     "ColumnSpec",
     "ColumnType",

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import TypeGuard
 
 TAGS_MAX = 50
+# Products a contract may declare as its inputs (issue 16: lineage).
+INPUTS_MAX = 50
 TAG_MAX_LENGTH = 50
 DESCRIPTION_MAX_LENGTH = 10_000  # the product's and each column's
 REASON_MAX_LENGTH = 2_000  # deprecation.reason

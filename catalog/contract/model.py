@@ -11,7 +11,7 @@ from typing import Any
 from quality.checks.params import Problem
 from quality.checks.specs import CheckSpec as CheckSpec
 
-from .vocabulary import DEFAULT_MASK, FRESHNESS_HOURS
+from .vocabulary import DEFAULT_MASK, FRESHNESS_HOURS, Access
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,11 @@ class Contract:
     status: str
     table: str
     deprecation: Deprecation | None = None
+    # "open" (default) or "restricted": any query needs raw access or a grant (issue 17).
+    access: str = Access.OPEN
+    # The product ids this product is built from (issue 16): publishing records it as a
+    # consumer of each, so lineage and impact analysis follow the edge.
+    inputs: tuple[str, ...] = ()
 
     @property
     def product_name(self) -> str:
@@ -105,7 +110,9 @@ class Contract:
         """The canonical camelCase document, JSON-serializable, keys in the seed's order.
 
         ``publishedAt`` is omitted while unset; ``table`` is always present; ``deprecation``,
-        a column's ``mask``, a check's ``column`` and non-empty ``params`` only when set.
+        a column's ``mask``, a check's ``column`` and non-empty ``params`` only when set;
+        ``access`` only when not ``open`` and ``inputs`` only when not empty (so documents
+        stored before them read the same).
         """
         doc: dict[str, Any] = {
             "id": self.id,
@@ -133,6 +140,10 @@ class Contract:
         doc["table"] = self.table
         if self.deprecation is not None:
             doc["deprecation"] = deprecation_dict(self.deprecation)
+        if self.access != Access.OPEN:
+            doc["access"] = self.access
+        if self.inputs:
+            doc["inputs"] = list(self.inputs)
         return doc
 
 

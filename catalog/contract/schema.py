@@ -12,6 +12,7 @@ from .limits import (
     COLUMNS_MAX,
     DESCRIPTION_MAX_LENGTH,
     FIELD_MAX_LENGTH,
+    INPUTS_MAX,
     LATENCY_MAX_MS,
     TABLE_MAX_LENGTH,
     TAG_MAX_LENGTH,
@@ -20,6 +21,7 @@ from .limits import (
 )
 from .validate import OPTIONAL_TOP_KEYS, OWNER_KEYS, SLA_KEYS, TOP_KEYS
 from .vocabulary import (
+    ACCESS_LEVELS,
     COLUMN_TYPES,
     DATETIME_RE,
     DEFAULT_MASK,
@@ -99,6 +101,24 @@ def json_schema() -> dict[str, Any]:
                 "description": "Physical table; defaults to <domain>_<product_name>.",
             },
             "deprecation": {"anyOf": [{"$ref": "#/$defs/deprecation"}, {"type": "null"}]},
+            "inputs": {
+                "anyOf": [
+                    {
+                        "type": "array",
+                        "maxItems": INPUTS_MAX,
+                        "uniqueItems": True,
+                        "items": {"type": "string", "pattern": ID_RE, "maxLength": 200},
+                    },
+                    {"type": "null"},
+                ],
+                "description": "Product ids this product is built from (lineage); each must "
+                "exist and not be retired, and no cycle may form.",
+            },
+            "access": {
+                "anyOf": [{"enum": list(ACCESS_LEVELS)}, {"type": "null"}],
+                "description": "restricted: listed and described, but any query needs raw "
+                "access or an access grant. Default open.",
+            },
         },
         "$defs": {
             "owner": {

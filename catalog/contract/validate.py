@@ -22,6 +22,7 @@ from .limits import (
     DATETIME_MAX,
     DATETIME_MIN,
     FIELD_MAX_LENGTH,
+    INPUTS_MAX,
     ISSUES_MAX,
     LATENCY_MAX_MS,
     MAX_PARAMS_DEPTH,
@@ -46,6 +47,7 @@ from .model import (
     format_datetime,
 )
 from .vocabulary import (
+    ACCESS_LEVELS,
     COLUMN_TYPES,
     DATETIME_RE,
     EMAIL_RE,
@@ -55,6 +57,7 @@ from .vocabulary import (
     SEVERITIES,
     STATUSES,
     TABLE_RE,
+    Access,
     ProductStatus,
 )
 
@@ -321,8 +324,10 @@ TOP_KEYS = (
     "status",
     "table",
     "deprecation",
+    "access",
+    "inputs",
 )
-OPTIONAL_TOP_KEYS = ("publishedAt", "table", "deprecation")
+OPTIONAL_TOP_KEYS = ("publishedAt", "table", "deprecation", "access", "inputs")
 OWNER_KEYS = ("team", "contact", "slackChannel")
 COLUMN_KEYS = ("column", "type", "description", "pii", "nullable", "mask")
 SLA_KEYS = ("freshness", "availability", "queryLatencyP95Ms")
@@ -428,6 +433,10 @@ def _parse(v: _Validator, data: object) -> Contract | None:
     if deprecation is not None and status in (ProductStatus.DRAFT, ProductStatus.PUBLISHED):
         v.add("deprecation", "only allowed when status is deprecated or retired")
 
+    # Absent (or null) is open: documents written before the field read as they always did.
+    access = v.choice(doc, "access", "", ACCESS_LEVELS, required=False)
+    inputs = _parse_inputs(v, doc, contract_id)
+
     if v.issues:
         return None
     assert contract_id is not None and domain is not None and name is not None
@@ -449,6 +458,8 @@ def _parse(v: _Validator, data: object) -> Contract | None:
         status=status,
         table=table,
         deprecation=deprecation,
+        access=access or Access.OPEN,
+        inputs=tuple(inputs or ()),
     )
 
 
@@ -760,3 +771,36 @@ def _parse_deprecation(v: _Validator, raw: object, contract_id: str | None) -> D
     if len(v.issues) != before or reason is None:
         return None
     return Deprecation(sunset_at=sunset_at, replaced_by=replaced_by, reason=reason)
+
+
+def _parse_inputs(
+    v: _Validator, doc: Mapping[str, Any], contract_id: str | None
+) -> list[str] | None:
+    """``inputs``: the distinct product ids the product is built from (absent or null: none).
+
+    Whether each exists and is live, and that no cycle forms, is the publish's lineage gate's
+    to say (catalog/governance/gates.py): the document alone cannot know.
+    """
+    raw = doc.get("inputs")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        v.add("inputs", f"must be a list of product ids, not {type_name(raw)}")
+        return None
+    if len(raw) > INPUTS_MAX:
+        v.add("inputs", f"at most {INPUTS_MAX} inputs (got {len(raw)})")
+        return None
+    found: list[str] = []
+    for i, item in enumerate(raw):
+        path = f"inputs[{i}]"
+        if not isinstance(item, str):
+            v.add(path, f"must be a product id string, not {type_name(item)}")
+        elif not _ID.match(item) or len(item) > FIELD_MAX_LENGTH["id"]:
+            v.add(path, "must be a product id like domain.product_name")
+        elif item == contract_id:
+            v.add(path, "a product cannot be its own input")
+        elif item in found:
+            v.add(path, f"duplicate input '{_safe_key(item)}'")
+        else:
+            found.append(item)
+    return found

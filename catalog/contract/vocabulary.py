@@ -26,6 +26,15 @@ class ProductStatus(StrEnum):
     RETIRED = "retired"
 
 
+class Access(StrEnum):
+    """Who may query a product (issue 17): everyone who may read it, or, when ``restricted``,
+    only people who read its PII raw (admins, its domain's owners, members the domain lets) or
+    hold an access grant on it; a restricted product stays listed and described."""
+
+    OPEN = "open"
+    RESTRICTED = "restricted"
+
+
 class Freshness(StrEnum):
     """The SLA's freshness class: how old the newest data may be."""
 
@@ -78,6 +87,7 @@ SCALAR_TYPES = tuple(t for t in ColumnType if t not in (ColumnType.JSON, ColumnT
 # The value tuples the catalog has always exported (plain strings, in declaration order).
 STATUSES = values(ProductStatus)
 MASKS = values(Mask)
+ACCESS_LEVELS = values(Access)
 FRESHNESS = values(Freshness)
 SEVERITIES = values(Severity)
 COLUMN_TYPES = values(ColumnType)

@@ -24,11 +24,17 @@ class DemoUser(TypedDict):
     name: str  # first and last name, shown where the portal names a person (product owners)
 
 
-class DemoConsumer(TypedDict):
+class _DemoConsumerBase(TypedDict):
     product: str  # product id
     team: str
     useCase: str  # the write-up's camelCase API field
     contact: str
+
+
+class DemoConsumer(_DemoConsumerBase, total=False):
+    kind: str  # dashboard | application | notebook | team (default team, named after it)
+    name: str
+    url: str
 
 
 DEMO_DOMAINS: dict[str, DemoDomain] = {
@@ -86,14 +92,31 @@ DEMO_USERS: list[DemoUser] = [
     _user("yuki.vp", "Yuki Sato", "manager"),
 ]
 
+CEO_DASHBOARD = "Executive / CEO dashboard"
+LEGACY_REVENUE = "finance.revenue_daily_legacy"
+# The demo's past (quality/demo_history.py): the dashboard was registered on the legacy table
+# this many days ago, and moved off it to its three products this many days ago.
+CEO_DASHBOARD_MOVE = {"registeredDaysAgo": 110, "movedDaysAgo": 45}
+
 DEMO_CONSUMERS: list[DemoConsumer] = [
-    {
-        # The write-up's cautionary tale, still happening in the demo.
-        "product": "finance.revenue_daily_legacy",
-        "team": "Executive / CEO dashboard",
-        "useCase": "Revenue tiles of the weekly CEO dashboard (board and hiring decisions)",
-        "contact": "ceo-office@company.com",
-    },
+    # The write-up's cautionary tale, resolved (issue 16): the CEO dashboard read the deprecated
+    # legacy table, and moved to three validated products (CEO_DASHBOARD_MOVE says when).
+    *(
+        DemoConsumer(
+            product=product_id,
+            team="Executive office",
+            useCase=use_case,
+            contact="ceo-office@company.com",
+            kind="dashboard",
+            name=CEO_DASHBOARD,
+            url="https://bi.company.com/dashboards/ceo-weekly",
+        )
+        for product_id, use_case in (
+            ("finance.orders_revenue", "Revenue tiles of the weekly CEO dashboard"),
+            ("finance.refunds", "Refund-rate tile of the weekly CEO dashboard"),
+            ("finance.invoices", "B2B billing tile of the weekly CEO dashboard"),
+        )
+    ),
     {
         "product": "marketing.campaign_attribution",
         "team": "Growth Marketing",
@@ -135,5 +158,44 @@ DEMO_CONSUMERS: list[DemoConsumer] = [
         "team": "Customer Experience",
         "useCase": "CSAT and first-response-time dashboard",
         "contact": "cx@company.com",
+    },
+]
+
+
+class DemoAccess(TypedDict):
+    """An access request the demo starts with (issue 17): approved (a grant) or pending."""
+
+    requester: str
+    product: str
+    columns: list[str]
+    purpose: str
+    days: int
+    decider: str  # the owner who approved it, or who is to decide it
+    approved: bool
+    note: str
+
+
+DEMO_ACCESS: list[DemoAccess] = [
+    {
+        "requester": "ana.analyst",
+        "product": "finance.invoices",
+        "columns": ["billing_email"],
+        "purpose": "Reconcile failed card payments with the billing team: we need the billing "
+        "e-mail to contact the customers whose invoices bounced last month.",
+        "days": 30,
+        "decider": "fiona.finance",
+        "approved": True,
+        "note": "OK for the reconciliation; billing e-mails only.",
+    },
+    {
+        "requester": "max.manager",
+        "product": "marketing.customer_segments",
+        "columns": ["customer_id"],
+        "purpose": "Join the segments with the CRM export to size the win-back campaign for "
+        "lapsed customers before the quarterly planning.",
+        "days": 14,
+        "decider": "maya.marketing",
+        "approved": False,
+        "note": "",
     },
 ]

@@ -9,7 +9,10 @@ contract, the version it follows, its domain, the diff between the two computed 
    product, and a sunset that is new or moved lies in the future (issue 12).
 2. ``breaking_change_gate`` (``BREAKING_CHANGE``): a breaking change needs a higher
    ``version``. Every change (breaking or not) is recorded on the new ContractVersion as
-   ``{"path", "kind", "message", "breaking"}``.
+   ``{"path", "kind", "message", "breaking"}``. A breaking change carries its impact (issue
+   16): every consumer and downstream product it reaches, transitively (``catalog.lineage``).
+2b. ``lineage_gate`` (``LINEAGE``): the contract's ``inputs`` exist, are not retired and close
+   no cycle; deprecating or retiring a product that is still used warns who depends on it.
 3. ``table_binding_gate`` (``TABLE_BINDING``): the table belongs to the product's domain (its
    prefix namespace or an admin's assignment, ``namespace``) and no other live product binds
    it (issue 11). Runs before anything reads the warehouse, and again under the publish's lock.
@@ -47,6 +50,8 @@ from django.conf import settings
 from catalog.contract import Contract, ContractIssue, format_datetime
 from catalog.contract.vocabulary import ProductStatus, Severity
 from catalog.contract_diff import Change, needs_version_bump
+from catalog.lineage import input_problems, product_impact_by_id
+from catalog.lineage_graph import Impact
 from catalog.models import Domain
 from quality.checks import CheckSpec, ColumnSpec, ProductSpec, gate_custom_sql
 from querying.warehouses import WarehouseError, warehouse_from_url
@@ -109,6 +114,8 @@ class GateResult:
     warnings: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     is_breaking: bool = False
+    # What a breaking change reaches downstream (catalog.lineage_graph.Impact.to_dict()).
+    impact: dict[str, Any] | None = None
 
     def problem(self, issue: ContractIssue, *, lenient: bool, why: str) -> None:
         """``issue`` refuses the publish; when ``lenient`` it is a warning saying ``why``."""
@@ -185,18 +192,63 @@ def breaking_change_gate(candidate: Candidate) -> GateResult:
             )
         )
         return result
+    breaking = any(change.breaking for change in candidate.changes)
+    impact = product_impact_by_id(contract.id) if breaking else None
+    if impact is not None and not impact.is_empty:
+        result.impact = impact.to_dict()
     if needs_version_bump(previous, contract, candidate.changes):
+        affects = f"; it affects {impact_text(impact)}" if impact and not impact.is_empty else ""
         result.errors.extend(
             ContractIssue(
                 change.path,
-                f"breaking change needs version > {previous.version}: {change.message}",
+                f"breaking change needs version > {previous.version}: {change.message}{affects}",
             )
             for change in candidate.changes
             if change.breaking
         )
         return result
     result.changes = [change.to_dict() for change in candidate.changes]
-    result.is_breaking = any(change.breaking for change in candidate.changes)
+    result.is_breaking = breaking
+    if impact is not None and not impact.is_empty:
+        result.warnings.append(f"breaking change reaches {impact_text(impact)}")
+    return result
+
+
+IMPACT_LINES = 20
+
+
+def impact_text(impact: Impact) -> str:
+    """``2 consumers and 1 downstream product: a (dashboard) uses x; …`` (the first
+    ``IMPACT_LINES``; the API body's ``impact`` lists them all)."""
+    lines = impact.lines()
+    more = f"; and {len(lines) - IMPACT_LINES} more" if len(lines) > IMPACT_LINES else ""
+    return f"{impact.summary()}: " + "; ".join(lines[:IMPACT_LINES]) + more
+
+
+# ---------------------------------------------------------------------------------------------
+# 2b. Lineage (issue 16)
+# ---------------------------------------------------------------------------------------------
+
+
+def lineage_gate(candidate: Candidate) -> GateResult:
+    """Inputs exist, are not retired and close no cycle; deprecating or retiring a product
+    that is still used says who depends on it (a warning: the notice goes to them)."""
+    contract, previous = candidate.contract, candidate.previous
+    result = GateResult("LINEAGE")
+    if contract.status != ProductStatus.RETIRED:
+        for index, message in input_problems(contract.id, contract.inputs):
+            result.problem(
+                ContractIssue(f"inputs[{index}]", message),
+                lenient=candidate.is_lenient,
+                why="not enforced for this lifecycle change",
+            )
+    leaving = contract.status in AWAY_FROM_PUBLISHED and (
+        previous is None or previous.status != contract.status
+    )
+    if leaving:
+        impact = product_impact_by_id(contract.id)
+        if impact is not None and not impact.is_empty:
+            result.warnings.append(f"{contract.id} is still used by {impact_text(impact)}")
     return result
 
 

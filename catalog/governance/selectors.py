@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from accounts.permissions import restrict
+from catalog.access import masking_figure
 from catalog.contract.vocabulary import ProductStatus, Severity
 from catalog.documents import product_contract
 from catalog.models import DataProduct, Domain, GovernancePolicy, TableAssignment
@@ -220,6 +221,8 @@ def domain_scorecard(domain: Domain, *, user: Any, now: datetime) -> dict[str, A
             "windowDays": 30,
         },
         "openIncidents": sum(r["openIncidents"] for r in rows),
+        # The write-up's masking claim, measured (issue 17; definitions in catalog/access.py).
+        "piiMasking": masking_figure([r["id"] for r in rows], now=now).as_dict(),
         # Stale or failing products (issue 12): the home page's "needs attention" counts them too.
         "needsAttention": health_counts["stale"] + health_counts["failing"],
         "health": health_counts,

@@ -37,7 +37,11 @@ class DomainSettingsInvalid(Exception):
 _DOMAIN_SETTING_NAMES = {
     "slack_webhook_url": "the Slack webhook",
     "table_prefix": "the table prefix",
+    "members_see_raw": "whether members read PII raw",
+    "access_max_days": "the longest access grant",
 }
+# An access grant lasts at least a day and at most about a year (issue 17).
+ACCESS_MAX_DAYS_LIMIT = 366
 
 
 def webhook_url_problem(url: str) -> str | None:
@@ -55,17 +59,23 @@ def domain_update(
     domain: Domain,
     slack_webhook_url: str | None = None,
     table_prefix: str | None = None,
+    members_see_raw: bool | None = None,
+    access_max_days: int | None = None,
 ) -> Domain:
-    """Change a domain's settings: its Slack webhook (owners, admins), its table prefix (admins).
+    """Change a domain's settings: its Slack webhook, whether its members read PII raw and the
+    longest access grant (owners, admins; issue 17), its table prefix (admins).
 
     ``None`` leaves a setting as it is; ``""`` clears it (a blank prefix is the default one).
     Raises DomainSettingsDenied naming what the actor may not change, or DomainSettingsInvalid.
+    Every change stores ``updated_at``: governed queries see it from the next one.
     """
-    wanted = {
+    wanted: dict[str, object] = {
         name: value
         for name, value in (
             ("slack_webhook_url", slack_webhook_url),
             ("table_prefix", table_prefix),
+            ("members_see_raw", members_see_raw),
+            ("access_max_days", access_max_days),
         )
         if value is not None
     }
@@ -76,13 +86,20 @@ def domain_update(
         who = "admins" if permissions.can(actor, "change", domain) else "its owners or admins"
         what = " and ".join(_DOMAIN_SETTING_NAMES[name] for name in denied)
         raise DomainSettingsDenied(denied, f"only {who} may change {what} of domain {domain.slug}")
+    days = wanted.get("access_max_days")
+    if days is not None and not (
+        isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= ACCESS_MAX_DAYS_LIMIT
+    ):
+        raise DomainSettingsInvalid(
+            "access_max_days", f"must be a whole number of days from 1 to {ACCESS_MAX_DAYS_LIMIT}"
+        )
     url = wanted.get("slack_webhook_url")
-    if url:
+    if isinstance(url, str) and url:
         problem = webhook_url_problem(url)
         if problem:
             raise DomainSettingsInvalid("slack_webhook_url", problem)
     prefix = wanted.get("table_prefix")
-    if prefix:
+    if isinstance(prefix, str) and prefix:
         problem = prefix_problem(prefix)
         if problem:
             raise DomainSettingsInvalid("table_prefix", problem)
@@ -105,7 +122,7 @@ def domain_update(
                     "table_prefix",
                     f"domain {clash} already uses the prefix {fresh.effective_table_prefix}",
                 )
-        fresh.save(update_fields=list(wanted))
+        fresh.save(update_fields=[*wanted, "updated_at"])
     return fresh
 
 

@@ -8,12 +8,14 @@ ODCS documents, ``seed_demo``, deprecate and retire) calls ``product_publish``:
 3. diff the contract against that version, once (``catalog.contract_diff``);
 4. the gates, in this order, each handed that one diff (``catalog/governance/gates.py``); the
    first that finds a blocking problem refuses and nothing is written: lifecycle, breaking
-   change, table binding, policies, custom SQL, conformance (``_judge``);
+   change (with its impact downstream), lineage (inputs), table binding, policies, custom SQL,
+   conformance (``_judge``);
 5. in one transaction: lock the domain and the product; when another publish landed since
    step 2, judge again against it (compare-and-set, at most ``PUBLISH_ATTEMPTS`` rounds); run
-   the table-binding gate again under the lock; write the product, its columns and checks, and
-   append the ContractVersion. The product is due for checks now (``next_check_at``): quality's
-   dispatcher sees the new version and records its ``publish`` run (quality/services.py);
+   the table-binding gate again under the lock; write the product, its columns and checks, its
+   inputs as consumer links (``catalog.lineage.inputs_record``), and append the
+   ContractVersion. The product is due for checks now (``next_check_at``): quality's dispatcher
+   sees the new version and records its ``publish`` run (quality/services.py);
 6. after commit, named Celery tasks (``catalog/tasks.py``), never network calls inside the
    request: e-mail the consumers what changed for them; refresh the search index
    (``_after_commit``).
@@ -36,7 +38,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import User
 from catalog.contract import Contract, ContractError, ContractIssue, parse_contract
-from catalog.contract_diff import diff_contracts
+from catalog.contract_diff import Change, diff_contracts
 from catalog.documents import contract_input, version_contract
 from catalog.governance.gates import (
     Candidate,
@@ -44,10 +46,13 @@ from catalog.governance.gates import (
     breaking_change_gate,
     conformance_gate,
     custom_sql_gate,
+    impact_text,
     lifecycle_gate,
+    lineage_gate,
     policies_gate,
     table_binding_gate,
 )
+from catalog.lineage import inputs_record, product_impact_by_id
 from catalog.models import Column, ContractVersion, DataProduct, Domain, QualityCheck
 from catalog.tasks import consumers_notify_task, queue, search_index_refresh_task
 
@@ -61,9 +66,13 @@ PUBLISH_ATTEMPTS = 3
 class PublishRefused(Exception):
     """A valid contract that may not be published as it stands (policy, breaking change, table)."""
 
-    def __init__(self, code: str, issues: list[ContractIssue]) -> None:
+    def __init__(
+        self, code: str, issues: list[ContractIssue], impact: dict[str, Any] | None = None
+    ) -> None:
         self.code = code
         self.issues = issues
+        # A refused breaking change: what it would have reached downstream (issue 16).
+        self.impact = impact
         super().__init__("\n".join(str(i) for i in issues))
 
 
@@ -83,6 +92,7 @@ class PublishOutcome:
     version: ContractVersion | None
     changes: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    impact: dict[str, Any] | None = None
 
 
 def product_publish(
@@ -133,17 +143,19 @@ def _publish_once(
     previous = version_contract(last, product) if product is not None else None
     contract = _with_published_at(contract, last, now=now)
     new_doc = contract.to_dict()
-    if last is not None:
-        _check_version(contract, new_doc, last)
-
     # The one diff of this round: every gate that needs it reads it from the candidate.
     changes = tuple(diff_contracts(previous, contract)) if previous is not None else ()
+    if last is not None:
+        _check_version(contract, new_doc, last, changes)
+
     domain = Domain.objects.filter(slug=contract.domain).first()
     candidate = Candidate(contract, previous, domain, changes, now)
     judged = _judge(candidate)
     if dry_run:
         stub = product or DataProduct(product_id=contract.id)
-        return PublishOutcome(stub, product is None, True, None, judged.changes, judged.warnings)
+        return PublishOutcome(
+            stub, product is None, True, None, judged.changes, judged.warnings, judged.impact
+        )
 
     with transaction.atomic():
         domain, _ = domain_lock(contract.domain)
@@ -163,6 +175,7 @@ def _publish_once(
         permissions.grant_domain(domain)
         target = locked or DataProduct(product_id=contract.id, domain=domain)
         _write_rows(target, contract, now=now)
+        inputs_record(product=target, inputs=contract.inputs, actor=actor, now=now)
         try:
             with transaction.atomic():
                 version = ContractVersion.objects.create(
@@ -177,7 +190,9 @@ def _publish_once(
         except IntegrityError:  # the lock makes this unreachable; the constraint is the backstop
             raise _version_taken(contract, contract.version) from None
         _after_commit(version)
-    return PublishOutcome(target, locked is None, True, version, judged.changes, judged.warnings)
+    return PublishOutcome(
+        target, locked is None, True, version, judged.changes, judged.warnings, judged.impact
+    )
 
 
 @dataclass
@@ -187,6 +202,7 @@ class _Judged:
     warnings: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     is_breaking: bool = False
+    impact: dict[str, Any] | None = None
 
     def add(self, result: GateResult) -> None:
         """Keep what one gate found; refuse the publish when it found errors."""
@@ -194,6 +210,7 @@ class _Judged:
         self.warnings.extend(result.warnings)
         self.changes.extend(result.changes)
         self.is_breaking = self.is_breaking or result.is_breaking
+        self.impact = self.impact or result.impact
 
 
 def _judge(candidate: Candidate) -> _Judged:
@@ -202,6 +219,7 @@ def _judge(candidate: Candidate) -> _Judged:
     judged = _Judged()
     judged.add(lifecycle_gate(candidate))
     judged.add(breaking_change_gate(candidate))
+    judged.add(lineage_gate(candidate))
     judged.add(table_binding_gate(candidate))
     judged.add(policies_gate(candidate))
     judged.add(custom_sql_gate(candidate))
@@ -211,7 +229,7 @@ def _judge(candidate: Candidate) -> _Judged:
 
 def _refuse_on_errors(result: GateResult) -> None:
     if result.errors:
-        raise PublishRefused(result.code, result.errors)
+        raise PublishRefused(result.code, result.errors, result.impact)
 
 
 def _after_commit(version: ContractVersion) -> None:
@@ -268,20 +286,28 @@ def _pk(row: models.Model | None) -> int | None:
     return row.pk if row is not None else None
 
 
-def _version_taken(contract: Contract, latest: int) -> PublishConflict:
+def _version_taken(
+    contract: Contract, latest: int, changes: tuple[Change, ...] = ()
+) -> PublishConflict:
+    """The conflict of a version already published with another document; when the change
+    is breaking, what it would reach downstream is said too (issue 16)."""
+    message = (
+        f"version {contract.version} of {contract.id} is already published with a "
+        f"different document; publish this one as version {latest + 1}"
+    )
+    impact = product_impact_by_id(contract.id) if any(c.breaking for c in changes) else None
+    if impact is not None and not impact.is_empty:
+        message += f"; its breaking changes reach {impact_text(impact)}"
     return PublishConflict(
         "VERSION_CONFLICT",
-        [
-            ContractIssue(
-                "version",
-                f"version {contract.version} of {contract.id} is already published with a "
-                f"different document; publish this one as version {latest + 1}",
-            )
-        ],
+        [ContractIssue("version", message)],
+        impact.to_dict() if impact is not None and not impact.is_empty else None,
     )
 
 
-def _check_version(contract: Contract, new_doc: dict[str, Any], last: ContractVersion) -> None:
+def _check_version(
+    contract: Contract, new_doc: dict[str, Any], last: ContractVersion, changes: tuple[Change, ...]
+) -> None:
     """Refuse a version below the latest, or the latest version with another document."""
     if contract.version < last.version:
         raise PublishConflict(
@@ -295,7 +321,7 @@ def _check_version(contract: Contract, new_doc: dict[str, Any], last: ContractVe
             ],
         )
     if contract.version == last.version and last.document != new_doc:
-        raise _version_taken(contract, last.version)
+        raise _version_taken(contract, last.version, changes)
 
 
 def _write_rows(product: DataProduct, contract: Contract, *, now: datetime) -> None:
@@ -317,6 +343,7 @@ def _write_rows(product: DataProduct, contract: Contract, *, now: datetime) -> N
     product.published_at = contract.published_at
     product.status = contract.status
     product.table = contract.table
+    product.access = contract.access
     dep = contract.deprecation
     product.deprecation_sunset_at = dep.sunset_at if dep else None
     product.deprecation_replaced_by = (dep.replaced_by or "") if dep else ""

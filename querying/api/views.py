@@ -55,16 +55,19 @@ class StrictCharField(serializers.CharField):
 
 
 def outcome_body(outcome: QueryOutcome) -> dict[str, Any]:
-    """The 200 body: the seed's rows/rowCount/queryTimeMs plus what governance did."""
+    """The 200 body: the seed's rows/rowCount/queryTimeMs plus column types and what governance
+    did."""
     return {
         "columns": outcome.columns,
-        "rows": outcome.rows,
         # The warehouse's column types ("BIGINT", "DATE", "numeric(12,2)"): charts pick axes.
         "types": outcome.types,
+        "rows": outcome.rows,
         "rowCount": outcome.row_count,
         "truncated": outcome.truncated,
         "queryTimeMs": outcome.query_time_ms,
         "maskedColumns": outcome.masked_columns,
+        # PII columns read unmasked, each with why (role, domain or grant; issue 17).
+        "rawColumns": outcome.raw_columns,
         "products": outcome.products,
         "warnings": outcome.warnings,
     }
@@ -91,12 +94,13 @@ class QueryRunApi(PortalAPIView):
                 "QueryResult",
                 {
                     "columns": serializers.ListField(child=serializers.CharField()),
-                    "rows": serializers.ListField(child=serializers.ListField()),
                     "types": serializers.ListField(child=serializers.CharField()),
+                    "rows": serializers.ListField(child=serializers.ListField()),
                     "rowCount": serializers.IntegerField(),
                     "truncated": serializers.BooleanField(),
                     "queryTimeMs": serializers.FloatField(),
                     "maskedColumns": serializers.ListField(child=serializers.CharField()),
+                    "rawColumns": serializers.DictField(child=serializers.CharField()),
                     "products": serializers.ListField(child=serializers.CharField()),
                     "warnings": serializers.ListField(child=serializers.CharField()),
                 },
@@ -161,6 +165,9 @@ def log_entry_body(entry: QueryLog) -> dict[str, Any]:
         "products": entry.products,
         "piiColumns": entry.pii_columns,
         "maskedColumns": entry.masked_columns,
+        # Every PII column read raw and its justification: role, domain or grant (issue 17).
+        "rawColumns": entry.raw_columns,
+        "piiAccess": entry.pii_access,
         "rowCount": entry.row_count,
         "truncated": entry.truncated,
         "durationMs": entry.duration_ms,

@@ -23,10 +23,14 @@ Pure Python: no Django import, no import of our Django apps (tests/test_layering
 #     the hash being injective) and shows every other use through the mask (pseudonyms.py).
 #     Anything else in that SELECT that could read the text keeps it on the ordinary mask, and
 #     the re-parsed skeleton is checked for it before anything runs.
-#   * The policy is resolved before the call; the governor never looks anything up.
+#   * The policy is resolved before the call; the governor never looks anything up. That
+#     includes access grants (issue 17): a column the caller reads raw arrives with mask None
+#     and its basis (role, domain, or the grant id, per column: policy.unmasked); a grant
+#     never reaches the governor as anything wider than those columns of that product. The
+#     result names every PII column read raw with its basis (GovernedQuery.raw_columns).
 
 from .core import MAX_SQL_CHARS, govern
-from .policy import ColumnPolicy, GovernedQuery, Policy, ProductPolicy, QueryRefused
+from .policy import ColumnPolicy, GovernedQuery, Policy, ProductPolicy, QueryRefused, unmasked
 from .scrub import identifiers_in, scrub_error
 
 __all__ = [
@@ -39,4 +43,5 @@ __all__ = [
     "govern",
     "identifiers_in",
     "scrub_error",
+    "unmasked",
 ]

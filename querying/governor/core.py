@@ -42,8 +42,13 @@ from .policy import MASKS, ColumnPolicy, GovernedQuery, Mask, Policy, ProductPol
 
 MAX_SQL_CHARS = 100_000
 MAX_NODES = 50_000
-DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "postgresql": "postgres"}
-DEFAULT_SCHEMA = {"duckdb": "main", "postgres": "public"}
+DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "postgresql": "postgres", "spark": "spark"}
+DEFAULT_SCHEMA = {"duckdb": "main", "postgres": "public", "spark": "default"}
+# Spark reads files as tables: ``parquet.`/path```, ``csv.`s3://…```. Refused by name (and Spark
+# runs with spark.sql.runSQLOnFiles=false, warehouses/spark.py), whatever the product names are.
+SPARK_FILE_FORMATS = frozenset(
+    "parquet orc json csv text avro delta binaryfile jdbc libsvm hive iceberg hudi xml".split()
+)
 
 _ALLOWED = ALLOWED_NODES | ALLOWED_FUNCS
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
@@ -342,6 +347,10 @@ class _Governor:
             if not isinstance(node.this, str) or name not in ALLOWED_ANONYMOUS:
                 raise _refuse("FUNCTION_NOT_ALLOWED", f"function {str(node.this)!r} is not allowed")
             return
+        if kind is exp.Placeholder and self.verifying and is_key_expression(node, self.dialect):
+            if not any(pseudonyms.is_late_mask(a, self.dialect) for a in _ancestors(node)):
+                raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
+            return  # Spark's hash key (a bound parameter), read inside a late mask
         if self.verifying and self.late and _is_digest_collation(node):
             return  # a late-hashed digest's COLLATE "C" (pseudonyms.check() verifies its place)
         if kind not in _ALLOWED:
@@ -408,7 +417,7 @@ class _Governor:
             ):
                 node.set("db", None)
             if (
-                self.dialect == "postgres"
+                self.dialect in ("postgres", "spark")
                 and not node.table
                 and isinstance(node.this, exp.Identifier)
                 and not node.this.quoted
@@ -453,6 +462,13 @@ class _Governor:
         if sample is not None:
             self.visit(sample, env)
         display = ".".join(str(p.this) for p in parts_nodes)
+        if self.dialect == "spark" and (
+            "/" in display
+            or (len(parts_nodes) > 1 and self._norm(parts_nodes[-2]) in SPARK_FILE_FORMATS)
+        ):
+            raise _refuse(
+                "TABLE_FUNCTION_NOT_ALLOWED", "files cannot be read directly; query data products"
+            )
         if len(parts_nodes) == 1:
             name = self._norm(parts_nodes[0])
             if any(name in frame for frame in env):
@@ -487,7 +503,7 @@ class _Governor:
         if product is None:
             raise _refuse("AMBIGUOUS_TABLE", f"the name {display} matches several data products")
         if product.refusal is not None:
-            raise _refuse(product.refusal_code, product.refusal)
+            raise _refuse(product.refusal_code, product.refusal, product.refusal_status)
         self.uses.append(_Use(node, product))
 
     def _did_you_mean(self, key: str) -> str:
@@ -557,7 +573,7 @@ class _Governor:
         """Replace each placeholder (exactly once in the text) by its masked projection."""
         out = skeleton_sql
         for name, projection in self.placeholders.items():
-            token = f'"{name}"'
+            token = exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
             if out.count(token) != 1:
                 raise _refuse("REWRITE_FAILED", "the governed query could not be verified")
             out = out.replace(token, f"({projection})")
@@ -793,7 +809,7 @@ def govern(
     """
     engine = DIALECTS.get(dialect.lower())
     if engine is None:
-        raise ValueError(f"unsupported dialect {dialect!r} (duckdb or postgres)")
+        raise ValueError(f"unsupported dialect {dialect!r} (duckdb, postgres or spark)")
     if policy.max_rows is not None and policy.max_rows < 0:
         raise ValueError("Policy.max_rows must be >= 0 or None")
     _check_text(sql)
@@ -833,6 +849,7 @@ def _result(
     pii = {p.lower() for p in pii_columns}
     masked: list[str] = []
     touched: list[str] = []
+    raw: dict[str, str] = {}
     warnings: list[str] = []
     for product in products:
         for column in product.columns:
@@ -841,6 +858,9 @@ def _result(
                 masked.append(qualified)
             if column.mask is not None or qualified.lower() in pii:
                 touched.append(qualified)
+            if column.mask is None and qualified.lower() in pii:
+                # Every column of a product is projected, so a raw PII column is read raw.
+                raw[qualified] = column.basis or ""
         if product.warning and product.warning not in warnings:
             warnings.append(product.warning)
     uses_hash = any(c.mask == Mask.HASH for p in products for c in p.columns)
@@ -855,4 +875,5 @@ def _result(
         warnings=warnings,
         max_rows=policy.max_rows,
         session=session,
+        raw_columns=raw,
     )

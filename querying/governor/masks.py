@@ -39,8 +39,12 @@ def pretext(value: exp.Expression, dialect: str) -> exp.Expression:
     PostgreSQL: collation "default", the database's, which is always deterministic (equal only
     when the bytes are); for an ordinary text column it is a no-op the planner removes ("C"
     would add a per-row expression to a grouping key, ~10 % on a 1M-row GROUP BY).
+    Spark: no COLLATE (Spark refuses DuckDB's "binary"); a cast to STRING has the default
+    collation UTF8_BINARY, which compares bytes.
     """
     text = exp.Cast(this=value, to=exp.DataType.build("text"))
+    if dialect == "spark":
+        return text
     collation = "default" if dialect == "postgres" else "binary"
     return exp.Collate(this=text, expression=exp.to_identifier(collation, quoted=True))
 
@@ -49,20 +53,30 @@ def pretext(value: exp.Expression, dialect: str) -> exp.Expression:
 # sets before it runs the query (querying.warehouses: ``execute(..., session=...)``). The key is
 # never a literal of the SQL, so no engine-chosen column name, error message or server log line
 # can show it; users cannot read the variable (getvariable/current_setting are not allowed).
-HASH_KEY_SETTING = {"duckdb": "portal_hash_key", "postgres": "portal.hash_key"}
+# Spark: a named parameter (``:portal_hash_key``) bound per statement (``spark.sql(args=)``);
+# users cannot write one (placeholders are refused). Spark shows bound values in the plans of
+# failed statements, which the adapter cuts from its error messages (warehouses/spark.py).
+HASH_KEY_SETTING = {
+    "duckdb": "portal_hash_key",
+    "postgres": "portal.hash_key",
+    "spark": "portal_hash_key",
+}
 _KEY_READERS = {"duckdb": "getvariable", "postgres": "current_setting"}
 
 
 def key_expression(dialect: str) -> exp.Expression:
     """The expression that reads the hash key from the statement's session."""
+    if dialect == "spark":
+        return exp.Placeholder(this=HASH_KEY_SETTING[dialect])
     return _fn(_KEY_READERS[dialect], exp.Literal.string(HASH_KEY_SETTING[dialect]))
 
 
 def is_key_expression(node: exp.Expr, dialect: str) -> bool:
     """Whether ``node`` is exactly ``key_expression(dialect)``."""
-    return isinstance(node, exp.Anonymous) and node.sql(dialect=dialect) == key_expression(
-        dialect
-    ).sql(dialect=dialect)
+    expected = key_expression(dialect)
+    return type(node) is type(expected) and node.sql(dialect=dialect) == expected.sql(
+        dialect=dialect
+    )
 
 
 def hash_text(text: exp.Expression, *, dialect: str, per_row: bool = False) -> exp.Expression:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -39,6 +40,11 @@ class ColumnPolicy:
     mask: str | None  # None = raw value; else "last4" | "email" | "hash" | "null" | "redact"
     # Optional engine type for the "null" mask (CAST(NULL AS type)); TEXT when unknown.
     type: str | None = None
+    # Why the caller reads this column raw when it is PII ("role:admin", "domain:owner",
+    # "domain:member", "grant:<id>"; issue 17): reported per raw PII column in
+    # GovernedQuery.raw_columns, and a raw PII column without one is never answered (querying's
+    # services). Not part of equality: the SQL does not depend on it.
+    basis: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class ProductPolicy:
     names: tuple[str, ...] = ()  # extra names resolving to this product
     refusal: str | None = None  # set => referencing it is refused with this message
     refusal_code: str = "PRODUCT_NOT_QUERYABLE"
+    refusal_status: int = 400  # 403 for a restricted product the caller holds no grant on
     warning: str | None = None  # e.g. deprecated: readable but warn
 
 
@@ -79,10 +86,26 @@ class GovernedQuery:
     max_rows: int | None
     # Session variables the statement reads (the hash key); never shown, never logged.
     session: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Every PII column the statement reads raw -> its ColumnPolicy.basis ("" when none was given).
+    raw_columns: dict[str, str] = field(default_factory=dict)
 
     def display_sql(self) -> str:
         """The SQL as it may be shown and audited (it holds no secret)."""
         return self.sql
+
+
+def unmasked(columns: tuple[ColumnPolicy, ...], raw: Mapping[str, str]) -> tuple[ColumnPolicy, ...]:
+    """``columns`` with exactly those named in ``raw`` unmasked, each carrying its basis.
+
+    Names compare exactly: they come from the same catalog rows as ``columns`` (a grant's
+    column names are checked against the product's when it is requested).
+    """
+    if not raw:
+        return columns
+    return tuple(
+        replace(column, mask=None, basis=raw[column.name]) if column.name in raw else column
+        for column in columns
+    )
 
 
 class QueryRefused(Exception):

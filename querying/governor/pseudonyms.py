@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from .masks import hash_text, keep_null, pretext
+from .masks import hash_text, is_key_expression, keep_null, pretext
 from .nodes import literal_int, nonempty_args
 from .policy import Mask, ProductPolicy
 
@@ -162,7 +162,12 @@ def _scan(
                 return None  # "SELECT upper(email) AS phone ... GROUP BY phone": ambiguous
             outputs[name] = inner
     nodes = list(_walk(select))
-    if any(isinstance(node, _BLOCKERS) and not _count_star(node) for node in nodes):
+    if any(
+        isinstance(node, _BLOCKERS)
+        and not _count_star(node)
+        and not is_key_expression(node, dialect)  # Spark's key parameter, in a late mask
+        for node in nodes
+    ):
         return None
     refs: list[tuple[exp.Column, str]] = []
     for node in nodes:

@@ -1,7 +1,7 @@
 """The warehouse protocol: the only way the portal talks to a warehouse.
 
-Pure Python: no Django import. ``duckdb.py`` and ``postgres.py`` are the only modules that
-import a driver; ``registry.py`` picks one from a URL and imports it lazily.
+Pure Python: no Django import. ``duckdb.py``, ``postgres.py`` and ``spark.py`` are the only
+modules that import a driver; ``registry.py`` picks one from a URL and imports it lazily.
 """
 
 from __future__ import annotations
@@ -101,8 +101,9 @@ def fetch_capped(
 class Warehouse(Protocol):
     """What every adapter offers."""
 
-    kind: str  # "duckdb" | "postgres"
+    kind: str  # "duckdb" | "postgres" | "spark"
     dialect: str  # the sqlglot dialect name
+    schema: str  # where unqualified product tables live (main, public, a Spark database)
 
     def execute(
         self,

@@ -187,7 +187,9 @@ def test_product_detail_has_contract_quality_consumers_and_changelog(
         "hourly_freshness",
         "daily_row_count",
     ]
-    assert body["consumers"] == [{"team": "Growth", "useCase": "LTV"}]
+    assert body["consumers"] == [
+        {"team": "Growth", "useCase": "LTV", "kind": "team", "name": "Growth", "url": ""}
+    ]
     assert isinstance(body["qualityHistory"], list)
     assert body["changelog"][0]["version"] == 3
     assert set(body["changelog"][0]) == {

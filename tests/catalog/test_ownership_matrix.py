@@ -269,7 +269,7 @@ def test_domain_admin_reads_a_webhook_without_scheme_as_https(db: Any) -> None:
     from catalog.models import Domain
 
     form_class = site._registry[Domain].get_form(RequestFactory().get("/"), None)
-    data = {"slug": "ops", "name": "Ops", "policy_overrides": "[]"}
+    data = {"slug": "ops", "name": "Ops", "policy_overrides": "[]", "access_max_days": "30"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Django 5.x warns when the scheme is left to default
         # A public address, numeric so the check (which resolves the host) needs no DNS here.

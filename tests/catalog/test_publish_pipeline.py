@@ -1,7 +1,7 @@
 """The one publish pipeline (issue 14): gates in order, one diff, side effects as tasks on commit.
 
 ``catalog/services/publish.py`` is where a reader learns what a publish does; these tests hold
-it to what it says: the six gates run in the documented order and the first refusal stops
+it to what it says: the gates run in the documented order and the first refusal stops
 the rest; the contract diff is computed once per publish, whatever the gates need it for;
 after the commit, consumer notices and the search refresh are queued as named Celery tasks
 (nothing goes out inside the request), and nothing is queued for a publish that wrote nothing.
@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("warehouse")]
 ORDER = [
     "lifecycle_gate",
     "breaking_change_gate",
+    "lineage_gate",
     "table_binding_gate",
     "policies_gate",
     "custom_sql_gate",
@@ -61,11 +62,14 @@ def ran(monkeypatch: Any) -> list[str]:
 
 def test_every_gate_runs_in_the_documented_order(product: Any, ran: list[str]) -> None:
     product_publish(actor=None, document=contract_document(version=4, description="More."))
-    # The five gates, then the table binding again under the lock (a concurrent publish of the
+    # The gates, then the table binding again under the lock (a concurrent publish of the
     # domain may have taken the table since it was judged).
     assert ran == [*ORDER, "table_binding_gate"]
     assert publish.__doc__ is not None
-    documented = "lifecycle, breaking\n   change, table binding, policies, custom SQL, conformance"
+    documented = (
+        "lifecycle, breaking\n   change (with its impact downstream), lineage (inputs), table "
+        "binding, policies, custom SQL,\n   conformance"
+    )
     assert documented in publish.__doc__
 
 

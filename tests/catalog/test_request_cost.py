@@ -155,8 +155,8 @@ def test_the_product_api_costs_the_same_few_statements_however_long_its_history(
     assert len(body["qualityHistory"]) == 30 and len(body["consumers"]) == 6
     assert len(body["changelog"]) == 4 and body["incidents"]
     # token, product, columns, checks, history, score runs, incidents, profile, consumers,
-    # versions
-    assert len(long) == len(short) <= 10, "\n".join(long)
+    # versions, usage: the rolled-up days and today's queries (issue 16)
+    assert len(long) == len(short) <= 12, "\n".join(long)
 
 
 def test_the_quality_history_read_is_kept_until_quality_stores_the_health_again(
@@ -188,8 +188,9 @@ def test_the_product_page_costs_a_bounded_number_of_statements(
     selectors._histories.clear()
     page, long = statements(lambda: client.get(url))
     assert page.status_code == 200
-    # the shared queries that read it ("Example queries"): 1 (issue 19)
-    assert len(long) == len(short) <= 14, "\n".join(long)  # + the profile (issue 15)
+    # usage: 2 (issue 16); access requests and the masking figure: 2 (issue 17); the shared
+    # queries that read it ("Example queries"): 1 (issue 19)
+    assert len(long) == len(short) <= 18, "\n".join(long)
 
 
 # --- governed queries -------------------------------------------------------------------------
@@ -219,8 +220,11 @@ def test_a_governed_query_reuses_the_catalog_snapshot_between_catalog_changes(
     response, sent = statements(lambda: query(api, SQL))
     assert response.status_code == 200
     assert not any("catalog_column" in sql for sql in sent), sent
-    # token, the catalog version, the audit row and its product use (and their transaction)
-    assert len([s for s in sent if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]) <= 4
+    # token, the catalog version, the caller's active access grants (read on every query, never
+    # kept: a revocation counts from the next one, issue 17), the audit row and its product use
+    # (and their transaction)
+    assert len([s for s in sent if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]) <= 5
+    assert sum("accounts_accessrequest" in s for s in sent) == 1
 
 
 def test_a_publish_that_flags_a_column_as_pii_masks_it_in_the_very_next_query(

@@ -114,6 +114,7 @@ class Recorder:
         self.inner = inner
         self.kind = inner.kind
         self.dialect = inner.dialect
+        self.schema = inner.schema
         self.executed: list[str] = []
         self.looked_up: list[str] = []
 

@@ -151,7 +151,8 @@ def _q(value: str) -> str:
 
 
 def setup_statements(dialect: str) -> list[str]:
-    """DDL + data, the same in DuckDB and PostgreSQL (apart from the row generator)."""
+    """DDL + data, the same in DuckDB, PostgreSQL and Spark (apart from the row generator and,
+    on Spark, STRING for VARCHAR and parquet tables)."""
     campaign_rows = ", ".join(
         f"({_q(user_id(i))}, {_q(email(i))}, {_q(phone(i))}, {_q(ssn(i))}, {_q(note(i))}, "
         f"{_q('spring' if i % 2 else 'autumn')}, {100 * i}, DATE '2025-01-{i + 1:02d}')"
@@ -159,12 +160,13 @@ def setup_statements(dialect: str) -> list[str]:
     )
     # Orders 0..4 belong to campaign users 0..4 (same phone, so hashed phones join).
     order_rows = ", ".join(f"({i}, {_q(user_id(i))}, {_q(phone(i))}, {10 * i})" for i in range(5))
-    series = (
-        f"SELECT i, 'page' || CAST(i % 10 AS VARCHAR) FROM range({EVENTS}) AS t(i)"
-        if dialect == "duckdb"
-        else f"SELECT i, 'page' || (i % 10)::text FROM generate_series(0, {EVENTS - 1}) AS t(i)"
-    )
-    return [
+    series = {
+        "duckdb": f"SELECT i, 'page' || CAST(i % 10 AS VARCHAR) FROM range({EVENTS}) AS t(i)",
+        "postgres": f"SELECT i, 'page' || (i % 10)::text FROM generate_series(0, {EVENTS - 1}) "
+        "AS t(i)",
+        "spark": f"SELECT CAST(id AS INT), 'page' || CAST(id % 10 AS STRING) FROM range({EVENTS})",
+    }[dialect]
+    statements = [
         "CREATE TABLE marketing_campaign_attribution (user_id VARCHAR, email VARCHAR, "
         "phone VARCHAR, ssn VARCHAR, notes VARCHAR, campaign VARCHAR, revenue INTEGER, "
         "event_date DATE)",
@@ -191,6 +193,16 @@ def setup_statements(dialect: str) -> list[str]:
         "CREATE TABLE staff_waffle_fluffiest_class (secret VARCHAR)",
         "INSERT INTO staff_waffle_fluffiest_class VALUES ('TOPSECRET-ligature')",
     ]
+    if dialect == "spark":
+        return [spark_statement(s) for s in statements]
+    return statements
+
+
+def spark_statement(statement: str) -> str:
+    """A DuckDB/PostgreSQL statement of the fixtures as Spark writes it (parquet tables)."""
+    if statement.startswith("CREATE TABLE"):
+        return statement.replace("VARCHAR", "STRING") + " USING parquet"
+    return statement
 
 
 TOTAL_CAMPAIGN_ROWS = ROWS + 1  # plus one all-NULL row
@@ -226,17 +238,44 @@ def gov_postgres() -> Iterator[Warehouse]:
         yield warehouse_from_url(dsn)
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(scope="session")
+def gov_spark() -> Iterator[Warehouse]:
+    """A fresh Spark database with the same tables (parquet), on the run's Spark Connect server."""
+    from tests.support.spark import spark_warehouse
+
+    # Spark's default database: the governor suites govern without naming a schema.
+    with spark_warehouse(setup_statements("spark"), database="default") as url:
+        yield warehouse_from_url(url)
+
+
+# Every engine the warehouse suites run on: DuckDB always; PostgreSQL and Spark skip cleanly
+# unless PORTAL_TEST_PG_URL / PORTAL_TEST_SPARK_URL are set (.ci/run sets both).
+ENGINES = [
+    "duckdb",
+    pytest.param("postgres", marks=pytest.mark.integration),
+    pytest.param("spark", marks=[pytest.mark.integration, pytest.mark.spark]),
+]
+ENGINE_FIXTURES = {"duckdb": "gov_duckdb", "postgres": "gov_postgres", "spark": "gov_spark"}
+
+
+def engine_warehouse(request: pytest.FixtureRequest, engine: str) -> Warehouse:
+    """The session's warehouse for ``engine`` (its fixture skips when it is not configured)."""
+    return request.getfixturevalue(ENGINE_FIXTURES[engine])
+
+
+@pytest.fixture(params=ENGINES)
 def gov_warehouse(request: pytest.FixtureRequest) -> Warehouse:
-    """Each engine in turn; PostgreSQL skips cleanly when PORTAL_TEST_PG_URL is unset."""
-    name = "gov_duckdb" if request.param == "duckdb" else "gov_postgres"
-    return request.getfixturevalue(name)
+    """Each engine in turn; PostgreSQL and Spark skip cleanly when they are not configured."""
+    return engine_warehouse(request, request.param)
 
 
 def snapshot(warehouse: Warehouse) -> list[tuple[str, int]]:
     """Table names and row counts: must be identical before and after every case."""
     tables = warehouse.tables()
-    counts = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM \"{t}\"" for t in tables)
+    quote = "`" if warehouse.dialect == "spark" else '"'
+    counts = " UNION ALL ".join(
+        f"SELECT '{t}' AS t, count(*) AS n FROM {quote}{t}{quote}" for t in tables
+    )
     result = warehouse.execute(f"SELECT * FROM ({counts}) s ORDER BY t", timeout_s=10)
     return [(str(t), int(str(n))) for t, n in result.rows]
 

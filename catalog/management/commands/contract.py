@@ -6,7 +6,11 @@ check its contract files before anything is published:
 - ``lint``: the contract is valid (our format or ODCS v3) and meets the policies. Exit 0 when
   every file passes (warnings allowed), 1 when any has an error.
 - ``diff``: every change from OLD to NEW and whether it breaks consumers. Exit 1 when a breaking
-  change comes without a version increase (or the version goes down), else 0.
+  change comes without a version increase (or the version goes down), else 0. ``--impact``
+  (issue 16) also lists every consumer and downstream product a breaking change reaches,
+  transitively, from the product's lineage: a running portal's (``--portal URL`` with
+  ``--token``, or ``PORTAL_URL`` and ``PORTAL_TOKEN``), or a lineage file saved from
+  ``GET /v1/catalog/products/<id>/lineage?depth=10`` (``--lineage FILE``).
 
 Exit 2 with one line for bad usage or an unreadable file. ``--format json`` for machines.
 """
@@ -14,9 +18,14 @@ Exit 2 with one line for bad usage or an unreadable file. ``--format json`` for 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote
+from urllib.request import Request, urlopen
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -25,6 +34,7 @@ from catalog.contract import Contract, ContractError, ContractIssue, load_docume
 from catalog.contract.vocabulary import Severity
 from catalog.contract_diff import diff_contracts, needs_version_bump
 from catalog.governance.policies import DEFAULT_POLICIES, PolicyRule, evaluate_policies, parse_rules
+from catalog.lineage_graph import Graph, impact_of
 
 USAGE = 2
 FAILED = 1
@@ -95,6 +105,16 @@ class Command(BaseCommand):
         diff.add_argument("old", metavar="OLD")
         diff.add_argument("new", metavar="NEW")
         diff.add_argument("--format", choices=["text", "json"], default="text")
+        diff.add_argument(
+            "--impact",
+            action="store_true",
+            help="list what a breaking change reaches downstream (needs --portal or --lineage)",
+        )
+        diff.add_argument("--portal", metavar="URL", help="the portal to ask for the lineage")
+        diff.add_argument("--token", metavar="TOKEN", help="an API token for --portal")
+        diff.add_argument(
+            "--lineage", metavar="FILE", help="a lineage API answer saved to a file (JSON)"
+        )
         for p in (parser, lint, diff):
             # Bad usage is one line ("contract lint: error: ..."), exit 2, not a usage dump.
             p.print_usage = lambda file=None: None  # type: ignore[method-assign]
@@ -103,7 +123,10 @@ class Command(BaseCommand):
         if options["action"] == "lint":
             self.lint(options["files"], options["format"], options.get("policies"))
         else:
-            self.diff(options["old"], options["new"], options["format"])
+            impact = None
+            if options.get("impact"):
+                impact = _impact_source(options)
+            self.diff(options["old"], options["new"], options["format"], impact)
 
     # -- lint ------------------------------------------------------------------------------------
 
@@ -148,8 +171,15 @@ class Command(BaseCommand):
 
     # -- diff ------------------------------------------------------------------------------------
 
-    def diff(self, old_name: str, new_name: str, fmt: str) -> None:
-        """Print each change; exit 1 when a breaking change lacks a version increase."""
+    def diff(
+        self,
+        old_name: str,
+        new_name: str,
+        fmt: str,
+        lineage: Callable[[str], Graph] | None = None,
+    ) -> None:
+        """Print each change (and, with ``lineage``, what a breaking change reaches); exit 1
+        when a breaking change lacks a version increase."""
         old, old_issues = _parse(old_name)
         new, new_issues = _parse(new_name)
         if old is None or new is None:
@@ -162,6 +192,9 @@ class Command(BaseCommand):
         version_down = new.version < old.version
         needs_bump = needs_version_bump(old, new, changes)
         ok = not needs_bump and not version_down
+        impact = None
+        if lineage is not None and any(c.breaking for c in changes):
+            impact = impact_of(lineage(old.id), old.id)
         if fmt == "json":
             body = {
                 "ok": ok,
@@ -171,6 +204,8 @@ class Command(BaseCommand):
                 "needsVersionBump": needs_bump,
                 "changes": [c.to_dict() for c in changes],
             }
+            if lineage is not None:
+                body["impact"] = impact.to_dict() if impact is not None else None
             self.stdout.write(json.dumps(body, indent=2))
         else:
             for change in changes:
@@ -182,6 +217,12 @@ class Command(BaseCommand):
                 f"{sum(c.breaking for c in changes)} breaking"
             )
             self.stdout.write(summary)
+            if impact is not None:
+                self.stdout.write(f"impact: the breaking change reaches {impact.summary()}")
+                for line in impact.lines():
+                    self.stdout.write(f"  {line}")
+            elif lineage is not None:
+                self.stdout.write("impact: no breaking change, nothing downstream is affected")
         if version_down:
             raise CommandError(
                 f"version goes down ({old.version} → {new.version})", returncode=FAILED
@@ -190,3 +231,68 @@ class Command(BaseCommand):
             raise CommandError(
                 f"breaking changes need a version above {old.version}", returncode=FAILED
             )
+
+
+# -- impact (issue 16) ---------------------------------------------------------------------------
+
+PORTAL_TIMEOUT_S = 15
+
+
+def _impact_source(options: dict[str, Any]) -> Callable[[str], Graph]:
+    """How ``diff --impact`` reads a product's lineage: from ``--lineage FILE`` or a portal."""
+    path = options.get("lineage")
+    portal = options.get("portal") or os.environ.get("PORTAL_URL", "")
+    token = options.get("token") or os.environ.get("PORTAL_TOKEN", "")
+    if path:
+        return lambda product_id: _lineage_file(path, product_id)
+    if portal:
+        return lambda product_id: _lineage_portal(portal, token, product_id)
+    raise CommandError(
+        "--impact needs --lineage FILE or --portal URL (or PORTAL_URL)", returncode=USAGE
+    )
+
+
+def _graph(data: object, where: str, product_id: str) -> Graph:
+    try:
+        graph = Graph.from_dict(data)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise CommandError(f"{where}: {exc}", returncode=USAGE) from None
+    if graph.root != f"product:{product_id}":
+        raise CommandError(
+            f"{where}: the lineage is of {graph.root.removeprefix('product:')}, not {product_id}",
+            returncode=USAGE,
+        )
+    return graph
+
+
+def _lineage_file(path: str, product_id: str) -> Graph:
+    try:
+        data = json.loads(_text(path))
+    except json.JSONDecodeError as exc:
+        message = f"{path}: not JSON ({exc.msg}, line {exc.lineno})"
+        raise CommandError(message, returncode=USAGE) from None
+    return _graph(data, path, product_id)
+
+
+def _lineage_portal(portal: str, token: str, product_id: str) -> Graph:
+    """GET the product's whole lineage from a running portal (its API, with ``token``)."""
+    base = portal.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise CommandError(f"--portal {portal}: must be an http(s) URL", returncode=USAGE)
+    url = f"{base}/v1/catalog/products/{quote(product_id)}/lineage?depth=10"
+    request = Request(url, headers={"Accept": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urlopen(request, timeout=PORTAL_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
+            data = json.loads(response.read().decode("utf-8"))
+    except HTTPError as exc:
+        reason = {401: "needs --token", 403: "refused the token", 404: f"has no {product_id}"}
+        why = reason.get(exc.code, f"answered HTTP {exc.code}")
+        raise CommandError(f"--portal {base}: the portal {why}", returncode=USAGE) from None
+    except (URLError, TimeoutError, OSError, ValueError) as exc:
+        cause: object = getattr(exc, "reason", exc)
+        raise CommandError(
+            f"--portal {base}: cannot read the lineage ({cause})", returncode=USAGE
+        ) from None
+    return _graph(data, url, product_id)

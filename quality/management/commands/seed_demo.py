@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +36,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
+from accounts.access_models import AccessEvent, AccessRequest, AccessStatus
+from accounts.models import User
 from accounts.services import user_upsert
 from catalog.contract import ContractError
 from catalog.demo import load_demo_contracts
-from catalog.demo.people import DEMO_CONSUMERS, DEMO_DOMAINS, DEMO_USERS
+from catalog.demo.people import DEMO_ACCESS, DEMO_CONSUMERS, DEMO_DOMAINS, DEMO_USERS
 from catalog.demo.postgres import display_url, load_demo_warehouse_postgres, reader_roles
 from catalog.demo.warehouse import build_demo_warehouse, duckdb_path
 from catalog.models import Consumer, ContractVersion, DataProduct, Domain, ProductStatus
 from catalog.services import PublishConflict, PublishRefused, consumer_register, product_publish
+from quality.demo_history import (
+    DAYS,
+    DEPRECATED_DAYS_AGO,
+    has_history,
+    published_dates,
+    seed_history,
+)
 from quality.models import RunTrigger
 from quality.services import check_run
 
@@ -50,6 +60,29 @@ __all__ = ["Command", "DEMO_SOURCE", "duckdb_path", "changed_since_demo"]
 
 # ContractVersion.source of every version this command publishes.
 DEMO_SOURCE = "demo"
+
+
+def in_dependency_order(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``documents`` by id, each after the demo products it names (``inputs``,
+    ``deprecation.replacedBy``), so the publish gates find them."""
+    by_id = {str(d.get("id")): d for d in documents}
+    done: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(product_id: str, path: tuple[str, ...]) -> None:
+        if product_id in seen or product_id not in by_id or product_id in path:
+            return
+        document = by_id[product_id]
+        named = list(document.get("inputs") or [])
+        replaced = (document.get("deprecation") or {}).get("replacedBy")
+        for other in sorted({*named, *([replaced] if replaced else [])}):
+            visit(str(other), (*path, product_id))
+        seen.add(product_id)
+        done.append(document)
+
+    for product_id in sorted(by_id):
+        visit(product_id, ())
+    return done
 
 
 def changed_since_demo(product: DataProduct) -> str | None:
@@ -77,6 +110,7 @@ class Seeded:
 
     published: int = 0
     left_alone: dict[str, str] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -88,6 +122,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-checks", action="store_true", help="don't run the quality checks")
         parser.add_argument("--seed", type=int, default=42, help="seed of the generated data")
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=DAYS,
+            metavar="N",
+            help=f"days of past usage, checks, incidents and versions to write on a catalog "
+            f"that has none (default {DAYS}; 0: none)",
+        )
         parser.add_argument(
             "--reset",
             action="store_true",
@@ -161,6 +203,8 @@ class Command(BaseCommand):
             left_alone = seeded.left_alone
             self.seed_users()
             self.seed_consumers(skip=set(left_alone))
+            self.seed_access()
+        self.seed_past(seeded, options)
         if not options["no_checks"]:
             self.run_checks()
         self.stdout.write(f"catalog: {seeded.published} products published")
@@ -174,6 +218,19 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {product_id}: {why}")
         self.print_users()
 
+    def seed_past(self, seeded: Seeded, options: dict[str, Any]) -> None:
+        """The demo's past (issue 16: quality/demo_history.py), once: a rerun keeps it."""
+        days = int(options.get("history_days") or 0)
+        if days <= 0:
+            return
+        now = timezone.now()
+        if has_history(now):
+            self.stdout.write("history: kept (the portal already has a past)")
+            return
+        started = time.perf_counter()
+        summary = seed_history(now=now, seed=options["seed"], created=seeded.created, days=days)
+        self.stdout.write(f"{summary.line()} ({time.perf_counter() - started:.1f}s)")
+
     def seed_domains(self) -> None:
         """Create the demo domains that are missing (an edited name or description stays)."""
         for slug, info in DEMO_DOMAINS.items():
@@ -184,7 +241,11 @@ class Command(BaseCommand):
 
     def seed_products(self) -> Seeded:
         """Publish every demo contract, except products someone changed since the demo did."""
-        contracts = load_demo_contracts()  # sorted by id: a replacement exists before its use
+        # Sorted by id, then so that what a contract names (its replacement, its inputs)
+        # is published before it.
+        contracts = in_dependency_order(load_demo_contracts())
+        # Dated relative to now (issue 16), in the order the demo's documents date them.
+        dates = published_dates(contracts, now=timezone.now())
         seeded = Seeded()
         for index, document in enumerate(contracts, start=1):
             product_id = str(document.get("id"))
@@ -194,8 +255,9 @@ class Command(BaseCommand):
                 seeded.left_alone[product_id] = f"changed since the demo published it ({changed})"
                 verb = f"left alone ({changed})"
             elif existing is None:
-                verb = self.create_product(document)
+                verb = self.create_product(document, dates[product_id])
                 seeded.published += 1
+                seeded.created.append(product_id)
             else:
                 verb, refused = self.update_product(existing, document)
                 if refused:
@@ -205,8 +267,10 @@ class Command(BaseCommand):
             self.stderr.write(f"  [{index:>2}/{len(contracts)}] {product_id}: {verb}")
         return seeded
 
-    def create_product(self, document: dict[str, Any]) -> str:
-        """Publish a demo product that does not exist yet; a refusal is a bug in the demo."""
+    def create_product(self, document: dict[str, Any], published: datetime) -> str:
+        """Publish a demo product that does not exist yet, dated ``published``; a refusal is
+        a bug in the demo."""
+        document = {**document, "publishedAt": published.isoformat()}
         try:
             if document.get("status") == ProductStatus.DEPRECATED:
                 # The lifecycle starts at published: publish it (as the version before),
@@ -218,6 +282,8 @@ class Command(BaseCommand):
                     document={**first, "status": ProductStatus.PUBLISHED},
                     source=DEMO_SOURCE,
                 )
+                deprecated = timezone.now() - timedelta(days=DEPRECATED_DAYS_AGO)
+                document["publishedAt"] = max(deprecated, published).isoformat()
             product_publish(actor=None, document=document, source=DEMO_SOURCE)
         except (ContractError, PublishRefused) as exc:
             raise CommandError(f"demo contract {document.get('id')}: {exc}") from exc
@@ -230,6 +296,8 @@ class Command(BaseCommand):
         the product's next version; a contract the gates refuse now leaves the product as it
         is (with the reason), so a rerun never fails on data the portal already holds.
         """
+        # The stored date stays; a new version is dated now (publishedAt left out).
+        document = {k: v for k, v in document.items() if k != "publishedAt"}
         try:
             try:
                 outcome = product_publish(actor=None, document=document, source=DEMO_SOURCE)
@@ -273,7 +341,9 @@ class Command(BaseCommand):
             product = DataProduct.objects.filter(product_id=consumer["product"]).first()
             if product is None:
                 continue
-            if Consumer.objects.filter(product=product, team=consumer["team"]).exists():
+            kind = consumer.get("kind", "team")
+            name = consumer.get("name") or consumer["team"]
+            if Consumer.objects.filter(product=product, kind=kind, name=name).exists():
                 continue
             consumer_register(
                 actor=None,
@@ -281,7 +351,59 @@ class Command(BaseCommand):
                 team=consumer["team"],
                 use_case=consumer["useCase"],
                 contact=consumer["contact"],
+                kind=kind,
+                name=name,
+                url=consumer.get("url", ""),
             )
+
+    def seed_access(self) -> None:
+        """An active access grant and a pending request (issue 17), when missing.
+
+        Written as rows with their history (this command sits below querying, whose services
+        would also notify owners): ana.analyst reads finance.invoices' billing e-mails raw
+        under a grant fiona.finance approved; max.manager waits for maya.marketing's decision
+        on marketing.customer_segments.
+        """
+        now = timezone.now()
+        for grant in DEMO_ACCESS:
+            requester = User.objects.filter(username=grant["requester"]).first()
+            product = DataProduct.objects.filter(product_id=grant["product"]).first()
+            decider = User.objects.filter(username=grant["decider"]).first()
+            if requester is None or product is None or decider is None:
+                continue
+            mine = AccessRequest.objects.filter(requester=requester, product=product)
+            if grant["approved"]:
+                if mine.active_at(now).exists():
+                    continue
+            elif mine.filter(status=AccessStatus.PENDING).exists():
+                continue
+            asked = now - timedelta(days=2)
+            request = AccessRequest.objects.create(
+                requester=requester,
+                product=product,
+                columns=list(grant["columns"]),
+                purpose=grant["purpose"],
+                days=grant["days"],
+                created_at=asked,
+            )
+            AccessEvent.objects.create(
+                request=request, actor=requester, actor_username=requester.username,
+                from_status="", to_status=AccessStatus.PENDING, note=grant["purpose"], at=asked,
+            )  # fmt: skip
+            if grant["approved"]:
+                decided = asked + timedelta(hours=3)
+                AccessRequest.objects.filter(pk=request.pk).update(
+                    status=AccessStatus.APPROVED,
+                    decided_at=decided,
+                    decided_by=decider,
+                    decision_note=grant["note"],
+                    expires_at=decided + timedelta(days=grant["days"]),
+                )
+                AccessEvent.objects.create(
+                    request=request, actor=decider, actor_username=decider.username,
+                    from_status=AccessStatus.PENDING, to_status=AccessStatus.APPROVED,
+                    note=grant["note"], at=decided,
+                )  # fmt: skip
 
     def run_checks(self) -> None:
         """Run every product's checks once so the catalog opens with quality data."""

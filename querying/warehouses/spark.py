@@ -1,0 +1,414 @@
+"""Spark adapter: Spark Connect (``sc://host:port``) or an in-process session (``spark://local[N]``).
+
+The only module that imports pyspark (lazily: the embedded default never loads Java or pyspark).
+
+URLs:
+
+- ``sc://host:15002`` — a Spark Connect server (the protocol a Databricks cluster speaks); Spark
+  Connect's own parameters pass through (``sc://host:443/;use_ssl=true;token=…``).
+- ``spark://local[2]`` — a session inside this process (needs Java 17); small setups and demos.
+
+Both take the portal's own parameter ``;database=NAME`` (the schema the product tables live in,
+default ``default``) and the in-process session takes ``;warehouse=/abs/dir`` (where its tables'
+files live; every table folder found there is registered at start-up, since an in-process
+catalog forgets them when the process ends).
+
+Read-only by construction, three times over: the governor lets only SELECTs through; this
+adapter parses each statement again (sqlglot, Spark dialect) and refuses anything that is not a
+single query before Spark sees it (``spark.sql()`` runs DDL and commands eagerly); and the
+session turns off SQL over files (``spark.sql.runSQLOnFiles=false``: ``parquet.`/path```).
+
+The time cap cancels the job: each statement runs under a fresh job tag, and a timer interrupts
+that tag (``interruptTag``), which cancels its Spark jobs on the cluster. The hash key is a bound
+parameter (``args=``), never SQL text; Spark prints bound values in the plans of statements that
+fail, so error messages are cut to their first paragraph and every session value is replaced
+before the message leaves this module.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from .base import (
+    QueryTimeout,
+    Result,
+    WarehouseColumn,
+    WarehouseError,
+    WarehouseUnavailable,
+    checked_session,
+    fetch_capped,
+)
+
+# Session settings applied to every session the portal opens.
+SESSION_CONF: dict[str, str] = {
+    # Timestamps come back as UTC wall-clock values (the checks compare them with UTC "now").
+    "spark.sql.session.timeZone": "UTC",
+    # No `parquet.`/path``-style tables: only catalog tables can be read.
+    "spark.sql.runSQLOnFiles": "false",
+    # Errors without the JVM's stack trace (it can quote the plan, bound values included).
+    "spark.sql.pyspark.jvmStacktrace.enabled": "false",
+}
+DEFAULT_DATABASE = "default"
+# What the plans Spark appends to an error message start with ('Project [...], +- Relation ...).
+_PLAN_LINE = re.compile(r"^\s*('|\+-|:|\|)")
+_SQLSTATE_TAIL = re.compile(r"(SQLSTATE: \w+)[;.].*$")
+_QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
+# The client logs every failed statement (plans included) at ERROR; the adapter reports it.
+logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class SparkTarget:
+    """Where a Spark URL points: a Connect URL or a local master, and the database."""
+
+    remote: str | None  # "sc://host:port/;params" without the portal's own parameters
+    master: str | None  # "local[2]"
+    database: str
+    warehouse_dir: str | None = None
+
+
+_PARAM = re.compile(r"^([a-z_]+)=(.*)$")
+_LOCAL = re.compile(r"^local(\[(\d+|\*)\])?$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_url(url: str) -> SparkTarget:
+    """Split a ``sc://`` or ``spark://local[N]`` URL into a target (refusing anything else)."""
+    scheme, _, rest = url.partition("://")
+    head, *params = rest.split(";")
+    own: dict[str, str] = {}
+    passed: list[str] = []
+    for param in params:
+        if not param:
+            continue
+        match = _PARAM.match(param)
+        if match is None:
+            raise WarehouseUnavailable(f"invalid Spark URL parameter {param!r}")
+        if match.group(1) in ("database", "warehouse"):
+            own[match.group(1)] = match.group(2)
+        else:
+            passed.append(param)
+    database = own.get("database") or DEFAULT_DATABASE
+    if not _NAME.match(database):
+        raise WarehouseUnavailable(f"invalid Spark database name {database!r}")
+    if scheme == "sc":
+        host = head.rstrip("/")
+        if not host:
+            raise WarehouseUnavailable("a Spark Connect URL needs a host: sc://host:15002")
+        remote = f"sc://{host}" + ("/;" + ";".join(passed) if passed else "")
+        return SparkTarget(remote=remote, master=None, database=database)
+    if scheme == "spark":
+        if passed or not _LOCAL.match(head.rstrip("/")):
+            raise WarehouseUnavailable(
+                "spark:// runs Spark in this process: spark://local[N] (a cluster: use its "
+                "Spark Connect endpoint, sc://host:15002)"
+            )
+        warehouse = own.get("warehouse")
+        if warehouse is not None and not warehouse.startswith("/"):
+            raise WarehouseUnavailable("spark://local[N];warehouse= needs an absolute folder")
+        return SparkTarget(
+            remote=None, master=head.rstrip("/"), database=database, warehouse_dir=warehouse
+        )
+    raise WarehouseUnavailable(f"not a Spark URL: {scheme}://")
+
+
+# One session per target and process: a Spark session is expensive to open (seconds), cheap to
+# share (Spark Connect's client is thread-safe, and job tags are per thread).
+_sessions: dict[SparkTarget, Any] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(target: SparkTarget) -> Any:
+    """The process's Spark session for ``target`` (opened and configured on first use)."""
+    with _sessions_lock:
+        session = _sessions.get(target)
+        if session is not None:
+            return session
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:  # the optional "spark" extra is not installed
+            raise WarehouseUnavailable(
+                f"Spark support needs the portal's 'spark' extra (pyspark): {exc}"
+            ) from exc
+        try:
+            if target.remote is not None:
+                session = SparkSession.builder.remote(target.remote).create()
+            else:
+                builder = SparkSession.builder.master(target.master or "local[2]")
+                builder = builder.config("spark.ui.enabled", "false")
+                if target.warehouse_dir:
+                    builder = builder.config("spark.sql.warehouse.dir", target.warehouse_dir)
+                session = builder.getOrCreate()
+            for key, value in SESSION_CONF.items():
+                session.conf.set(key, value)
+            if target.remote is None and target.warehouse_dir:
+                register_local_tables(session, target)
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            raise WarehouseUnavailable(f"cannot open a Spark session: {first_line(exc)}") from exc
+        _sessions[target] = session
+        return session
+
+
+@atexit.register
+def _stop_sessions() -> None:
+    """Close the process's sessions before the interpreter tears down the client's threads
+    (pyspark's own close in ``__del__`` at exit can wait forever for them)."""
+    with _sessions_lock:
+        sessions = list(_sessions.values())
+        _sessions.clear()
+    for session in sessions:
+        try:
+            session.stop()
+        except Exception:  # the server may be gone already
+            logging.getLogger(__name__).debug("stopping a Spark session failed")
+
+
+def forget_session(target: SparkTarget) -> None:
+    """Drop the cached session (the server went away; the next call opens a new one)."""
+    with _sessions_lock:
+        _sessions.pop(target, None)
+
+
+def register_local_tables(session: Any, target: SparkTarget) -> None:
+    """Register every table folder under the local warehouse folder in the session's catalog."""
+    from pathlib import Path
+
+    root = Path(target.warehouse_dir or "")
+    if target.database != DEFAULT_DATABASE:
+        root = root / f"{target.database}.db"
+        session.sql(f"CREATE DATABASE IF NOT EXISTS `{target.database}`")
+    if not root.is_dir():
+        return
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and _NAME.match(folder.name) and any(folder.glob("*.parquet")):
+            session.sql(
+                f"CREATE TABLE IF NOT EXISTS `{target.database}`.`{folder.name}` "
+                "USING parquet LOCATION ?",
+                args=[str(folder)],
+            )
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (Spark's messages go on with plans and stack traces)."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def clean_message(message: str, secrets: Sequence[str] = ()) -> str:
+    """Spark's error text without its plan, stack trace and SQL excerpt; secrets replaced.
+
+    Spark appends the analysed plan (bound parameter values included), the SQL text with a
+    caret line and the JVM stack trace; what stays is the first paragraph.
+    """
+    text = str(message).split("\n\nJVM stacktrace:", 1)[0]
+    text = text.split("\n== SQL", 1)[0]
+    lines = []
+    for line in text.strip().splitlines():
+        if _PLAN_LINE.match(line) or not line.strip():
+            break
+        lines.append(line)
+    out = " ".join(lines).strip()
+    out = _SQLSTATE_TAIL.sub(r"\1", out)
+    for secret in secrets:
+        if secret:
+            out = out.replace(secret, "<session value>")
+    return out or "Spark reported an error"
+
+
+def only_queries(sql: str) -> None:
+    """Refuse anything but one query: ``spark.sql()`` runs DDL and commands at once."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
+    except (SqlglotError, RecursionError, ValueError) as exc:
+        raise WarehouseError("the Spark adapter runs only statements it can parse") from exc
+    if len(statements) != 1 or not isinstance(statements[0], _QUERY_TYPES):
+        raise WarehouseError("the Spark adapter runs only one SELECT statement at a time")
+    for node in statements[0].walk():
+        if isinstance(node, exp.Command | exp.DDL | exp.DML):
+            raise WarehouseError("the Spark adapter runs only one SELECT statement at a time")
+
+
+def plain(value: object) -> object:
+    """A Spark value as the other adapters return it (structs as dicts, arrays as lists)."""
+    if value is None or isinstance(value, str | int | float | bool | Decimal | dt.date | bytes):
+        return value
+    as_dict = getattr(value, "asDict", None)
+    if callable(as_dict):
+        return {str(k): plain(v) for k, v in as_dict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, bytearray):
+        return bytes(value)
+    return value
+
+
+class _Rows:
+    """Rows of a local iterator, as the ``fetchmany`` cursor ``fetch_capped`` reads."""
+
+    def __init__(self, rows: Iterator[Any]) -> None:
+        self.rows = rows
+
+    def fetchmany(self, size: int = 256) -> list[tuple[object, ...]]:
+        batch: list[tuple[object, ...]] = []
+        for row in self.rows:
+            batch.append(tuple(plain(v) for v in row))
+            if len(batch) >= size:
+                break
+        return batch
+
+
+class SparkWarehouse:
+    """Read-only access to the tables of one Spark database (Connect or in-process)."""
+
+    kind = "spark"
+    dialect = "spark"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.target = parse_url(url)
+        self.schema = self.target.database
+
+    def _session(self) -> Any:
+        return session_for(self.target)
+
+    def _qualified(self, table: str) -> str:
+        parts = table.split(".") if "." in table else [self.schema, table]
+        return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        *,
+        timeout_s: float,
+        max_rows: int | None = None,
+        session: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+    ) -> Result:
+        """Run one SELECT (session values bound by name) and cancel its jobs after ``timeout_s``.
+
+        Positional ``params`` are not supported (no caller passes any to Spark).
+        """
+        variables = checked_session(session)
+        if params:
+            raise WarehouseError("the Spark adapter takes named session values, not parameters")
+        only_queries(sql)
+        spark = self._session()
+        secrets = [value for _, value in variables]
+        tag = f"portal-{uuid.uuid4().hex}"
+        timed_out = threading.Event()
+
+        def interrupt() -> None:
+            timed_out.set()
+            try:
+                spark.interruptTag(tag)
+            except Exception:  # the statement may have finished in between
+                logging.getLogger(__name__).debug("interrupting %s failed", tag)
+
+        timer = threading.Timer(timeout_s, interrupt)
+        started = time.perf_counter()
+        spark.addTag(tag)
+        timer.start()
+        try:
+            frame = spark.sql(sql, args=dict(variables)) if variables else spark.sql(sql)
+            if max_rows is not None:
+                frame = frame.limit(max_rows + 1)
+            fields = frame.schema.fields
+            rows, cut_by = fetch_capped(
+                _Rows(frame.toLocalIterator()), max_rows=max_rows, max_bytes=max_bytes
+            )
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            if timed_out.is_set():
+                raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from None
+            raise self._error(exc, secrets) from None
+        finally:
+            timer.cancel()
+            spark.removeTag(tag)
+        if cut_by is not None:
+            interrupt_quietly(spark, tag)  # stop what the iterator left running
+        return Result(
+            columns=[f.name for f in fields],
+            rows=rows,
+            truncated=cut_by is not None,
+            truncated_by=cut_by,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            types=[f.dataType.simpleString().upper() for f in fields],
+        )
+
+    def _error(self, exc: BaseException, secrets: Sequence[str]) -> WarehouseError:
+        """The exception as a WarehouseError (Unavailable when the server cannot be reached)."""
+        message = clean_message(str(exc), secrets)
+        if _unreachable(exc):
+            forget_session(self.target)
+            return WarehouseUnavailable(f"cannot reach Spark: {message}")
+        return WarehouseError(message)
+
+    def columns(self, table: str) -> list[WarehouseColumn] | None:
+        """The table's columns (catalog schema: Spark's type names upper-cased), or None."""
+        spark = self._session()
+        try:
+            fields = spark.table(self._qualified(table)).schema.fields
+        except Exception as exc:
+            if "TABLE_OR_VIEW_NOT_FOUND" in str(exc) or "SCHEMA_NOT_FOUND" in str(exc):
+                return None
+            raise self._error(exc, ()) from None
+        return [
+            WarehouseColumn(
+                name=f.name, type=f.dataType.simpleString().upper(), nullable=bool(f.nullable)
+            )
+            for f in fields
+        ]
+
+    def tables(self) -> list[str]:
+        """Tables and views of the database."""
+        spark = self._session()
+        try:
+            listed = spark.catalog.listTables(dbName=self.schema)
+        except Exception as exc:
+            raise self._error(exc, ()) from None
+        return sorted(t.name for t in listed if not t.isTemporary)
+
+
+def interrupt_quietly(spark: Any, tag: str) -> None:
+    """Cancel whatever still runs under ``tag`` (nothing to do is fine)."""
+    try:
+        spark.interruptTag(tag)
+    except Exception:
+        logging.getLogger(__name__).debug("interrupting %s failed", tag)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether the error says the server could not be reached (not the statement's fault)."""
+    text = str(exc)
+    return any(
+        marker in text
+        for marker in (
+            "StatusCode.UNAVAILABLE",
+            "failed to connect",
+            "Connection refused",
+            "Socket closed",
+            "RETRIES_EXCEEDED",
+            "NO_ACTIVE_SESSION",
+            "INVALID_HANDLE.SESSION",
+        )
+    )
