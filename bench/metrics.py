@@ -285,7 +285,9 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
             )
         cursor.execute("VACUUM ANALYZE")
     print(f"generated in {time.perf_counter() - t0:.1f}s")
-    middle = [p.product_id for p in products[len(products) // 3 : len(products) // 3 + 40]]
+    # Published products from the middle of the graph (an analyst sees no other domain's draft).
+    third = [p for p in products[len(products) // 3 :] if p.status == "published"]
+    middle = [p.product_id for p in third[:40]]
     return {"admin": admin, "analyst": analyst, "middle": middle}
 
 

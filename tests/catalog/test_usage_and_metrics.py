@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog.charts import bar_chart, line_chart
 from catalog.models import Column, DataProduct, Domain
+from catalog.search import search_index_refresh
 from catalog.usage import product_usage
 from catalog.usage_rollup import usage_rollup
 from quality.models import CheckResult, CheckRun, QualityDay, QualityDomainDay
@@ -199,6 +200,7 @@ def test_search_hits_carry_queries30d_and_sort_orders_them(
         query(analyst, [busy], timezone.now() - timedelta(days=1))
     query(analyst, [quiet], timezone.now() - timedelta(days=1))
     usage_rollup()
+    search_index_refresh()  # as the publish's on-commit task does (PostgreSQL's search vector)
     client = api_as(analyst)
 
     def ids(sort: str) -> list[tuple[str, int]]:
