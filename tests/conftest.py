@@ -83,3 +83,49 @@ def api_as(api: APIClient):
         return client
 
     return login
+
+
+# --- CI's second run -------------------------------------------------------------------------
+# .ci/run runs the suite twice: embedded (everything but `slow`), then on PostgreSQL + Redis with
+# `--backend-run`, which keeps only what the backend can change: tests that touch the portal's
+# database, the broker or a PostgreSQL warehouse, plus `integration`, `slow` and `spark` tests.
+# Pure tests (the governor's parsing, contract rules, the check compiler…) and the browser tests
+# already ran in the first run and would run the same code again.
+
+_BACKEND_MARKERS = ("integration", "slow", "spark", "django_db")
+# A module naming these reads the backend's settings or a PostgreSQL warehouse itself.
+_BACKEND_WORDS = ("PORTAL_TEST_PG_URL", "tests.support.pg", "DATABASE_URL", "CELERY_BROKER_URL")
+_module_mentions: dict[str, bool] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend-run",
+        action="store_true",
+        help="keep only tests whose outcome depends on the database, broker or a PostgreSQL "
+        "warehouse (CI's second run; browser tests run in the first only)",
+    )
+
+
+def _touches_backend(item: pytest.Item) -> bool:
+    if any(item.get_closest_marker(name) for name in _BACKEND_MARKERS):
+        return True
+    if "_django_db_helper" in getattr(item, "fixturenames", ()):
+        return True
+    path = str(item.path)
+    if path not in _module_mentions:
+        text = item.path.read_text(encoding="utf-8")
+        _module_mentions[path] = any(word in text for word in _BACKEND_WORDS)
+    return _module_mentions[path]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--backend-run"):
+        return
+    keep, drop = [], []
+    for item in items:
+        wanted = not item.get_closest_marker("browser") and _touches_backend(item)
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
