@@ -1,8 +1,8 @@
 """From an OpenID Connect provider's group claim to portal roles and domain teams (issue 19).
 
-Pure (no Django): ``group_mapping`` reads the documented settings once, ``roles_and_teams``
-applies them to one login's groups. The mapping (README, "Sign-in with your identity
-provider"):
+Pure (no I/O, no settings; only the ``Role`` vocabulary): ``group_mapping`` reads the
+documented settings once, ``roles_and_teams`` applies them to one login's groups. The
+mapping (README, "Sign-in with your identity provider"):
 
 - a group in ``OIDC_ADMIN_GROUPS`` makes a platform admin, one in ``OIDC_MANAGER_GROUPS`` a
   manager; anyone else is an analyst;
@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from .models import Role
 
 DOMAIN_SLUG = r"(?P<domain>[a-z0-9](?:[a-z0-9_-]{0,48}[a-z0-9])?)"
 
@@ -51,7 +53,7 @@ class GroupMapping:
 class Grants:
     """What one login's groups grant: a role and ``{domain slug: is_owner}``."""
 
-    role: str
+    role: Role
     teams: Mapping[str, bool] = field(default_factory=dict)
 
 
@@ -85,11 +87,11 @@ def roles_and_teams(groups: Iterable[str], mapping: GroupMapping) -> Grants:
     """The role and teams ``groups`` grant; owning a team beats being a member of it."""
     names = set(groups)
     if names & mapping.admin_groups:
-        role = "admin"
+        role = Role.ADMIN
     elif names & mapping.manager_groups:
-        role = "manager"
+        role = Role.MANAGER
     else:
-        role = "analyst"
+        role = Role.ANALYST
     teams: dict[str, bool] = {}
     for group in sorted(names):
         for pattern, is_owner in ((mapping.owner_pattern, True), (mapping.member_pattern, False)):

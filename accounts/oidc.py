@@ -16,7 +16,12 @@ signature against the provider's keys and reads the user info. Then:
 - local accounts keep signing in with a password (``accounts.backends.ThrottledModelBackend``,
   throttled as before; this backend ignores password log-ins);
 - logging out of an account that signed in through the provider also ends the provider's
-  session when ``OIDC_OP_LOGOUT_ENDPOINT`` is set (RP-initiated logout).
+  session when ``OIDC_OP_LOGOUT_ENDPOINT`` is set (RP-initiated logout);
+- what can go wrong answers a readable page, never a 500: the provider unreachable when the
+  sign-in starts or when its code is exchanged (502), a callback whose state this browser did
+  not start, a replayed one, an ID token not signed by the provider's keys, not issued for this
+  client or by another issuer (400); the provider's own refusal (``?error=``) and a
+  deactivated portal user go back to the login page with a message.
 
 Off, every ``/oidc/`` URL answers 404 and the backend authenticates nobody.
 """
@@ -29,12 +34,15 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
+import jwt
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
@@ -50,6 +58,8 @@ log = logging.getLogger(__name__)
 
 ID_TOKEN_KEY = "oidc_id_token"
 USERNAME_MAX = 150
+# How long the start of a sign-in waits for the provider's keys before saying it is down.
+PROBE_TIMEOUT_S = 5
 
 
 def enabled() -> bool:
@@ -100,7 +110,7 @@ def _text_claim(claims: dict[str, Any], name: str, limit: int) -> str:
 def user_sync_from_claims(*, user: User, claims: dict[str, Any]) -> User:
     """Apply the provider's claims to ``user``: e-mail and names always; role and teams from
     the group claim when ``OIDC_SYNC_GROUPS`` is on (teams of domains that do not exist are
-    skipped and logged; teams the claim no longer grants are left)."""
+    skipped and logged; teams the claim no longer grants are taken away)."""
     from catalog.models import Domain
 
     user.email = _text_claim(claims, "email", 254) or user.email
@@ -141,6 +151,19 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         if not self.enabled or request is None or "password" in kwargs:
             return None
         return super().authenticate(request, **kwargs)
+
+    def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
+        """The library checks the signature and the nonce; this also checks that the ID token
+        was issued for this client (``aud``) and, with ``OIDC_OP_ISSUER`` set, by that issuer."""
+        payload: dict[str, Any] = super().verify_token(token, **kwargs)
+        audience = payload.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if settings.OIDC_RP_CLIENT_ID not in audiences:
+            raise SuspiciousOperation("the ID token was not issued for this portal (aud)")
+        expected = getattr(settings, "OIDC_OP_ISSUER", "")
+        if expected and payload.get("iss") != expected:
+            raise SuspiciousOperation("the ID token comes from another issuer (iss)")
+        return payload
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         subject = claims.get("sub")
@@ -189,16 +212,78 @@ def _off() -> None:
         raise Http404("sign-in with an identity provider is not configured")
 
 
+def _failure_page(request: HttpRequest, *, status: int, reason: str) -> HttpResponse:
+    """The readable page for a sign-in that could not complete (and nothing was changed)."""
+    context = {
+        "reason": reason,
+        "provider": getattr(settings, "OIDC_PROVIDER_NAME", "") or "your identity provider",
+        "status": status,
+    }
+    return render(request, "registration/oidc_failed.html", context, status=status)
+
+
+UNREACHABLE = (
+    "The portal cannot reach {provider} right now, so you cannot sign in with it. Try again "
+    "in a few minutes, or log in with a portal account."
+)
+NOT_VERIFIED = (
+    "This sign-in could not be verified: it was not started from this browser, it was "
+    "already used, or the answer was not one this portal can trust. Start again from the "
+    "login page."
+)
+
+
+def _provider_reachable() -> bool:
+    """Whether the provider answers for its signing keys (what every sign-in needs)."""
+    timeout = min(PROBE_TIMEOUT_S, getattr(settings, "OIDC_TIMEOUT", PROBE_TIMEOUT_S) or 1)
+    try:
+        answer = requests.get(
+            settings.OIDC_OP_JWKS_ENDPOINT,
+            timeout=timeout,
+            verify=getattr(settings, "OIDC_VERIFY_SSL", True),
+        )
+    except requests.RequestException as exc:
+        log.warning("OIDC provider unreachable: %s: %s", type(exc).__name__, exc)
+        return False
+    if answer.status_code >= 500:
+        log.warning("OIDC provider answers %s for its keys", answer.status_code)
+        return False
+    return True
+
+
 def authenticate_view(request: HttpRequest) -> HttpResponse:
-    """``/oidc/authenticate/``: off, 404; on, the redirect to the provider's login."""
+    """``/oidc/authenticate/``: off, 404; on, the redirect to the provider's login (or a page
+    saying the provider cannot be reached: the browser would otherwise show its own error)."""
     _off()
+    if not _provider_reachable():
+        provider = getattr(settings, "OIDC_PROVIDER_NAME", "") or "your identity provider"
+        return _failure_page(request, status=502, reason=UNREACHABLE.format(provider=provider))
     return OIDCAuthenticationRequestView.as_view()(request)
 
 
 def callback_view(request: HttpRequest) -> HttpResponse:
-    """``/oidc/callback/``: off, 404; on, the code exchange and the login."""
+    """``/oidc/callback/``: off, 404; on, the code exchange and the login.
+
+    The library raises for a state this session did not start and for tokens it cannot
+    trust, and lets the provider's network errors through: each is answered with a page."""
     _off()
-    return OIDCAuthenticationCallbackView.as_view()(request)
+    provider = getattr(settings, "OIDC_PROVIDER_NAME", "") or "your identity provider"
+    try:
+        return OIDCAuthenticationCallbackView.as_view()(request)
+    except (SuspiciousOperation, jwt.PyJWTError) as exc:
+        log.warning("OIDC sign-in refused: %s: %s", type(exc).__name__, exc)
+        return _failure_page(request, status=400, reason=NOT_VERIFIED)
+    except requests.HTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else 502
+        log.warning("OIDC provider refused during sign-in: %s", exc)
+        if 400 <= status < 500:  # e.g. invalid_grant: a code already used or expired
+            return _failure_page(request, status=400, reason=NOT_VERIFIED)
+        return _failure_page(request, status=502, reason=UNREACHABLE.format(provider=provider))
+    except requests.RequestException as exc:
+        # ConnectionError, Timeout, a body that is not JSON (requests' JSONDecodeError): the
+        # provider is down or misbehaving.
+        log.warning("OIDC provider failed during sign-in: %s: %s", type(exc).__name__, exc)
+        return _failure_page(request, status=502, reason=UNREACHABLE.format(provider=provider))
 
 
 class PortalLoginView(LoginView):

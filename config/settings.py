@@ -293,6 +293,16 @@ LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Sign-in with the company's identity provider (OpenID Connect, accounts/oidc.py) --------
+
+
+def csp_allowing_logout_at(policy: str, endpoint: str) -> str:
+    """``policy`` letting forms lead to ``endpoint``'s origin: logging out posts a form whose
+    answer redirects to the provider's logout, and browsers check such redirects against
+    ``form-action``."""
+    url = urlparse(endpoint)
+    return policy.replace("form-action 'self'", f"form-action 'self' {url.scheme}://{url.netloc}")
+
+
 # Off unless OIDC_ENABLED=1; local accounts keep signing in with a password either way.
 OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
 OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your company account")
@@ -332,10 +342,8 @@ if OIDC_ENABLED:
         if globals()[_name] and globals()[_name].count("{domain}") != 1:
             fail(f"{_name} must contain {{domain}} exactly once, e.g. data-{{domain}}-owners")
     if OIDC_OP_LOGOUT_ENDPOINT:
-        # Logging out posts a form whose answer redirects to the provider: allowed by the CSP.
-        _logout = urlparse(OIDC_OP_LOGOUT_ENDPOINT)
-        CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
-            "form-action 'self'", f"form-action 'self' {_logout.scheme}://{_logout.netloc}"
+        CONTENT_SECURITY_POLICY = csp_allowing_logout_at(
+            CONTENT_SECURITY_POLICY, OIDC_OP_LOGOUT_ENDPOINT
         )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -2,9 +2,10 @@
 
 SPEC is a JSON file: ``{"port", "db", "key_file", "issuer", "client_id", "client_secret",
 "redirect_uri", "post_logout_redirect_uri", "users": [{"username", "password", "email",
-"given_name", "family_name", "groups": [...]}]}``. The database is migrated, the users and the
-portal's client registered, then ``READY <port>`` is printed and requests are served until
-the process is stopped.
+"given_name", "family_name", "groups": [...]}]}``. ``port`` 0 takes a free one, which replaces
+``{port}`` in ``issuer`` (the socket is bound before anything else, so there is no race for
+it). The database is migrated, the users and the portal's client registered, then
+``READY <port>`` is printed and requests are served until the process is stopped.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 
@@ -26,11 +29,24 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
+def _not_ready(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Answers until Django is set up (nothing is served before READY is printed)."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
+
+
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
+    server = make_server(
+        "127.0.0.1",
+        int(spec["port"]),
+        _not_ready,
+        server_class=_Server,
+        handler_class=_Quiet,
+    )
     os.environ["OP_DB"] = spec["db"]
     os.environ["OP_KEY_FILE"] = spec["key_file"]
-    os.environ["OP_ISSUER"] = spec["issuer"]
+    os.environ["OP_ISSUER"] = spec["issuer"].replace("{port}", str(server.server_port))
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.support.oidc_provider.settings"
     import django
 
@@ -62,9 +78,7 @@ def main() -> None:
         algorithm=Application.RS256_ALGORITHM,
         skip_authorization=True,
     )
-    server = make_server(
-        "127.0.0.1", int(spec["port"]), WSGIHandler(), server_class=_Server, handler_class=_Quiet
-    )
+    server.set_app(WSGIHandler())
     print(f"READY {server.server_port}", flush=True)
     server.serve_forever()
 
