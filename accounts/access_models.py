@@ -53,8 +53,9 @@ class _KeptQuerySet(models.QuerySet[Any]):
 
 class AccessRequestQuerySet(_KeptQuerySet):
     def active_at(self, now: datetime) -> AccessRequestQuerySet:
-        """Grants that unmask at ``now``: approved and not yet expired (to the second)."""
-        return self.filter(status=AccessStatus.APPROVED, expires_at__gt=now)
+        """Grants that unmask at ``now``: approved, from the approval (``decided_at``) until
+        ``expires_at`` exclusive, to the second."""
+        return self.filter(status=AccessStatus.APPROVED, decided_at__lte=now, expires_at__gt=now)
 
 
 class AccessRequest(models.Model):
@@ -123,11 +124,13 @@ class AccessRequest(models.Model):
         return f"grant:{self.pk}"
 
     def is_active(self, now: datetime) -> bool:
-        """Whether this grant unmasks at ``now`` (approved, ``now`` before ``expires_at``)."""
+        """Whether this grant unmasks at ``now`` (approved, ``decided_at`` <= ``now`` <
+        ``expires_at``)."""
         return (
             self.status == AccessStatus.APPROVED
+            and self.decided_at is not None
             and self.expires_at is not None
-            and now < self.expires_at
+            and self.decided_at <= now < self.expires_at
         )
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:

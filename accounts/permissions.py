@@ -405,7 +405,7 @@ def _can_saved_query(user: Any, action: Action, saved: Model) -> bool:
 #   * members of that domain's team, while the domain lets them
 #     (Domain.members_see_raw, on by default)                             -> "domain:member"
 #   * anyone holding an active grant on the product reads exactly the
-#     granted columns raw (approved, and now < expires_at, to the second) -> "grant:<id>"
+#     granted columns raw (approved, decided_at <= now < expires_at)     -> "grant:<id>"
 #   * everyone else reads masked values.
 # The string is the justification the audit log stores for every raw column a query read
 # (querying refuses to answer a query that read one without it). Grants are read from the

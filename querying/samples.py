@@ -44,7 +44,11 @@ def product_sample(request: HttpRequest, product_id: str) -> HttpResponse:
         dialect = warehouse_from_url(settings.WAREHOUSE_URL).dialect
     except WarehouseError:
         dialect = "duckdb"  # query_submit reports the warehouse as unavailable
-    outcome = query_submit(user=request.user, sql=sample_sql(product.table, dialect))
+    # A restricted product is previewable masked (issue 17): its restriction is lifted for this
+    # one statement, which the portal writes; its PII reads as the reader's queries read it.
+    outcome = query_submit(
+        user=request.user, sql=sample_sql(product.table, dialect), preview=product.product_id
+    )
     fragment = request.headers.get("X-Requested-With") == "fetch"
     masked = [name.rsplit(".", 1)[-1] for name in outcome.masked_columns]
     context = {"product": product, "outcome": outcome, "masked": masked, "fragment": fragment}

@@ -303,7 +303,9 @@ def _scope(snapshot: _Snapshot, user: Any) -> _Scope:
     return scope
 
 
-def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], frozenset[str]]:
+def query_policy(
+    user: Any, *, now: datetime, preview: str | None = None
+) -> tuple[Policy, frozenset[str], frozenset[str]]:
     """The governor's inputs for ``user``: (policy, PII column names, forbidden names).
 
     Steps: every product with its columns (the process's snapshot of the catalog); the
@@ -314,6 +316,10 @@ def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], f
     grant a 403 refusal, deprecated ones a warning, stale or failing ones a health warning,
     judged at ``now``); every name of a product the user may not read, and no readable product
     answers to, is forbidden (403 rather than "unknown table").
+
+    ``preview``: a product id whose restriction is not applied (its columns stay masked as
+    usual): only for the product page's sample rows, whose SQL the portal writes itself
+    (issue 17: a restricted product is "listed and previewable masked").
     """
     snapshot = _catalog()
     scope = _scope(snapshot, user)
@@ -328,7 +334,7 @@ def query_policy(user: Any, *, now: datetime) -> tuple[Policy, frozenset[str], f
         granted = _granted(entry, held)
         refusal, warning = _status_rule(product, now)
         code, status = "PRODUCT_NOT_QUERYABLE", 400
-        if refusal is None and basis is None and not held:
+        if refusal is None and basis is None and not held and product.product_id != preview:
             refusal = _restricted_refusal(product)
             if refusal is not None:
                 code, status = "ACCESS_REQUIRED", 403

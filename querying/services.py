@@ -212,17 +212,21 @@ def _audit(
     return entry
 
 
-def query_submit(*, user: Any, sql: str, now: datetime | None = None) -> QueryOutcome:
+def query_submit(
+    *, user: Any, sql: str, now: datetime | None = None, preview: str | None = None
+) -> QueryOutcome:
     """Run ``sql`` for ``user`` through the governor and the warehouse, and audit it.
 
     Steps: resolve the user's policy (selectors.query_policy); govern the SQL (mask, cap,
     refuse); execute it read-only with QUERY_TIMEOUT_S; convert values to JSON-safe ones;
     append a QueryLog row whatever the decision. Never raises for bad SQL or a failing
     warehouse: the outcome carries the code, HTTP status and a message safe to show.
+    ``preview`` (querying.samples only, with SQL the portal wrote): that product's
+    ``access: restricted`` is not applied, its PII still masked as for any query.
     """
     now = now or timezone.now()
     started = time.perf_counter()
-    policy, pii_columns, forbidden = query_policy(user, now=now)
+    policy, pii_columns, forbidden = query_policy(user, now=now, preview=preview)
     executed_sql = ""
     outcome: QueryOutcome
     try:

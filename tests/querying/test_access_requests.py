@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts import permissions
@@ -154,6 +155,9 @@ def test_a_request_defaults_to_every_pii_column_and_thirty_days(engine: str, ana
         ({"product": "finance.nope"}, "product"),
         ({"product": None}, "product"),
         ({"colums": ["user_id"]}, "colums"),
+        # Nobody asks on someone else's behalf: the requester is always the caller.
+        ({"requester": "maya"}, "requester"),
+        ({"requester_id": 1}, "requester_id"),
     ],
 )
 def test_a_bad_request_is_a_400_naming_the_field(
@@ -334,6 +338,43 @@ def test_revocation_counts_from_the_very_next_query(engine: str, analyst: Any, o
     assert raw_of(analyst, now=now) == set()
 
 
+@pytest.mark.parametrize("role", [*ROLES, "manager"])
+def test_each_role_reads_raw_before_during_and_after_a_grant_exactly_as_the_rule_says(
+    engine: str, request: pytest.FixtureRequest, analyst: Any, owner: Any, role: str
+) -> None:
+    """The analyst's grant (user_id, campaign_id; two days from T0) as each role sees it: only
+    the holder's reads change, and only inside [T0, T0 + 2 days)."""
+    user = request.getfixturevalue(role)
+    pending = ask(analyst, columns=["user_id", "campaign_id"], days=2).json()["id"]
+    always = {"owner": set(PII), "member": set(PII), "admin_user": set(PII)}.get(role, set())
+    during = {"user_id", "campaign_id"} if role == "analyst" else always
+    before = raw_of(user, now=T0 - timedelta(seconds=1))
+    services.access_request_approve(
+        actor=owner, request=AccessRequest.objects.get(pk=pending), now=T0
+    )
+    moments = [T0 - timedelta(seconds=1), T0, T0 + timedelta(days=2) - timedelta(seconds=1)]
+    seen = [raw_of(user, now=moment) for moment in moments]
+    after = raw_of(user, now=T0 + timedelta(days=2))
+    assert (before, seen, after) == (always, [always, during, during], always), role
+
+
+def test_a_grant_never_unmasks_a_column_made_pii_after_it_was_approved(
+    engine: str, analyst: Any, owner: Any
+) -> None:
+    """A grant names the columns it was approved for; a publish that flags another column PII
+    (or renames nothing) leaves that column masked for the holder."""
+    granted = ask(analyst).json()["id"]  # every PII column at the time: user_id, channel, ...
+    assert decide(owner, granted, "approve").status_code == 200
+    doc = document(PID, version=4)
+    for column in doc["schema"]:
+        if column["column"] == "attribution_model":
+            column.update(pii=True, mask="redact")
+    product_publish(actor=None, document=doc)
+    sql = f"SELECT user_id, attribution_model FROM {PID} WHERE attribution_id = 'a-1'"
+    values = row(analyst, now=datetime.now(UTC), sql=sql)["values"]
+    assert values == {"user_id": RAW["user_id"], "attribution_model": "[REDACTED]"}
+
+
 @pytest.mark.parametrize("ending", ["deny", "cancel"])
 def test_a_denied_or_cancelled_request_unmasks_nothing(
     engine: str, analyst: Any, owner: Any, ending: str
@@ -398,6 +439,7 @@ def test_members_read_raw_only_while_the_domain_lets_them_seen_by_the_next_query
     # ... and a member may then ask, like everyone else.
     granted = ask(member, columns=["user_id"]).json()["id"]
     decide(owner, granted, "approve")
+    now = datetime.now(UTC)  # the grant counts from its approval
     assert raw_of(member, now=now) == {"user_id"}
     domain_update(actor=owner, domain=domain, members_see_raw=True)
     assert raw_of(member, now=now) == set(PII)
@@ -416,9 +458,33 @@ def test_a_restricted_product_is_listed_but_needs_raw_access_or_a_grant_to_query
     granted = ask(analyst, columns=[]).json()  # query access only: every PII column masked
     assert granted["columns"] == []
     decide(owner, granted["id"], "approve")
+    now = datetime.now(UTC)  # the grant counts from its approval
     assert raw_of(analyst, now=now) == set()
     count = query_submit(user=analyst, sql=f"SELECT count(*) AS n FROM {PID}", now=now)
     assert count.is_allowed and count.rows == [[3]]
+
+
+def test_a_restricted_product_is_previewable_masked_but_the_preview_opens_nothing_else(
+    engine: str, analyst: Any, manager: Any
+) -> None:
+    product_publish(actor=None, document=document(PID, version=4, access="restricted"))
+    product_publish(actor=None, document=document(OTHER, version=4, access="restricted"))
+    page = Client()
+    page.force_login(manager)
+    sample = page.get(f"/query/products/{PID}/sample/", headers={"X-Requested-With": "fetch"})
+    assert sample.status_code == 200
+    html = sample.content.decode()
+    assert "***2345" in html and "[REDACTED]" in html  # masked rows shown
+    assert RAW["user_id"] not in html and ">paid<" not in html
+    log = QueryLog.objects.filter(username="max").latest("id")
+    assert log.decision == QueryDecision.ALLOWED and log.raw_columns == {}
+    assert log.pii_access == PiiAccess.MASKED
+    # The preview lifts the restriction of that product only, for the portal's own statement:
+    # the same reader's queries, and a preview naming another product, are still refused.
+    now = datetime.now(UTC)
+    assert query_submit(user=manager, sql=SQL, now=now).code == "ACCESS_REQUIRED"
+    sneaky = f"SELECT * FROM {OTHER}"
+    assert query_submit(user=manager, sql=sneaky, now=now, preview=PID).code == "ACCESS_REQUIRED"
 
 
 def test_a_query_that_would_read_raw_without_a_justification_is_never_run(
@@ -427,8 +493,8 @@ def test_a_query_that_would_read_raw_without_a_justification_is_never_run(
     """Impossible by construction; simulated by a policy that unmasks without saying why."""
     from querying.selectors import query_policy
 
-    def unjustified(user: Any, *, now: datetime) -> tuple[Policy, Any, Any]:
-        policy, pii, forbidden = query_policy(user, now=now)
+    def unjustified(user: Any, *, now: datetime, **kwargs: Any) -> tuple[Policy, Any, Any]:
+        policy, pii, forbidden = query_policy(user, now=now, **kwargs)
         products = tuple(
             ProductPolicy(
                 product_id=p.product_id,
