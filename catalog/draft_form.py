@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog.contract.vocabulary import COLUMN_TYPES, FRESHNESS, MASKS, SEVERITIES
+from catalog.contract.vocabulary import COLUMN_TYPES, FRESHNESS, MASKS, SEVERITIES, Severity
 from quality.checks.types import CHECK_TYPES
 
 PRODUCT_FIELDS = (
@@ -151,7 +151,13 @@ def empty_column(index: int) -> Row:
 
 def empty_check(index: int) -> Row:
     """A row for another check (kept once it is named)."""
-    values = {"name": "", "type": "not_null", "column": "", "params": "", "severity": "error"}
+    values = {
+        "name": "",
+        "type": "not_null",
+        "column": "",
+        "params": "",
+        "severity": Severity.ERROR.value,
+    }
     return Row(index, True, values, new=True)
 
 

@@ -122,7 +122,8 @@ def _touches_backend(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--backend-run"):
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         wanted = not item.get_closest_marker("browser") and _touches_backend(item)
         (keep if wanted else drop).append(item)

@@ -47,6 +47,9 @@ SHOW_KEYS = (
 def run(tmp_path: Path, env: dict[str, str], argv: list[str]) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` in a fresh interpreter with only ``env`` as the portal's settings."""
     clean = {k: v for k, v in os.environ.items() if not SETTINGS_VARIABLES.match(k)}
+    # The browser tests set this in the test process (tests/browser/conftest.py); a deployment
+    # never has it, and `check --deploy` rightly refuses it.
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     clean |= {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PORTAL_VAR_DIR": str(tmp_path / "var"),

@@ -44,7 +44,14 @@ from catalog.contract.limits import (
     NUMBER_MAX,
     STALE_HOURS_MAX,
 )
-from catalog.contract.vocabulary import FRESHNESS_HOURS, ColumnType, Freshness, Mask
+from catalog.contract.vocabulary import (
+    FRESHNESS_HOURS,
+    ColumnType,
+    Freshness,
+    Mask,
+    ProductStatus,
+    Severity,
+)
 from quality.checks.nodes import ROWS, newest_key, outside_key
 from quality.checks.profile import (
     SAMPLE_ROWS,
@@ -59,7 +66,7 @@ from quality.checks.profile import (
 from quality.checks.readings import Values, as_utc, human_hours, integer, number
 from quality.checks.runner import run_product
 from quality.checks.schema import TYPE_FAMILIES, base_type
-from quality.checks.specs import CheckOutcome, CheckSpec, ColumnSpec, ProductSpec
+from quality.checks.specs import CheckOutcome, CheckSpec, CheckStatus, ColumnSpec, ProductSpec
 from quality.checks.types import CheckType, declaration
 from querying.warehouses.base import Warehouse, WarehouseColumn, WarehouseError
 
@@ -441,7 +448,7 @@ def build_draft(
         "qualityChecks": checks,
         "tags": [identity.domain],
         "version": 1,
-        "status": "published",
+        "status": ProductStatus.PUBLISHED.value,
         "table": identity.table,
     }
     notes.append(
@@ -473,7 +480,7 @@ def _check(
         out["column"] = column
     if params:
         out["params"] = dict(params)
-    out["severity"] = "error"
+    out["severity"] = Severity.ERROR.value
     return out
 
 
@@ -659,7 +666,7 @@ def draft_table(
         raise TableUnreadable(f"table {identity.table} does not exist", missing=True)
     naming = _rule(rules, "naming.column_snake_case")
     pattern = r".+"
-    if naming is not None and naming.severity == "error":
+    if naming is not None and naming.severity == Severity.ERROR:
         pattern = str(naming.params.get("pattern", SNAKE_CASE_RE))
     plans = plan_columns(columns, snake_case=pattern)
     sample = _first_rows(warehouse, identity, plans)
@@ -686,7 +693,9 @@ def draft_table(
     )
     values = report.values
     if not report.table_reachable or values is None or values.get(ROWS)[0] is None:
-        why = next((o.message for o in report.outcomes if o.status == "error"), "no row count")
+        why = next(
+            (o.message for o in report.outcomes if o.status == CheckStatus.ERROR), "no row count"
+        )
         raise TableUnreadable(f"table {identity.table} could not be read: {why}")
     draft = build_draft(identity, plans, probe, report.outcomes, values, now=now)
     flagged = _flag_what_the_policies_find(draft, plans, rules, warehouse)

@@ -26,18 +26,15 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import DataProduct, Domain
-from quality.models import CheckRun
+from quality.models import CheckRun, RunStatus
 from tests.quality.test_services import build_warehouse, make_product
 
-CELERY = shutil.which("celery")
 REDIS_SERVER = shutil.which("redis-server")
 REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 60
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(CELERY is None, reason="the celery executable is not installed"),
-]
+# The worker runs as ``python -m celery`` from this interpreter: no executable on PATH needed.
+pytestmark = pytest.mark.integration
 
 
 def _database_url() -> str:
@@ -227,3 +224,111 @@ def test_a_run_whose_worker_is_killed_mid_run_is_recovered_not_stuck(
     assert run.requeues == 1  # queued again once by the dispatcher, then run to the end
     assert run.results.filter(check_name="slow").exists()
     assert CheckRun.objects.filter(product=product).count() == 1
+
+
+class _PortalDatabaseOutage:
+    """Take the portal's database away from every other connection, then give it back.
+
+    PostgreSQL: new connections refused (``ALLOW_CONNECTIONS false``) and every other backend on
+    the test database terminated, which is what a worker sees when the server goes down.
+    SQLite: another connection holds the write lock past the portal's 30 s busy timeout, so every
+    write fails with "database is locked" (the file itself cannot vanish under open handles).
+    """
+
+    def __init__(self) -> None:
+        self.cfg = connection.settings_dict
+        self.sqlite_holder: Any = None
+
+    def begin(self) -> None:
+        if self.cfg["ENGINE"].endswith("sqlite3"):
+            import sqlite3
+
+            self.sqlite_holder = sqlite3.connect(self.cfg["NAME"], timeout=30)
+            self.sqlite_holder.isolation_level = None
+            self.sqlite_holder.execute("BEGIN EXCLUSIVE")
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (mine,) = cursor.fetchone()
+        # From the maintenance database: a database cannot shut its own doors.
+        with self._maintenance() as conn:
+            conn.execute(f'ALTER DATABASE "{self.cfg["NAME"]}" ALLOW_CONNECTIONS false')
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> %s",
+                (self.cfg["NAME"], mine),
+            )
+
+    def _maintenance(self) -> Any:
+        import psycopg
+
+        cfg = self.cfg
+        return psycopg.connect(
+            dbname="postgres",
+            user=cfg.get("USER") or None,
+            password=cfg.get("PASSWORD") or None,
+            host=cfg.get("HOST") or None,
+            port=cfg.get("PORT") or None,
+            autocommit=True,
+        )
+
+    def end(self) -> None:
+        if self.sqlite_holder is not None:
+            self.sqlite_holder.execute("ROLLBACK")
+            self.sqlite_holder.close()
+            self.sqlite_holder = None
+            return
+        if not self.cfg["ENGINE"].endswith("sqlite3"):
+            with self._maintenance() as conn:
+                conn.execute(f'ALTER DATABASE "{self.cfg["NAME"]}" ALLOW_CONNECTIONS true')
+
+    @property
+    def seconds(self) -> float:
+        # Past the run's deadline (8 s cap + 1 s margin), and past SQLite's busy timeout.
+        return 36.0 if self.cfg["ENGINE"].endswith("sqlite3") else 14.0
+
+
+@pytest.mark.slow  # ~60 s per broker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_portal_database_goes_away_mid_run_is_finished_after_it_returns(
+    broker_url: str, tmp_path: Path, settings: Any, marketing: Domain
+) -> None:
+    warehouse_url = build_warehouse(tmp_path / "wh.duckdb", newest=timezone.now(), rows=100_000)
+    settings.WAREHOUSE_URL = warehouse_url
+    product = make_product(marketing)
+    DataProduct.objects.filter(pk=product.pk).update(
+        next_check_at=timezone.now() - timedelta(minutes=1), sla_freshness="24h"
+    )
+    product.checks.create(
+        position=9, name="slow", type="custom_sql", params={"sql": HEAVY_CHECK}, severity="error"
+    )
+    caps = {"CHECK_TIMEOUT_S": "8", "CHECK_RUN_MARGIN_S": "1"}
+    worker = _start_worker(tmp_path, broker_url, warehouse_url, **caps)
+    outage = _PortalDatabaseOutage()
+    try:
+        assert _wait_for(
+            lambda: CheckRun.objects.filter(product=product, status="running").exists(), 60, worker
+        ), (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
+        run = CheckRun.objects.get(product=product)
+        outage.begin()
+        try:
+            # The check finishes during the outage: its results cannot be written.
+            time.sleep(outage.seconds)
+            assert worker.poll() is None, "the worker died with the portal database"
+        finally:
+            outage.end()
+        finished = _wait_for(lambda: CheckRun.objects.get(pk=run.pk).is_finished, 90, worker)
+    finally:
+        outage.end()
+        _stop(worker)
+    run.refresh_from_db()
+    log = (tmp_path / "worker.log").read_text(errors="replace")[-4000:]
+    assert finished, f"run {run.pk} still {run.status} after the database came back:\n{log}"
+    # Recovered by the dispatcher (queued again once and run), or recorded as an error with the
+    # reason; never a second run row, never left running.
+    assert CheckRun.objects.filter(product=product).count() == 1
+    checks_ran = run.results.filter(check_name="slow").exists()
+    if checks_ran:  # queued again once, then its checks ran to the end (the slow one times out)
+        assert run.requeues == 1, log
+    else:  # recorded as lost, with the reason
+        assert run.status == RunStatus.ERROR and "lost" in run.message, (run.message, log)
