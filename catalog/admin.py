@@ -174,6 +174,11 @@ class ContractFormSet(BaseInlineFormSet):
         if any(f.errors for f in self.forms):
             return
         document = product_admin_document(form.cleaned_data, _rows(columns), _rows(self))
+        # What the form does not show is kept as the product has it (issue 16: its inputs;
+        # dropping them here would withdraw its lineage without anyone asking).
+        inputs = getattr(form.instance, "inputs", None) if form.instance.pk else None
+        if inputs:
+            document["inputs"] = list(inputs)
         try:
             outcome = product_publish(
                 actor=self.portal_actor, document=document, source="admin", dry_run=True

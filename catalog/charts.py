@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from .contract.vocabulary import ProductStatus
 from .lineage_graph import Graph, Node
 
 
@@ -236,7 +237,7 @@ def lineage_svg(graph: Graph, *, title: str, link: str = "/products/{}/lineage/"
             css += f" health--{escape(node.health)}"
         if key == graph.root:
             css += " node--root"
-        if node.status in ("deprecated", "retired"):
+        if node.status in (ProductStatus.DEPRECATED, ProductStatus.RETIRED):
             css += " node--deprecated"
         name = node.product_id if node.is_product else node.name
         kind = node.status if node.is_product else node.kind

@@ -72,6 +72,8 @@ def product_contract(product: DataProduct) -> Contract:
         doc["publishedAt"] = _iso(product.published_at)
     if product.access != Access.OPEN:
         doc["access"] = product.access
+    if product.inputs:  # issue 16: what it is built from
+        doc["inputs"] = list(product.inputs)
     if product.status in (ProductStatus.DEPRECATED, ProductStatus.RETIRED) and (
         product.deprecation_sunset_at
         or product.deprecation_replaced_by

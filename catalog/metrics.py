@@ -32,7 +32,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Sum
@@ -40,15 +40,16 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from accounts.models import Role
 from accounts.permissions import restrict
 from quality.models import Incident, QualityDomainDay
-from querying.models import UsageDomainDay, utc_day
+from querying.models import UsageDomainDay, day_start, utc_day
 
 from .models import ContractVersion, DataProduct, Domain, ProductStatus
 
 DEFAULT_DAYS = 120
 MAX_DAYS = 731
-ROLES = ("analyst", "manager", "admin")
+ROLES = (Role.ANALYST, Role.MANAGER, Role.ADMIN)
 LATENCY_TARGET_SHARE = 95.0
 
 
@@ -211,14 +212,15 @@ def _quality_per_day(quality: Any, days: list[date]) -> dict[str, Any]:
 
 
 def _incidents_per_month(user: Any, flt: MetricsFilter) -> list[dict[str, Any]]:
+    # UTC days and months, whatever TIME_ZONE (as every rollup counts them).
     qs = restrict(Incident.objects.all(), user, "view").filter(
-        opened_at__date__gte=flt.since, opened_at__date__lte=flt.until
+        opened_at__gte=day_start(flt.since), opened_at__lt=day_start(flt.until + timedelta(days=1))
     )
     if flt.domain is not None:
         qs = qs.filter(product__domain=flt.domain)
     rows = (
         qs.order_by()
-        .annotate(month=TruncMonth("opened_at"))
+        .annotate(month=TruncMonth("opened_at", tzinfo=UTC))
         .values("month", "kind")
         .annotate(n=Count("pk"))
     )

@@ -210,6 +210,10 @@ class DataProduct(models.Model):
     # The contract's ``access`` (issue 17): ``restricted`` products are listed and described,
     # but only people who read their PII raw (or hold a grant on them) may query them.
     access = models.CharField(max_length=16, choices=ACCESS_CHOICES, default="open")
+    # The contract's ``inputs`` (issue 16): the product ids it is built from, in the contract's
+    # order, so the contract rebuilt from these rows (catalog.documents) keeps them; the lineage
+    # edges are the Consumer rows the publish records from them (catalog.lineage.inputs_record).
+    inputs = models.JSONField(default=list, blank=True, editable=False)
     deprecation_sunset_at = models.DateTimeField(null=True, blank=True)
     deprecation_replaced_by = models.CharField(max_length=200, blank=True)
     deprecation_reason = models.TextField(blank=True)

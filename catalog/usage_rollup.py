@@ -49,6 +49,7 @@ from querying.models import (
 )
 
 from .bulk import insert_rows
+from .contract.vocabulary import ProductStatus
 from .models import DataProduct
 
 WINDOW_DAYS = 30
@@ -62,7 +63,6 @@ RAW_COUNTS: dict[str, str] = {
 }
 # How far back the first rollup of an existing audit log reaches.
 BACKFILL_DAYS = 400
-ADMIN_ROLE = "admin"
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,8 @@ def usage_domains_rebuild() -> int:
     return len(built)
 
 
-DRAFT, LIVE = "draft", "live"
+# The per-domain rows split drafts (their domain's business) from everything readable.
+DRAFT, LIVE = ProductStatus.DRAFT.value, "live"
 DOMAIN_SUMS = (
     "queries",
     "attributed",

@@ -34,10 +34,11 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.models import TeamMembership, User
+from accounts.models import Role, TeamMembership, User
 from accounts.permissions import BASIS_ADMIN, BASIS_MEMBER, BASIS_OWNER
 from catalog.bulk import insert_rows, next_id
 from catalog.contract import ContractError, parse_contract
+from catalog.contract.vocabulary import ProductStatus, Severity
 from catalog.contract_diff import diff_contracts
 from catalog.demo.people import CEO_DASHBOARD, CEO_DASHBOARD_MOVE, LEGACY_REVENUE
 from catalog.models import (
@@ -179,7 +180,7 @@ def _versions(
             doc = _earlier_document(first.document, k, first.version)
             when = stated - gap * (first.version - k)
             if k == 1:  # a draft about two days before its first publication (version 2)
-                doc["status"] = "draft"
+                doc["status"] = ProductStatus.DRAFT.value
                 when = stated - gap * (first.version - 2) - timedelta(hours=rng.uniform(20, 80))
             doc["publishedAt"] = when.isoformat().replace("+00:00", "Z")
             earlier.append(doc)
@@ -215,7 +216,7 @@ def _earlier_document(current: dict[str, Any], k: int, n: int) -> dict[str, Any]
     checks on them) left out, at least one column kept."""
     doc = {key: value for key, value in current.items() if key != "deprecation"}
     doc["version"] = k
-    doc["status"] = "published"
+    doc["status"] = ProductStatus.PUBLISHED.value
     schema = list(current.get("schema") or [])
     keep = max(1, len(schema) - (n - k))
     dropped = {c.get("column") for c in schema[keep:]}
@@ -301,10 +302,10 @@ def _queries(products: list[DataProduct], *, now: datetime, days: int, rng: rand
         teams.setdefault(user_id, set()).add(domain_id)
         if is_owner:
             owners.setdefault(user_id, set()).add(domain_id)
-    live = [p for p in products if p.status in ("published", "deprecated")]
+    live = [p for p in products if p.status in (ProductStatus.PUBLISHED, ProductStatus.DEPRECATED)]
     weights = [_popularity(p, rng) for p in live]
     person_weights = [
-        0.4 if u.role == "admin" else (2.0 if not teams.get(u.pk) else 1.0) for u in people
+        0.4 if u.role == Role.ADMIN else (2.0 if not teams.get(u.pk) else 1.0) for u in people
     ]
     pii = {p.pk: [c.name for c in p.columns.all() if c.pii] for p in live}
     logs: list[dict[str, Any]] = []
@@ -355,7 +356,7 @@ def _queries(products: list[DataProduct], *, now: datetime, days: int, rng: rand
 def _popularity(product: DataProduct, rng: random.Random) -> float:
     base = {"finance": 3.0, "marketing": 2.5, "product": 2.0, "ops": 1.5, "engineering": 1.0}
     weight = base.get(product.domain.slug, 1.0) * rng.uniform(0.5, 1.5)
-    return weight * (0.3 if product.status == "deprecated" else 1.0)
+    return weight * (0.3 if product.status == ProductStatus.DEPRECATED else 1.0)
 
 
 def _pick_products(
@@ -395,7 +396,7 @@ def _query_row(
     rng: random.Random,
 ) -> tuple[dict[str, Any], list[tuple[DataProduct, str]]]:
     """One audited query as the governor would have recorded it."""
-    admin = user.role == "admin" or user.is_superuser
+    admin = user.role == Role.ADMIN or user.is_superuser
     domains, owned = memberships  # the domains whose team the user is on, and owns
     touched: list[str] = []
     masked: list[str] = []
@@ -462,7 +463,7 @@ def _incident_windows(
     """When each past incident was open, by calendar month (as the metrics count them): about
     ``STALE_PER_MONTH`` and ``FAILING_PER_MONTH``, fewer as the mesh matured; a month the
     history covers only in part gets its share. All end before the raw runs begin."""
-    live = [p for p in products if p.status == "published"]
+    live = [p for p in products if p.status == ProductStatus.PUBLISHED]
     first, last = now - timedelta(days=days), now - timedelta(days=RAW_DAYS, hours=1)
     windows: list[_Window] = []
     month = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -514,7 +515,7 @@ def _fail_share(product: DataProduct, progress: float) -> float:
     base = 0.075 - 0.05 * progress
     if product.product_id == "marketing.email_engagement":
         base += 0.12  # its null violations (catalog.demo.DELIBERATE_PROBLEMS)
-    if product.status == "deprecated":
+    if product.status == ProductStatus.DEPRECATED:
         base += 0.08
     return max(0.0, base)
 
@@ -533,11 +534,11 @@ def _quality(
     rolled: list[QualityDay] = []
     runs: list[dict[str, Any]] = []
     results: list[list[dict[str, Any]]] = []
-    live = [p for p in products if p.status in ("published", "deprecated")]
+    live = [p for p in products if p.status in (ProductStatus.PUBLISHED, ProductStatus.DEPRECATED)]
     for product in live:
         every = timedelta(minutes=CADENCE_MIN.get(product.sla_freshness, 60))
         checks = list(product.checks.all())
-        weight = sum(0.5 if c.severity == "warning" else 1.0 for c in checks) or 1.0
+        weight = sum(0.5 if c.severity == Severity.WARNING else 1.0 for c in checks) or 1.0
         mine = [w for w in windows if w.product_pk == product.pk]
         for back in range(days, 0, -1):
             day = today - timedelta(days=back)
@@ -555,7 +556,7 @@ def _quality(
                     runs.append(run)
                     results.append(rows)
                 else:
-                    lost = sum(0.5 if c.severity == "warning" else 1.0 for c in failed)
+                    lost = sum(0.5 if c.severity == Severity.WARNING else 1.0 for c in failed)
                     cell.runs += 1
                     cell.failed_runs += 1 if (failed or stale) else 0
                     cell.w_total += weight
@@ -591,7 +592,7 @@ def _quality(
 def _failed_checks(checks: list[Any], share: float, failing: bool, rng: random.Random) -> list[Any]:
     failed = [c for c in checks if rng.random() < share]
     if failing and checks:
-        errors = [c for c in checks if c.severity == "error"] or checks
+        errors = [c for c in checks if c.severity == Severity.ERROR] or checks
         if errors[0] not in failed:
             failed.append(errors[0])
     return failed

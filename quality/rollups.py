@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.contract import FRESHNESS_HOURS
+from catalog.contract.vocabulary import ProductStatus
 from catalog.models import DataProduct
+from catalog.usage_rollup import DRAFT, LIVE
 from querying.models import day_start, utc_day
 
 from .models import (
@@ -78,7 +80,7 @@ def quality_domains_rebuild() -> int:
     for day, domain_id, status, runs, failed, w_passed, w_total, f_runs, fresh in rows.iterator(
         chunk_size=5000
     ):
-        flag = "draft" if status == "draft" else "live"
+        flag = DRAFT if status == ProductStatus.DRAFT else LIVE
         cell = cells.setdefault(
             (day, domain_id, flag), QualityDomainDay(day=day, domain_id=domain_id, status=flag)
         )

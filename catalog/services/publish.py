@@ -344,6 +344,7 @@ def _write_rows(product: DataProduct, contract: Contract, *, now: datetime) -> N
     product.status = contract.status
     product.table = contract.table
     product.access = contract.access
+    product.inputs = list(contract.inputs)
     dep = contract.deprecation
     product.deprecation_sunset_at = dep.sunset_at if dep else None
     product.deprecation_replaced_by = (dep.replaced_by or "") if dep else ""

@@ -387,3 +387,97 @@ def test_impact_of_reads_back_the_graph_the_api_writes() -> None:
     assert impact_of(again).to_dict() == impact_of(graph).to_dict()
     with pytest.raises(ValueError, match="nodes"):
         Graph.from_dict({"product": "a.x"})
+
+
+# --- every way a contract is rewritten keeps its inputs; the admin says the impact ------------
+
+
+def admin_client(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_refuses_a_breaking_change_listing_what_it_would_break(
+    marketing: Any, owner: Any
+) -> None:
+    from tests.catalog.test_ownership_matrix import _change_form_data
+
+    products = chain(marketing)
+    client = admin_client(owner)
+    url = f"/admin/catalog/dataproduct/{products['a'].pk}/change/"
+    data = _change_form_data(client, products["a"])
+    data["columns-0-type"] = "integer"  # string → integer: breaking, at the same version
+    page = client.post(url, data)
+    assert page.status_code == 200
+    errors = " ".join(page.context["adminform"].form.non_field_errors())
+    assert "its breaking changes reach 1 consumer and 2 downstream products" in errors
+    assert "Executive / CEO dashboard (dashboard) uses marketing.board_kpis" in errors
+    assert "marketing.revenue (product) uses marketing.orders" in errors
+    products["a"].refresh_from_db()
+    assert products["a"].columns.order_by("position").first().type == "string"
+
+
+def test_an_admin_edit_keeps_the_products_inputs(marketing: Any, owner: Any) -> None:
+    from tests.catalog.test_ownership_matrix import _change_form_data
+
+    products = chain(marketing)
+    revenue = products["b"]
+    client = admin_client(owner)
+    data = _change_form_data(client, revenue)
+    data.update({"description": "Edited in the admin.", "version": revenue.version + 1})
+    answer = client.post(f"/admin/catalog/dataproduct/{revenue.pk}/change/", data)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    revenue.refresh_from_db()
+    assert revenue.description == "Edited in the admin." and revenue.inputs == ["marketing.orders"]
+    assert Consumer.objects.filter(product=products["a"], downstream=revenue).exists()
+    assert revenue.versions.order_by("-id").first().document["inputs"] == ["marketing.orders"]
+
+
+def test_the_product_api_shows_inputs_and_deprecating_keeps_them(
+    marketing: Any, owner: Any, api_as: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.governance.services import product_deprecate
+
+    products = chain(marketing)
+    body = api_as(owner).get("/v1/catalog/products/marketing.revenue").json()
+    assert body["inputs"] == ["marketing.orders"]
+    # The API body is the contract: sent back with a new version, it changes nothing else.
+    body = {k: v for k, v in body.items() if k in contract_document("marketing.revenue")}
+    body.update({"version": body["version"] + 1, "inputs": ["marketing.orders"]})
+    again = api_as(owner).put("/v1/catalog/products/marketing.revenue", body, format="json")
+    assert again.status_code == 200, again.json()
+    outcome = product_deprecate(
+        actor=owner,
+        product=DataProduct.objects.get(product_id="marketing.revenue"),
+        sunset_at=timezone.now() + timedelta(days=60),
+        replaced_by=None,
+        reason="moving on",
+    )
+    assert outcome.product.status == "deprecated" and outcome.product.inputs == ["marketing.orders"]
+    link = Consumer.objects.get(product=products["a"], kind="product")
+    assert link.downstream == outcome.product
+    assert any("still used by 1 consumer and 1 downstream product" in w for w in outcome.warnings)
+
+
+def test_the_deprecation_notice_on_the_product_page_lists_who_depends_on_it(
+    marketing: Any, owner: Any, client: Any
+) -> None:
+    products = chain(marketing)
+    publish(
+        "marketing.board_kpis",
+        version=4,
+        status="deprecated",
+        inputs=["marketing.revenue"],
+        deprecation={"sunsetAt": "2099-01-01T00:00:00Z", "reason": "replaced"},
+    )
+    client.force_login(owner)
+    page = client.get(f"/products/{products['c'].product_id}/").content.decode()
+    notice = page.split("data-dependents>", 1)[1].split("</small>", 1)[0]
+    assert "Still used by 1 consumer: Executive / CEO dashboard (dashboard)" in notice

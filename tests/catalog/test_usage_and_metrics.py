@@ -331,3 +331,49 @@ def test_the_domain_rollup_follows_a_draft_that_was_published(marketing: Any, me
     DataProduct.objects.filter(pk=draft.pk).update(status="published")
     usage_rollup(now=NOW)
     assert set(UsageDomainDay.objects.values_list("status", flat=True)) == {"live"}
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/Los_Angeles"])
+def test_incidents_count_in_their_utc_month_whatever_the_time_zone(
+    marketing: Any, admin_user: Any, settings: Any, zone: str
+) -> None:
+    from catalog.metrics import metrics_filter, platform_metrics
+    from quality.models import Incident
+
+    settings.TIME_ZONE = zone
+    orders = product(marketing, "orders")
+    for at, kind in (
+        (datetime(2026, 5, 31, 23, 30, tzinfo=UTC), "stale_data"),  # June 1st in Kolkata
+        (datetime(2026, 6, 1, 0, 30, tzinfo=UTC), "stale_data"),  # May 31st in Los Angeles
+        (datetime(2026, 6, 1, 5, 0, tzinfo=UTC), "check_failed"),
+        (datetime(2026, 4, 30, 23, 59, tzinfo=UTC), "stale_data"),  # before the range
+    ):
+        Incident.objects.create(
+            product=orders, kind=kind, opened_at=at, status="resolved", resolved_at=at
+        )
+    flt = metrics_filter(user=admin_user, params={"since": "2026-05-01", "until": "2026-06-01"})
+    months = platform_metrics(user=admin_user, flt=flt)["incidentsPerMonth"]
+    assert months == [
+        {"month": "2026-05", "stale": 1, "failing": 0},
+        {"month": "2026-06", "stale": 1, "failing": 1},
+    ]
+
+
+def test_the_product_page_shows_a_usage_sparkline_and_the_top_teams(
+    marketing: Any, analyst: Any, owner: Any, client: Any
+) -> None:
+    orders = product(marketing, "orders")
+    for back in (3, 2, 2):
+        query(owner, [orders], timezone.now() - timedelta(days=back))
+    usage_rollup()
+    query(analyst, [orders], timezone.now())  # today: counted live
+    client.force_login(analyst)
+    page = client.get(f"/products/{orders.product_id}/").content.decode()
+    card = page.split('id="usage"', 1)[1].split("</section>", 1)[0]
+    assert 'data-figure="queries30d">4<' in card and 'data-figure="users30d">2<' in card
+    points = card.split('points="', 1)[1].split('"', 1)[0].split()
+    assert len(points) == 30  # one point a day, zeros included
+    assert "today so far: 1" in card
+    teams = card.split("Top teams", 1)[1]
+    assert teams.index("marketing") < teams.index("no team (analyst)")
+    assert "3 queries, 1 person" in teams
