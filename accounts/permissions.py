@@ -20,12 +20,13 @@ lists; neither ever raises for an anonymous user, they just deny.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, Group
@@ -33,7 +34,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
+from django.utils.dateparse import parse_datetime
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
@@ -476,22 +478,81 @@ class Grant:
 def active_grants(user: Any, *, now: datetime) -> list[Grant]:
     """The grants that unmask for ``user`` at ``now``, read from the database (never kept).
 
-    Admins need none (they read everything raw) and get none.
+    Admins need none (they read everything raw) and get none. One indexed statement on every
+    governed query (``access_holder_active``), written once with bound parameters: building it
+    through the ORM cost about 0.7 ms a query, four times the rest of the policy (issue 17 asks
+    the grants to cost the query within 0.2 ms p50; ``active_at`` is the same rule, tested
+    against this).
     """
-    from .access_models import AccessRequest
-
     if not _active(user) or is_admin(user):
         return []
-    rows = (
-        AccessRequest.objects.active_at(now)
-        .filter(requester=user)
-        .order_by("pk")
-        .values_list("pk", "product_id", "columns", "expires_at")
-    )
+    from django.db import connections, router
+
+    from .access_models import AccessRequest, AccessStatus
+
+    alias = router.db_for_read(AccessRequest)
+    connection = connections[alias]
+    ops = connection.ops
+    moment = ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _grants_sql(connection.vendor, ops.quote_name),
+            [user.pk, str(AccessStatus.APPROVED), moment, moment],
+        )
+        rows = cursor.fetchall()
     return [
-        Grant(id=pk, product_pk=product_pk, columns=frozenset(columns or ()), expires_at=expires)
+        Grant(
+            id=pk,
+            product_pk=product_pk,
+            columns=frozenset(_json_list(columns)),
+            expires_at=_aware(expires),
+        )
         for pk, product_pk, columns, expires in rows
     ]
+
+
+_GRANTS_SQL: dict[str, str] = {}
+
+
+def _grants_sql(vendor: str, quote: Any) -> str:
+    """``SELECT id, product_id, columns, expires_at`` of a user's grants active at a moment
+    (placeholders: requester, status, moment, moment), from the model's own table and
+    column names."""
+    sql = _GRANTS_SQL.get(vendor)
+    if sql is None:
+        from .access_models import AccessRequest
+
+        meta = AccessRequest._meta
+
+        def col(name: str) -> str:
+            field = meta.get_field(name)
+            assert isinstance(field, Field), name
+            return str(quote(field.column))
+
+        sql = (
+            f"SELECT {col('id')}, {col('product')}, {col('columns')}, {col('expires_at')} "
+            f"FROM {quote(meta.db_table)} WHERE {col('requester')} = %s AND {col('status')} = %s"
+            f" AND {col('decided_at')} <= %s AND {col('expires_at')} > %s ORDER BY {col('id')}"
+        )
+        _GRANTS_SQL[vendor] = sql
+    return sql
+
+
+def _json_list(value: Any) -> list[str]:
+    """A JSON column as a raw cursor returns it (text on SQLite and psycopg, as Django reads
+    it, or already decoded)."""
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return [str(v) for v in value or ()]
+
+
+def _aware(value: Any) -> datetime:
+    """A datetime column as a raw cursor returns it (naive UTC on SQLite)."""
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        assert parsed is not None, value
+        value = parsed
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def granted_columns(grants: Sequence[Grant], product_pk: int) -> dict[str, str]:

@@ -198,3 +198,41 @@ def test_the_masking_figure_counts_non_privileged_queries_and_every_raw_reads_ba
     assert card_json["piiMasking"]["rawReadsBy"]["domain:owner"] == 1
     governance = page(owner).get("/governance/").content.decode()
     assert "75%" in governance and "(3/4 queries without raw access" in governance
+
+
+def test_the_admin_lists_requests_with_filters_read_only_and_narrowed_to_the_viewer(
+    product: DataProduct, analyst: Any, manager: Any, owner: Any, outsider: Any, admin_user: Any
+) -> None:
+    finance = product_publish(actor=None, document=document("finance.revenue_attribution"))
+    approved = services.access_request_create(actor=analyst, product=product, purpose=PURPOSE)
+    services.access_request_approve(actor=owner, request=approved, note="fine")
+    pending = services.access_request_create(
+        actor=manager, product=finance.product, purpose=PURPOSE
+    )
+    url = "/admin/accounts/accessrequest/"
+
+    def listed(user: Any, query: str = "") -> set[int]:
+        response = page(user).get(f"{url}{query}")
+        assert response.status_code == 200, response.status_code
+        return {
+            int(pk)
+            for pk in re.findall(
+                r"/admin/accounts/accessrequest/(\d+)/change/", response.content.decode()
+            )
+        }
+
+    assert listed(admin_user) == {approved.pk, pending.pk}
+    assert listed(admin_user, "?status__exact=pending") == {pending.pk}
+    assert listed(admin_user, f"?product__domain__id__exact={product.domain_id}") == {approved.pk}
+    assert listed(owner) == {approved.pk}  # their domain's only
+    assert listed(outsider) == {pending.pk}
+    # Read-only: the history is shown, nothing is changed or deleted from the admin.
+    detail = page(admin_user).get(f"{url}{approved.pk}/change/").content.decode()
+    assert "fine" in detail and "approved" in detail
+    assert page(admin_user).post(f"{url}{approved.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        page(admin_user).post(f"{url}{approved.pk}/change/", {"status": "pending"}).status_code
+        == 403
+    )
+    assert AccessRequest.objects.get(pk=approved.pk).status == "approved"
+    assert page(analyst).get(url).status_code == 302  # not staff: to the admin's log-in

@@ -375,6 +375,52 @@ def test_a_grant_never_unmasks_a_column_made_pii_after_it_was_approved(
     assert values == {"user_id": RAW["user_id"], "attribution_model": "[REDACTED]"}
 
 
+def test_the_grants_lookup_is_the_models_rule_at_every_boundary(
+    engine: str, analyst: Any, manager: Any, owner: Any
+) -> None:
+    """``permissions.active_grants`` (one hand-written statement per query, for its cost) and
+    ``AccessRequest.objects.active_at`` (the ORM's) name the same grants, columns and ends."""
+    mine = AccessRequest.objects.get(
+        pk=ask(analyst, columns=["channel", "user_id"], days=2).json()["id"]
+    )
+    other = AccessRequest.objects.get(pk=ask(analyst, product=OTHER, days=1).json()["id"])
+    theirs = AccessRequest.objects.get(pk=ask(manager, days=5).json()["id"])
+    services.access_request_approve(actor=owner, request=mine, now=T0)
+    services.access_request_approve(actor=owner, request=theirs, now=T0)
+    admin_of_finance = owner
+    permissions.membership_set(
+        user=admin_of_finance, domain=Domain.objects.get(slug="finance"), is_owner=True
+    )
+    services.access_request_approve(
+        actor=admin_of_finance, request=other, now=T0 + timedelta(hours=1)
+    )
+    moments = [T0 + delta for delta in (
+        -timedelta(seconds=1), timedelta(0), timedelta(hours=1) - timedelta(microseconds=1),
+        timedelta(hours=1), timedelta(days=1, hours=1) - timedelta(microseconds=1),
+        timedelta(days=1, hours=1), timedelta(days=2) - timedelta(microseconds=1),
+        timedelta(days=2),
+    )]  # fmt: skip
+    seen = []
+    for moment in moments:
+        fast = [
+            (g.id, g.product_pk, g.columns, g.expires_at)
+            for g in permissions.active_grants(analyst, now=moment)
+        ]
+        orm = [
+            (r.pk, r.product_id, frozenset(r.columns), r.expires_at)
+            for r in AccessRequest.objects.active_at(moment)
+            .filter(requester=analyst)
+            .order_by("pk")
+        ]
+        assert fast == orm, moment
+        seen.append({grant[0] for grant in fast})
+    assert seen == [set(), {mine.pk}, {mine.pk}, {mine.pk, other.pk}, {mine.pk, other.pk},
+                    {mine.pk}, {mine.pk}, set()]  # fmt: skip
+    assert fast == [] and permissions.active_grants(manager, now=T0)[0].id == theirs.pk
+    services.access_request_revoke(actor=owner, request=mine, now=T0)
+    assert [g.id for g in permissions.active_grants(analyst, now=T0)] == []
+
+
 @pytest.mark.parametrize("ending", ["deny", "cancel"])
 def test_a_denied_or_cancelled_request_unmasks_nothing(
     engine: str, analyst: Any, owner: Any, ending: str
