@@ -491,6 +491,24 @@ def test_members_read_raw_only_while_the_domain_lets_them_seen_by_the_next_query
     assert raw_of(member, now=now) == set(PII)
 
 
+def test_leaving_the_domain_or_losing_the_admin_role_masks_the_next_query(
+    engine: str, member: Any, owner: Any, admin_user: Any, marketing: Domain
+) -> None:
+    now = datetime.now(UTC)
+    for user in (member, owner, admin_user):
+        assert raw_of(user, now=now) == set(PII)  # and the policy snapshot is warm
+    permissions.membership_remove(user=member, domain=marketing)
+    permissions.membership_set(user=owner, domain=marketing, is_owner=False)
+    admin_user.role = "analyst"
+    admin_user.save()
+    assert raw_of(member, now=now) == set()
+    assert raw_of(owner, now=now) == set(PII)  # now a member, and members still read raw
+    assert row(owner, now=now)["outcome"].raw_columns == {
+        f"{PID}.{c}": "domain:member" for c in PII
+    }
+    assert raw_of(admin_user, now=now) == set()
+
+
 def test_a_restricted_product_is_listed_but_needs_raw_access_or_a_grant_to_query(
     engine: str, analyst: Any, member: Any, owner: Any
 ) -> None:
