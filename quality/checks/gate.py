@@ -92,14 +92,18 @@ def custom_check_policy(spec: ProductSpec, *, hash_key: str) -> Policy:
     )
 
 
-def gate_custom_sql(sql: str, *, spec: ProductSpec, dialect: str, hash_key: str = "") -> GatedSql:
+def gate_custom_sql(
+    sql: str, *, spec: ProductSpec, dialect: str, hash_key: str = "", schema: str | None = None
+) -> GatedSql:
     """The SQL to execute for a custom check of ``spec``, or raise CustomSqlRefused."""
     if not isinstance(sql, str) or not sql.strip():
         raise CustomSqlRefused("custom_sql needs params.sql: one SELECT returning a single count")
     if not spec.columns:
         raise CustomSqlRefused(f"{spec.product_id} declares no columns for custom SQL to read")
     try:
-        governed = govern(sql, custom_check_policy(spec, hash_key=hash_key), dialect=dialect)
+        governed = govern(
+            sql, custom_check_policy(spec, hash_key=hash_key), dialect=dialect, schema=schema
+        )
     except QueryRefused as exc:
         raise CustomSqlRefused(exc.message) from None
     return GatedSql(
@@ -109,11 +113,13 @@ def gate_custom_sql(sql: str, *, spec: ProductSpec, dialect: str, hash_key: str 
     )
 
 
-def make_default_gate(spec: ProductSpec, dialect: str, hash_key: str = "") -> GateFunction:
-    """The gate for ``spec``'s custom checks in ``dialect``."""
+def make_default_gate(
+    spec: ProductSpec, dialect: str, hash_key: str = "", schema: str | None = None
+) -> GateFunction:
+    """The gate for ``spec``'s custom checks in ``dialect`` (tables in ``schema``)."""
 
     def gate(sql: str) -> GatedSql:
-        return gate_custom_sql(sql, spec=spec, dialect=dialect, hash_key=hash_key)
+        return gate_custom_sql(sql, spec=spec, dialect=dialect, hash_key=hash_key, schema=schema)
 
     return gate
 
@@ -122,7 +128,7 @@ def make_default_gate(spec: ProductSpec, dialect: str, hash_key: str = "") -> Ga
 # Folding a governed count into the fused scan (issue 15; the rule is in the module docstring)
 # ---------------------------------------------------------------------------------------------
 
-LIFT_DIALECTS = frozenset({"duckdb", "postgres"})
+LIFT_DIALECTS = frozenset({"duckdb", "postgres", "spark"})
 _OUTER_ARGS = frozenset({"expressions", "from_", "where"})
 _INNER_ARGS = frozenset({"expressions", "from_"})
 # Nodes a lifted condition may not contain: anything that reads rows or tables (queries,
@@ -166,7 +172,12 @@ class FilteredCount:
 
 
 def filtered_count(
-    gated: GatedSql, *, spec: ProductSpec, dialect: str, hash_key: str = ""
+    gated: GatedSql,
+    *,
+    spec: ProductSpec,
+    dialect: str,
+    hash_key: str = "",
+    schema: str | None = None,
 ) -> FilteredCount | None:
     """``gated`` (a governed custom check of ``spec``) as a filtered count, or None.
 
@@ -203,7 +214,7 @@ def filtered_count(
     expected = derived_sql(
         custom_check_policy(spec, hash_key=hash_key).products[0],
         dialect,
-        DEFAULT_SCHEMA[dialect],
+        schema or DEFAULT_SCHEMA[dialect],
     )
     if inner.sql(dialect=dialect, comments=False) != expected:
         return None

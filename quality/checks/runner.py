@@ -139,10 +139,11 @@ def run_product(
     )
     known_not_null = frozenset(c.name for c in columns if not c.nullable)
     dialect = warehouse.dialect
-    gate = custom_sql_gate or make_default_gate(spec, dialect, hash_key)
+    schema = warehouse.schema
+    gate = custom_sql_gate or make_default_gate(spec, dialect, hash_key, schema)
     # A lifted check reads the projection of every declared column: all of them must exist.
     every_column = len(present_columns) == len(spec.columns)
-    lifted = _lift(runnable, spec, gate, dialect, hash_key) if every_column else {}
+    lifted = _lift(runnable, spec, gate, dialect, hash_key, schema) if every_column else {}
     counted = frozenset(
         {c.column for c in runnable.checks if c.type == CheckType.NOT_NULL and c.column}
         | {c.name for c in present_columns if not c.nullable}
@@ -209,7 +210,12 @@ def run_product(
 
 
 def _lift(
-    runnable: ProductSpec, spec: ProductSpec, gate: GateFunction, dialect: str, hash_key: str
+    runnable: ProductSpec,
+    spec: ProductSpec,
+    gate: GateFunction,
+    dialect: str,
+    hash_key: str,
+    schema: str | None = None,
 ) -> dict[int, FilteredCount]:
     """The custom checks (by index) whose governed SQL is a filtered count of the product."""
     lifted: dict[int, FilteredCount] = {}
@@ -220,7 +226,7 @@ def _lift(
             gated = gate(str(check.params["sql"]))
         except Exception:  # refused (or a gate bug): sent on its own, where it is recorded
             continue
-        folded = filtered_count(gated, spec=spec, dialect=dialect, hash_key=hash_key)
+        folded = filtered_count(gated, spec=spec, dialect=dialect, hash_key=hash_key, schema=schema)
         if folded is not None:
             lifted[index] = folded
     return lifted

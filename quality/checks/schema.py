@@ -11,7 +11,9 @@ from .specs import SCHEMA_TYPE, CheckOutcome, CheckSpec, CheckStatus, ProductSpe
 
 # Contract type -> base names (upper-case, parameters stripped) of DuckDB and PostgreSQL types.
 # PostgreSQL's information_schema reports arrays as "ARRAY"; DuckDB spells them "VARCHAR[]",
-# "INTEGER[3]" (handled by the trailing "]"), STRUCT(...) and MAP(...) count as json.
+# "INTEGER[3]" (handled by the trailing "]"), STRUCT(...) and MAP(...) count as json. Spark
+# reports its own names (``simpleString``): STRING, INT, TIMESTAMP_NTZ, DECIMAL(p,s),
+# ARRAY<...>, STRUCT<...>, MAP<...> (parameters in angle brackets are stripped as well).
 TYPE_FAMILIES: dict[str, frozenset[str]] = {
     ColumnType.STRING: frozenset(
         {
@@ -33,7 +35,8 @@ TYPE_FAMILIES: dict[str, frozenset[str]] = {
     ColumnType.TIMESTAMP: frozenset(
         {
             "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMPTZ",
-            "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME", "DATE",
+            "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME", "DATE", "TIMESTAMP_NTZ",
+            "TIMESTAMP_LTZ",
         }
     ),
     ColumnType.JSON: frozenset({"JSON", "JSONB", "STRUCT", "MAP"}),
@@ -44,11 +47,12 @@ TEMPORAL_TYPES = TYPE_FAMILIES[ColumnType.TIMESTAMP]
 
 
 def base_type(warehouse_type: str) -> str:
-    """`DECIMAL(18,3)` -> `DECIMAL`, `VARCHAR[]` -> `ARRAY`, `STRUCT(a INT)` -> `STRUCT`."""
+    """`DECIMAL(18,3)` -> `DECIMAL`, `VARCHAR[]` -> `ARRAY`, `STRUCT(a INT)` -> `STRUCT`,
+    Spark's `ARRAY<STRING>` -> `ARRAY`, `STRUCT<a:INT>` -> `STRUCT`."""
     name = warehouse_type.strip().upper()
     if name.endswith("]"):
         return "ARRAY"
-    return name.split("(", 1)[0].strip()
+    return name.split("(", 1)[0].split("<", 1)[0].strip()
 
 
 def type_matches(contract_type: str, warehouse_type: str) -> bool:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import importlib.util
 import logging
 import re
 import threading
@@ -138,12 +139,10 @@ def session_for(target: SparkTarget) -> Any:
         session = _sessions.get(target)
         if session is not None:
             return session
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError as exc:  # the optional "spark" extra is not installed
-            raise WarehouseUnavailable(
-                f"Spark support needs the portal's 'spark' extra (pyspark): {exc}"
-            ) from exc
+        if importlib.util.find_spec("pyspark") is None:  # the optional "spark" extra
+            raise WarehouseUnavailable("Spark support needs the portal's 'spark' extra (pyspark)")
+        from pyspark.sql import SparkSession
+
         try:
             if target.remote is not None:
                 session = SparkSession.builder.remote(target.remote).create()
@@ -152,11 +151,19 @@ def session_for(target: SparkTarget) -> Any:
                 builder = builder.config("spark.ui.enabled", "false")
                 if target.warehouse_dir:
                     builder = builder.config("spark.sql.warehouse.dir", target.warehouse_dir)
-                session = builder.getOrCreate()
+                # One SparkContext per process; a session of its own per target (its own
+                # current database and settings).
+                session = builder.getOrCreate().newSession()
             for key, value in SESSION_CONF.items():
                 session.conf.set(key, value)
+            if target.database != DEFAULT_DATABASE and not (
+                target.remote is None and target.warehouse_dir
+            ):
+                # Unqualified names (the check engine's scans) resolve in the target's database.
+                session.catalog.setCurrentDatabase(target.database)
             if target.remote is None and target.warehouse_dir:
                 register_local_tables(session, target)
+                session.catalog.setCurrentDatabase(target.database)
         except WarehouseError:
             raise
         except Exception as exc:

@@ -63,6 +63,8 @@ def _value(v: str | None) -> str:
 
 
 def _setup(dialect: str) -> list[str]:
+    if dialect == "spark":
+        return [_spark(s) for s in _setup("duckdb")]
     if dialect == "duckdb":
         customer, numeric = "VARCHAR COLLATE NOCASE", "DECIMAL(10, 2)"
         collation = []
@@ -91,6 +93,13 @@ def _setup(dialect: str) -> list[str]:
     ]
 
 
+def _spark(statement: str) -> str:
+    """A DuckDB statement of ``_setup`` as Spark writes it (case-insensitive UTF8_LCASE)."""
+    statement = statement.replace("VARCHAR COLLATE NOCASE", "STRING COLLATE UTF8_LCASE")
+    statement = statement.replace("DOUBLE PRECISION", "DOUBLE").replace(" TEXT", " STRING")
+    return statement + " USING parquet" if statement.startswith("CREATE TABLE") else statement
+
+
 @pytest.fixture(scope="module")
 def late_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     return duckdb_warehouse(tmp_path_factory.mktemp("late"), _setup("duckdb"))
@@ -104,7 +113,21 @@ def late_postgres() -> Iterator[Warehouse]:
         yield warehouse_from_url(dsn)
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(scope="module")
+def late_spark() -> Iterator[Warehouse]:
+    from tests.support.spark import spark_warehouse
+
+    with spark_warehouse(_setup("spark"), database="default") as url:  # govern() reads default
+        yield warehouse_from_url(url)
+
+
+@pytest.fixture(
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.integration),
+        pytest.param("spark", marks=[pytest.mark.integration, pytest.mark.spark]),
+    ]
+)
 def late_warehouse(request: pytest.FixtureRequest) -> Warehouse:
     return request.getfixturevalue(f"late_{request.param}")
 
@@ -112,7 +135,8 @@ def late_warehouse(request: pytest.FixtureRequest) -> Warehouse:
 def _pretext(sql: str) -> set[str]:
     """Hash columns the governed SQL projects as pre-hash text."""
     pattern = r'CAST\("(\w+)" AS TEXT\) COLLATE "(?:default|binary)" AS "\w+"'
-    return set(re.findall(pattern, sql))
+    spark = r"CAST\(`(\w+)` AS STRING\) AS `\w+`"  # Spark: no collation (masks.pretext)
+    return set(re.findall(pattern, sql)) | set(re.findall(spark, sql))
 
 
 # (query, hash columns expected to be hashed late, whether its ORDER BY is a total order)
@@ -403,8 +427,10 @@ def test_adversarial_suite_has_the_same_outcomes_without_late_hashing(
 
     compared = late_used = 0
     for name, case in CASES.items():
-        if case.allow_timeout or (case.only and case.only != gov_warehouse.dialect):
+        if case.allow_timeout or (case.only and gov_warehouse.dialect not in case.only.split(",")):
             continue
+        if isinstance(case.sql, dict) and gov_warehouse.dialect not in case.sql:
+            continue  # spelled for the other engines only
         sql = case.sql if isinstance(case.sql, str) else case.sql[gov_warehouse.dialect]
         policy = case.policy or make_policy()
         with_late = _outcome(gov_warehouse, sql, policy)
@@ -473,8 +499,11 @@ def test_generated_grouping_queries_agree(
 ) -> None:
     # Most generated queries are invalid SQL for the engine (a column neither grouped nor
     # aggregated): both ways must then fail alike. The rest must return the same rows.
+    # Spark: every query is a Spark job (~0.2 s each here), so a third of them keeps the CI
+    # run short; the thresholds scale with the count.
+    count = 100 if late_warehouse.dialect == "spark" else 300
     late_used = answered = 0
-    for sql in _generated(300):
+    for sql in _generated(count):
         with_late = _outcome(late_warehouse, sql, POLICY)
         with monkeypatch.context() as patched:
             patched.setattr(pseudonyms, "plan", lambda *args, **kwargs: frozenset())
@@ -483,4 +512,5 @@ def test_generated_grouping_queries_agree(
         answered += with_late[0] == "rows"
         if with_late[0] == "rows":
             late_used += bool(_pretext(govern(sql, POLICY, dialect=late_warehouse.dialect).sql))
-    assert answered >= 120 and late_used >= 100, (answered, late_used)  # 178, 160 on DuckDB
+    # 178, 160 of 300 on DuckDB
+    assert answered >= 0.4 * count and late_used >= count / 3, (answered, late_used)
