@@ -52,6 +52,7 @@ from .models import (
     GovernancePolicy,
     QualityCheck,
     TableAssignment,
+    WarehouseConnection,
 )
 from .services import PublishRefused, product_publish, webhook_url_problem
 
@@ -724,7 +725,8 @@ class DomainForm(forms.ModelForm):
     class Meta:
         model = Domain
         fields = ["slug", "name", "description", "slack_webhook_url", "table_prefix",
-                  "policy_overrides", "members_see_raw", "access_max_days"]  # fmt: skip
+                  "policy_overrides", "members_see_raw", "access_max_days",
+                  "warehouse"]  # fmt: skip
 
     def clean_slack_webhook_url(self) -> str:
         url = self.cleaned_data.get("slack_webhook_url") or ""
@@ -772,6 +774,20 @@ class DomainAdmin(AdminOnly):
                 )
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         return None
+
+
+@admin.register(WarehouseConnection)
+class WarehouseConnectionAdmin(AdminOnly):
+    """Admins only: named warehouses (issue 18). Secrets are ``${ENV_VAR}`` in the URL, read
+    from the environment when the connection opens; a URL with a secret in clear is refused."""
+
+    list_display = ["name", "url", "domain_names", "updated_at"]
+    search_fields = ["name", "url", "description"]
+    fields = ["name", "url", "description"]
+
+    @admin.display(description="domains")
+    def domain_names(self, obj: WarehouseConnection) -> str:
+        return ", ".join(d.slug for d in obj.domains.all()) or "-"
 
 
 @admin.register(TableAssignment)

@@ -34,6 +34,51 @@ if TYPE_CHECKING:
     from django.db.backends.ddl_references import Statement
 
 
+class WarehouseConnection(models.Model):
+    """A named warehouse (issue 18): where some domains' or products' tables live.
+
+    Admins manage them. ``url`` is a template: a secret is written ``${ENV_VAR}`` and read from
+    the environment when the connection opens, so the database never holds it
+    (``querying.warehouses.connections``). ``WAREHOUSE_URL`` is the connection called
+    ``default``, used by every domain and product that names none.
+    """
+
+    name = models.SlugField(
+        max_length=63,
+        unique=True,
+        help_text="What domains and contracts call it (warehouse: <name>); not 'default'.",
+    )
+    url = models.CharField(
+        max_length=500,
+        help_text="duckdb:///abs/path.duckdb, postgresql://user:${PASSWORD_VAR}@host/db, "
+        "sc://host:15002;database=NAME (Spark Connect / Databricks: ;token=${TOKEN_VAR}) or "
+        "spark://local[N];database=NAME. Secrets only as ${ENV_VAR}.",
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """A usable name, and a URL whose secrets are environment variables."""
+        from django.core.exceptions import ValidationError
+
+        from querying.warehouses.connections import DEFAULT_NAME, NAME, url_problem
+
+        if self.name == DEFAULT_NAME or not NAME.match(self.name or ""):
+            raise ValidationError(
+                {"name": "lowercase letters, digits, '-' and '_'; 'default' is WAREHOUSE_URL"}
+            )
+        problem = url_problem(self.url or "")
+        if problem:
+            raise ValidationError({"url": problem})
+
+
 class Domain(models.Model):
     """A business domain whose team owns and publishes data products."""
 
@@ -67,6 +112,15 @@ class Domain(models.Model):
     )
     access_max_days = models.PositiveIntegerField(
         default=90, help_text="The longest an access grant on the domain's products may last."
+    )
+    # Where the domain's tables live (issue 18); None: the default connection (WAREHOUSE_URL).
+    warehouse = models.ForeignKey(
+        WarehouseConnection,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="domains",
+        help_text="The warehouse connection of the domain's products; blank: WAREHOUSE_URL.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Every settings change: governed queries read it in the catalog's version (querying).
@@ -210,6 +264,15 @@ class DataProduct(models.Model):
     # The contract's ``access`` (issue 17): ``restricted`` products are listed and described,
     # but only people who read their PII raw (or hold a grant on them) may query them.
     access = models.CharField(max_length=16, choices=ACCESS_CHOICES, default="open")
+    # The contract's ``warehouse: <name>`` (issue 18); None: the domain's connection.
+    warehouse = models.ForeignKey(
+        WarehouseConnection,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        editable=False,
+    )
     # The contract's ``inputs`` (issue 16): the product ids it is built from, in the contract's
     # order, so the contract rebuilt from these rows (catalog.documents) keeps them; the lineage
     # edges are the Consumer rows the publish records from them (catalog.lineage.inputs_record).

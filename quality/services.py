@@ -42,6 +42,7 @@ from django.utils import timezone
 from catalog.contract import FRESHNESS_HOURS
 from catalog.contract.vocabulary import ProductStatus, Severity
 from catalog.models import ContractVersion, DataProduct
+from catalog.warehouses import product_warehouse
 from quality.checks import (
     CheckOutcome,
     CheckSpec,
@@ -54,7 +55,6 @@ from quality.checks import (
 )
 from quality.checks.evaluate import human_hours
 from querying.governor import scrub_error
-from querying.warehouses import warehouse_from_url
 
 from . import health, notifications, selectors
 from .models import (
@@ -412,7 +412,7 @@ def _engine_report(product: DataProduct, now: datetime) -> RunReport:
     """Run the pure engine; any failure around it becomes an ``error`` report, never a crash."""
     started = time.perf_counter()
     try:
-        warehouse = warehouse_from_url(settings.WAREHOUSE_URL)
+        warehouse = product_warehouse(product)  # its connection (issue 18)
         return run_product(
             warehouse,
             product_spec(product),
@@ -421,7 +421,7 @@ def _engine_report(product: DataProduct, now: datetime) -> RunReport:
             hash_key=settings.PII_HASH_KEY,
             profile=True,  # the columns' profile, from the same scan (issue 15)
         )
-    except Exception as exc:  # a bad WAREHOUSE_URL or an engine bug must not lose the run
+    except Exception as exc:  # a bad connection or an engine bug must not lose the run
         log.exception("quality run of %s failed outside the checks", product.product_id)
         first_line = scrub_error(str(exc).splitlines()[0])[:300] if str(exc) else ""
         message = f"the run could not start: {type(exc).__name__}: {first_line}"
@@ -460,7 +460,7 @@ def check_run(
     Steps:
     1. claim the run (``queued -> running``, or a ``running`` run whose worker died); a run
        that is finished, or running elsewhere, is returned untouched;
-    2. run the pure engine against ``settings.WAREHOUSE_URL``;
+    2. run the pure engine against the product's warehouse connection;
     3. in one transaction: finish the run (only if our claim still holds), store one
        CheckResult per outcome and the run's column profile, update the product's
        lastValidated, qualityScore,

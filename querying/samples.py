@@ -8,7 +8,6 @@ same reader's query would read it, and the read is audited like every governed q
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,7 +15,8 @@ from django.views.decorators.http import require_GET
 from sqlglot import exp
 
 from catalog.selectors import product_get
-from querying.warehouses import WarehouseError, warehouse_from_url
+from catalog.warehouses import product_warehouse
+from querying.warehouses import WarehouseError
 
 from .services import query_submit
 
@@ -41,7 +41,7 @@ def product_sample(request: HttpRequest, product_id: str) -> HttpResponse:
     if product is None:
         raise Http404("No such data product")
     try:
-        dialect = warehouse_from_url(settings.WAREHOUSE_URL).dialect
+        dialect = product_warehouse(product).dialect  # the product's connection (issue 18)
     except WarehouseError:
         dialect = "duckdb"  # query_submit reports the warehouse as unavailable
     # A restricted product is previewable masked (issue 17): its restriction is lifted for this

@@ -22,7 +22,6 @@ from querying.governor import (
     GovernedQuery,
     Policy,
     QueryRefused,
-    govern,
     identifiers_in,
     scrub_error,
 )
@@ -32,11 +31,11 @@ from querying.warehouses import (
     Warehouse,
     WarehouseError,
     WarehouseUnavailable,
-    warehouse_from_url,
 )
 
 from .capacity import query_slot
 from .models import PiiAccess, QueryDecision, QueryLog, QueryProductUse
+from .routing import route
 from .selectors import query_policy
 
 log = logging.getLogger(__name__)
@@ -230,14 +229,9 @@ def query_submit(
     executed_sql = ""
     outcome: QueryOutcome
     try:
-        warehouse = warehouse_from_url(settings.WAREHOUSE_URL)
-        governed = govern(
-            sql,
-            policy,
-            dialect=warehouse.dialect,
-            pii_columns=pii_columns,
-            forbidden_names=forbidden,
-        )
+        # The warehouse of the products the query reads (issue 18): one connection, or one
+        # engine; products of different warehouses are refused (CROSS_WAREHOUSE).
+        warehouse, governed = route(sql, policy, pii_columns=pii_columns, forbidden_names=forbidden)
     except QueryRefused as exc:
         outcome = QueryOutcome(
             decision=QueryDecision.REFUSED,

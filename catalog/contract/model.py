@@ -88,6 +88,8 @@ class Contract:
     # The product ids this product is built from (issue 16): publishing records it as a
     # consumer of each, so lineage and impact analysis follow the edge.
     inputs: tuple[str, ...] = ()
+    # The warehouse connection the table lives in (issue 18); None: the domain's connection.
+    warehouse: str | None = None
 
     @property
     def product_name(self) -> str:
@@ -111,7 +113,8 @@ class Contract:
 
         ``publishedAt`` is omitted while unset; ``table`` is always present; ``deprecation``,
         a column's ``mask``, a check's ``column`` and non-empty ``params`` only when set;
-        ``access`` only when not ``open`` and ``inputs`` only when not empty (so documents
+        ``access`` only when not ``open``, ``inputs`` only when not empty and ``warehouse``
+        only when set (so documents
         stored before them read the same).
         """
         doc: dict[str, Any] = {
@@ -144,6 +147,8 @@ class Contract:
             doc["access"] = self.access
         if self.inputs:
             doc["inputs"] = list(self.inputs)
+        if self.warehouse:
+            doc["warehouse"] = self.warehouse
         return doc
 
 

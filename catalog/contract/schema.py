@@ -119,6 +119,14 @@ def json_schema() -> dict[str, Any]:
                 "description": "restricted: listed and described, but any query needs raw "
                 "access or an access grant. Default open.",
             },
+            "warehouse": {
+                "anyOf": [
+                    {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,62}$"},
+                    {"type": "null"},
+                ],
+                "description": "The named warehouse connection the table lives in (admins "
+                "define them); default: the domain's connection, else WAREHOUSE_URL.",
+            },
         },
         "$defs": {
             "owner": {

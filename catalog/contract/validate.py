@@ -326,9 +326,12 @@ TOP_KEYS = (
     "deprecation",
     "access",
     "inputs",
+    "warehouse",
 )
-OPTIONAL_TOP_KEYS = ("publishedAt", "table", "deprecation", "access", "inputs")
+OPTIONAL_TOP_KEYS = ("publishedAt", "table", "deprecation", "access", "inputs", "warehouse")
 OWNER_KEYS = ("team", "contact", "slackChannel")
+WAREHOUSE_NAME_RE = "^[a-z][a-z0-9_-]{0,62}$"
+_WAREHOUSE_NAME = re.compile(WAREHOUSE_NAME_RE)
 COLUMN_KEYS = ("column", "type", "description", "pii", "nullable", "mask")
 SLA_KEYS = ("freshness", "availability", "queryLatencyP95Ms")
 CHECK_KEYS = ("name", "type", "column", "params", "severity")
@@ -436,6 +439,10 @@ def _parse(v: _Validator, data: object) -> Contract | None:
     # Absent (or null) is open: documents written before the field read as they always did.
     access = v.choice(doc, "access", "", ACCESS_LEVELS, required=False)
     inputs = _parse_inputs(v, doc, contract_id)
+    # The named warehouse connection the table lives in (issue 18); absent: the domain's.
+    warehouse = v.string(doc, "warehouse", "", required=False)
+    if warehouse is not None and not _WAREHOUSE_NAME.match(warehouse):
+        v.add("warehouse", "must name a warehouse connection (regex " + WAREHOUSE_NAME_RE + ")")
 
     if v.issues:
         return None
@@ -460,6 +467,7 @@ def _parse(v: _Validator, data: object) -> Contract | None:
         deprecation=deprecation,
         access=access or Access.OPEN,
         inputs=tuple(inputs or ()),
+        warehouse=warehouse or None,
     )
 
 

@@ -54,7 +54,7 @@ from catalog.lineage import input_problems, product_impact_by_id
 from catalog.lineage_graph import Impact
 from catalog.models import Domain
 from quality.checks import CheckSpec, ColumnSpec, ProductSpec, gate_custom_sql
-from querying.warehouses import WarehouseError, warehouse_from_url
+from querying.warehouses import WarehouseError
 
 from . import conformance, selectors
 from .lifecycle import (
@@ -125,8 +125,11 @@ class GateResult:
             self.errors.append(issue)
 
 
-def _warehouse() -> Any:
-    return warehouse_from_url(settings.WAREHOUSE_URL)
+def _warehouse(contract: Contract) -> Any:
+    """The adapter of the contract's connection (``warehouse:``, else its domain's; issue 18)."""
+    from catalog.warehouses import contract_connection
+
+    return contract_connection(contract.domain, contract.warehouse).open()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +354,7 @@ def _samples(contract: Contract) -> dict[str, list[str]] | None:
     if contract.status == ProductStatus.RETIRED:
         return None
     try:
-        return conformance.sample_values(_warehouse(), contract)
+        return conformance.sample_values(_warehouse(contract), contract)
     except WarehouseError:
         return None
 
@@ -359,7 +362,7 @@ def _samples(contract: Contract) -> dict[str, list[str]] | None:
 def _conforms(contract: Contract) -> bool:
     """Whether the warehouse answers and holds the table with every declared column."""
     try:
-        found = conformance.check_conformance(_warehouse(), contract)
+        found = conformance.check_conformance(_warehouse(contract), contract)
     except WarehouseError:
         return False
     return found.reachable and found.table_exists and not found.issues
@@ -402,7 +405,7 @@ def custom_sql_gate(candidate: Candidate) -> GateResult:
         return result
     spec = _product_spec(contract)
     try:
-        dialect = _warehouse().dialect  # builds the adapter; does not connect
+        dialect = _warehouse(contract).dialect  # builds the adapter; does not connect
     except WarehouseError as exc:
         dialect, unknown = None, f"the warehouse's SQL dialect is unknown: {exc}"
     for i, check in checks:
@@ -427,14 +430,27 @@ def custom_sql_gate(candidate: Candidate) -> GateResult:
 # ---------------------------------------------------------------------------------------------
 
 
+def _connection_exists(name: str) -> bool:
+    from catalog.models import WarehouseConnection
+    from querying.warehouses.connections import DEFAULT_NAME
+
+    return name == DEFAULT_NAME or WarehouseConnection.objects.filter(name=name).exists()
+
+
 def conformance_gate(candidate: Candidate) -> GateResult:
     """The warehouse holds the table with the declared columns and types."""
     contract = candidate.contract
     result = GateResult("CONFORMANCE")
+    if contract.warehouse and not _connection_exists(contract.warehouse):
+        # Whatever the lifecycle: the product's rows would name a connection that is not there.
+        result.errors.append(
+            ContractIssue("warehouse", f"no warehouse connection is called {contract.warehouse!r}")
+        )
+        return result
     if contract.status == ProductStatus.RETIRED:
         return result
     try:
-        found = conformance.check_conformance(_warehouse(), contract)
+        found = conformance.check_conformance(_warehouse(contract), contract)
     except WarehouseError as exc:  # bad WAREHOUSE_URL
         found = conformance.Conformance(
             False, False, [ContractIssue("table", f"no warehouse: {exc}")]

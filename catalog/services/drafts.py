@@ -36,7 +36,8 @@ from catalog.governance import selectors as governance
 from catalog.governance.namespace import ascii_lower, table_owner
 from catalog.governance.policies import PolicyRule
 from catalog.models import DataProduct, Domain
-from querying.warehouses import Warehouse, WarehouseError, warehouse_from_url
+from catalog.warehouses import domain_connection
+from querying.warehouses import Warehouse, WarehouseError
 
 SUGGESTIONS = 5
 
@@ -92,8 +93,9 @@ class ContractDraft:
         return {"contract": self.contract, "profile": self.profile, "notes": self.notes}
 
 
-def _warehouse() -> Warehouse:
-    return warehouse_from_url(settings.WAREHOUSE_URL)
+def _warehouse(domain: Domain) -> Warehouse:
+    """The domain's warehouse connection (issue 18): where its new tables are drafted from."""
+    return domain_connection(domain).open()
 
 
 def draft_domains(*, actor: User | None) -> list[Domain]:
@@ -116,18 +118,23 @@ def draftable_tables(
         domains = [d for d in domains if d.pk == domain.pk]
     if not domains:
         return {}
-    try:
-        tables = (warehouse or _warehouse()).tables()
-    except WarehouseError as exc:
-        raise DraftUnavailable(f"the warehouse cannot be read: {_one_line(exc)}") from None
+    # Each domain's tables are read on its own connection (issue 18), once per connection.
+    by_connection: dict[str, list[Domain]] = {}
+    for each in domains:
+        by_connection.setdefault(domain_connection(each).name, []).append(each)
     prefixes, assignments = governance.table_namespaces(creating=domains[0].slug)
     bound = _bound_tables()
-    wanted = {d.slug for d in domains}
     offered: dict[str, list[str]] = {d.slug: [] for d in domains}
-    for table in tables:
-        owner = table_owner(table, prefixes=prefixes, assignments=assignments)
-        if owner.domain in wanted and ascii_lower(table) not in bound:
-            offered[owner.domain].append(table)
+    for group in by_connection.values():
+        try:
+            tables = (warehouse or _warehouse(group[0])).tables()
+        except WarehouseError as exc:
+            raise DraftUnavailable(f"the warehouse cannot be read: {_one_line(exc)}") from None
+        wanted = {d.slug for d in group}
+        for table in tables:
+            owner = table_owner(table, prefixes=prefixes, assignments=assignments)
+            if owner.domain in wanted and ascii_lower(table) not in bound:
+                offered[owner.domain].append(table)
     return offered
 
 
@@ -156,7 +163,10 @@ def contract_draft(
         )
     if actor is not None and not permissions.can_create_in(actor, found.slug):
         raise PermissionDenied(f"only owners of domain {found.slug} and admins may draft products")
-    warehouse = _warehouse()
+    try:
+        warehouse = _warehouse(found)
+    except WarehouseError as exc:
+        raise DraftUnavailable(f"the warehouse cannot be read: {_one_line(exc)}") from None
     offered = draftable_tables(actor=actor, domain=found, warehouse=warehouse).get(found.slug, [])
     if table not in offered:
         _refuse_table(table, found, offered)

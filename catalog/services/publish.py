@@ -53,7 +53,14 @@ from catalog.governance.gates import (
     table_binding_gate,
 )
 from catalog.lineage import inputs_record, product_impact_by_id
-from catalog.models import Column, ContractVersion, DataProduct, Domain, QualityCheck
+from catalog.models import (
+    Column,
+    ContractVersion,
+    DataProduct,
+    Domain,
+    QualityCheck,
+    WarehouseConnection,
+)
 from catalog.tasks import consumers_notify_task, queue, search_index_refresh_task
 
 from .locks import domain_lock
@@ -345,6 +352,12 @@ def _write_rows(product: DataProduct, contract: Contract, *, now: datetime) -> N
     product.table = contract.table
     product.access = contract.access
     product.inputs = list(contract.inputs)
+    # The contract's warehouse connection (issue 18; the conformance gate proved it exists).
+    product.warehouse = (
+        WarehouseConnection.objects.filter(name=contract.warehouse).first()
+        if contract.warehouse
+        else None
+    )
     dep = contract.deprecation
     product.deprecation_sunset_at = dep.sunset_at if dep else None
     product.deprecation_replaced_by = (dep.replaced_by or "") if dep else ""

@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import permissions
 from catalog.models import DataProduct
-from querying.governor import MAX_SQL_CHARS, QueryRefused, govern
+from querying.governor import MAX_SQL_CHARS, QueryRefused
 from querying.models import QueryDecision, SavedQuery
+from querying.routing import route
 from querying.selectors import query_policy
 from querying.services import QueryOutcome, query_submit
-from querying.warehouses import WarehouseError, warehouse_from_url
+from querying.warehouses import WarehouseError
 
 from .charts import ChartInvalid, chart_clean
 
@@ -77,10 +77,7 @@ def _products_read(author: Any, sql: str, *, now: datetime) -> list[DataProduct]
         raise SavedQueryInvalid("sql", f"must be at most {MAX_SQL_CHARS} characters")
     policy, pii_columns, forbidden = query_policy(author, now=now)
     try:
-        dialect = warehouse_from_url(settings.WAREHOUSE_URL).dialect
-        governed = govern(
-            sql, policy, dialect=dialect, pii_columns=pii_columns, forbidden_names=forbidden
-        )
+        _, governed = route(sql, policy, pii_columns=pii_columns, forbidden_names=forbidden)
     except QueryRefused as exc:
         raise SavedQueryInvalid(
             "sql", exc.message, code=exc.code, http_status=exc.http_status
