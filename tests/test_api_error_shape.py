@@ -15,8 +15,10 @@ import re
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.access_models import AccessRequest
 from catalog.services import product_publish
 from querying.models import SavedQuery
 from tests.factories import contract_document
@@ -32,8 +34,15 @@ EXISTING = {
     "slug": "marketing",
     "key": "naming.column_snake_case",
     "pk": "1",
+    "request_id": "1",
 }
-MISSING = {"product_id": "nope.nothing", "slug": "nope", "key": "nope.nothing", "pk": "999999"}
+MISSING = {
+    "product_id": "nope.nothing",
+    "slug": "nope",
+    "key": "nope.nothing",
+    "pk": "999999",
+    "request_id": "999999",
+}
 # Writes that read no body, so a broken one is not an error.
 BODYLESS = {
     ("POST", "/v1/quality/products/<str:product_id>/runs"),  # run the checks now
@@ -99,6 +108,16 @@ def world(
         pk=1, author=owner, name="Broken", sql="SELECT FROM WHERE", is_shared=True
     )
     saved.products.set([product])
+    # Access request 1 (issue 17), the analyst's, pending: /v1/access-requests/1 exists.
+    AccessRequest.objects.create(
+        pk=1,
+        requester=analyst,
+        product=product,
+        columns=[],
+        purpose="Reconcile the spring campaign's conversions",
+        days=30,
+        created_at=timezone.now(),
+    )
 
     def client(user: Any) -> APIClient:
         api = APIClient(raise_request_exception=False)

@@ -171,8 +171,10 @@ class _DecisionApi(AccessRequestApi):
         raise NotImplementedError
 
     def post(self, request: Request, request_id: int) -> Response:
-        obj = self.get_object()
+        # A body that is not a JSON object is a 400 whoever sends it (it says nothing about
+        # the request); then who may, then the fields.
         data = _object(request.data)
+        obj = self.get_object()
         _known_fields(data, self.fields)
         done = self.decide(obj, data)
         return Response(request_body(done, now=timezone.now(), events=True))
