@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from catalog.warehouses import Connection, connections_by_product, default_connection
+from catalog.warehouses import Connection, default_connection
 from querying.governor import GovernedQuery, Policy, QueryRefused, govern
 from querying.warehouses import Warehouse
 from querying.warehouses.registry import url_scheme
+
+from .selectors import product_connections
 
 # A connection's SQL dialect from its URL scheme (no adapter opened, no secret read).
 SCHEME_DIALECT = {
@@ -45,7 +47,7 @@ def route(
     that cannot be opened: a missing environment variable, an unknown scheme).
     """
     ids = [p.product_id for p in policy.products]
-    connections = connections_by_product(ids) if ids else {}
+    connections = product_connections(ids) if ids else {}
     default = default_connection()
     distinct = {c.name: c for c in connections.values()}
     if len(distinct) <= 1:

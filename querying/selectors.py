@@ -19,12 +19,15 @@ from django.db.models import (
     Max,
     Prefetch,
     QuerySet,
+    Subquery,
+    Value,
 )
 from django.utils import timezone
 
 from accounts import permissions
 from catalog.contract.vocabulary import Access
-from catalog.models import Column, DataProduct, ProductStatus
+from catalog.models import Column, DataProduct, ProductStatus, WarehouseConnection
+from catalog.warehouses import Connection, product_connection
 from querying.governor import ColumnPolicy, Policy, ProductPolicy, unmasked
 from querying.governor.policy import NULL_MASK_TYPES
 
@@ -176,6 +179,8 @@ class _Snapshot:
     built: float
     entries: tuple[_Entry, ...]
     scopes: dict[tuple[Any, ...], _Scope]
+    # product id -> the warehouse connection it is read on (issue 18), kept with the catalog.
+    connections: dict[str, Connection] = field(default_factory=dict)
 
 
 SCOPES_KEPT = 5_000
@@ -190,15 +195,31 @@ _snapshot: _Snapshot | None = None
 def _catalog_version() -> tuple[Any, ...]:
     """Changes whenever a product is saved (``updated_at``: every publish, deprecation and
     admin save; columns are only written with their product), added or deleted, its health
-    facts are stored again (``health_at``: every run and incident change), or its domain's
-    settings change (``Domain.updated_at``: who reads PII raw, issue 17). One aggregate."""
+    facts are stored again (``health_at``: every run and incident change), its domain's
+    settings change (``Domain.updated_at``: who reads PII raw, issue 17), or a warehouse
+    connection is added, changed or removed (issue 18). One statement."""
+    connections = (
+        WarehouseConnection.objects.order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(latest=Max("updated_at"), n=Count("pk"))
+    )
     row = DataProduct.objects.aggregate(
         changed=Max("updated_at"),
         health=Max("health_at"),
         count=Count("pk"),
         domains=Max("domain__updated_at"),
+        connections_at=Max(Subquery(connections.values("latest")[:1])),
+        connections=Max(Subquery(connections.values("n")[:1])),
     )
-    return (row["changed"], row["health"], row["count"], row["domains"])
+    return (
+        row["changed"],
+        row["health"],
+        row["count"],
+        row["domains"],
+        row["connections_at"],
+        row["connections"],
+    )
 
 
 def _entry(product: DataProduct) -> _Entry:
@@ -247,9 +268,9 @@ def _catalog() -> _Snapshot:
         and time.monotonic() - snapshot.built < SNAPSHOT_MAX_AGE_S
     ):
         return snapshot
-    products = (
+    products = list(
         DataProduct.objects.defer("search_vector")
-        .select_related("domain")
+        .select_related("domain", "warehouse", "domain__warehouse")
         .prefetch_related(Prefetch("columns", queryset=Column.objects.order_by("position")))
     )
     fresh = _Snapshot(
@@ -257,6 +278,7 @@ def _catalog() -> _Snapshot:
         built=time.monotonic(),
         entries=tuple(_entry(p) for p in products),
         scopes={},
+        connections={p.product_id: product_connection(p) for p in products},
     )
     with _snapshot_lock:
         _snapshot = fresh
@@ -301,6 +323,15 @@ def _scope(snapshot: _Snapshot, user: Any) -> _Scope:
         snapshot.scopes.clear()
     snapshot.scopes[key] = scope
     return scope
+
+
+def product_connections(product_ids: Sequence[str]) -> dict[str, Connection]:
+    """product id -> the warehouse connection it is read on, from the process's snapshot of
+    the catalog: the one ``query_policy`` has just checked is current (governed queries ask
+    right after it, so no second version query), else a current one."""
+    snapshot = _snapshot if _snapshot is not None else _catalog()
+    connections = snapshot.connections
+    return {pid: connections[pid] for pid in product_ids if pid in connections}
 
 
 def query_policy(

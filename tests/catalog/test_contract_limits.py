@@ -148,6 +148,29 @@ def timed_issues(doc: Any) -> tuple[float, list[c.ContractIssue]]:
     return time.perf_counter() - started, caught.value.issues
 
 
+def growth(make: Any, n: int) -> float:
+    """How much longer refusing ``make(10 * n)`` takes than ``make(n)`` (best of three each).
+
+    Linear work grows about 10x, quadratic work 100x: a ratio, not a wall-clock limit, so a
+    busy machine does not fail it (speed itself is the benchmarks' job).
+    """
+
+    def best(size: int) -> float:
+        times = []
+        for _ in range(3):
+            doc = make(size)
+            started = time.perf_counter()
+            with pytest.raises(ContractError):
+                parse_contract(doc)
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    return best(10 * n) / max(best(n), 1e-4)
+
+
+LINEAR = 40  # well under the 100x of quadratic work, well over linear's 10x and its noise
+
+
 @pytest.mark.parametrize(
     "tags",
     [
@@ -157,18 +180,18 @@ def timed_issues(doc: Any) -> tuple[float, list[c.ContractIssue]]:
     ],
     ids=["distinct", "identical", "mixed"],
 )
-def test_a_100000_tag_contract_is_refused_fast(tags: list[str]) -> None:
-    elapsed, issues = timed_issues(with_change(seed_document(), "tags", tags))
+def test_a_100000_tag_contract_is_refused_in_linear_time(tags: list[str]) -> None:
+    _, issues = timed_issues(with_change(seed_document(), "tags", tags))
     assert [str(i) for i in issues] == ["tags: at most 50 tags (got 100000)"]
-    assert elapsed < 2.0  # was 73 s for 50,000
+    # Was 73 s for 50,000: every tag compared with every other.
+    ratio = growth(lambda n: with_change(seed_document(), "tags", tags[:n]), 10_000)
+    assert ratio < LINEAR, ratio
 
 
-def test_a_100000_tag_document_is_refused_fast_from_json_text_too() -> None:
+def test_a_100000_tag_document_is_refused_from_json_text_too() -> None:
     text = json.dumps(with_change(seed_document(), "tags", [f"t{i}" for i in range(100_000)]))
-    started = time.perf_counter()
     with pytest.raises(ContractError, match="at most 50 tags"):
         parse_contract(load_document(text, filename="big.json"))
-    assert time.perf_counter() - started < 2.0
 
 
 def test_duplicate_tags_within_the_limit_are_still_named() -> None:
@@ -177,21 +200,34 @@ def test_duplicate_tags_within_the_limit_are_still_named() -> None:
     assert issues == ["tags[2]: duplicate tag 'a'", "tags[4]: duplicate tag 'b'"]
 
 
-def test_a_flood_of_problems_reports_the_first_ones_and_a_count_fast() -> None:
+def flood(n: int) -> dict[str, Any]:
     doc = seed_document()
-    doc.update({f"unknown_{i}": 1 for i in range(100_000)})
-    elapsed, issues = timed_issues(doc)
+    doc.update({f"unknown_{i}": 1 for i in range(n)})
+    return doc
+
+
+def test_a_flood_of_problems_reports_the_first_ones_and_a_count_in_linear_time() -> None:
+    _, issues = timed_issues(flood(100_000))
     assert len(issues) == c.ISSUES_MAX + 1
     assert str(issues[-1]) == f"... and {100_000 - c.ISSUES_MAX} more problem(s)"
-    assert elapsed < 2.0
+    ratio = growth(flood, 10_000)
+    assert ratio < LINEAR, ratio
+
+
+def bad_params(n: int) -> dict[str, Any]:
+    doc = full_document()
+    doc["qualityChecks"][6]["params"]["values"] = [
+        [i] for i in range(min(n, c.ACCEPTED_VALUES_MAX))
+    ]
+    doc["qualityChecks"][0]["params"] = {f"p{i}": i for i in range(n)}
+    return doc
 
 
 def test_many_bad_params_and_values_stay_linear() -> None:
-    doc = full_document()
-    doc["qualityChecks"][6]["params"]["values"] = [[i] for i in range(c.ACCEPTED_VALUES_MAX)]
-    doc["qualityChecks"][0]["params"] = {f"p{i}": i for i in range(100_000)}
-    elapsed, issues = timed_issues(doc)
-    assert issues and elapsed < 2.0
+    _, issues = timed_issues(bad_params(100_000))
+    assert issues
+    ratio = growth(bad_params, 10_000)
+    assert ratio < LINEAR, ratio
 
 
 # --- dates --------------------------------------------------------------------------------

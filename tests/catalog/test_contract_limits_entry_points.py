@@ -63,7 +63,9 @@ def test_a_put_with_100000_tags_is_a_fast_400(api_as: Any, owner: Any) -> None:
     response = put_raw(api_as, owner, body)
     elapsed = time.perf_counter() - started
     assert_400_naming(response, "tags", "at most 50 tags (got 100000)")
-    assert elapsed < 2.0  # a PUT with 50,000 tags took 73 s
+    # A sanity bound only (the quadratic bug took 73 s for 50,000); linearity is tested by
+    # growth ratios in test_contract_limits.py, speed by the benchmarks.
+    assert elapsed < 15.0
     assert not DataProduct.objects.filter(product_id=PRODUCT_ID).exists()
 
 

@@ -260,7 +260,7 @@ def test_owner_edits_columns_inline_and_gets_contract_errors_on_the_form(
     assert marketing_product.versions.count() == 2
 
 
-def test_domain_admin_reads_a_webhook_without_scheme_as_https(db: Any) -> None:
+def test_domain_admin_reads_a_webhook_without_scheme_as_https(admin_user: Any) -> None:
     import warnings
 
     from django.contrib.admin.sites import site
@@ -268,7 +268,9 @@ def test_domain_admin_reads_a_webhook_without_scheme_as_https(db: Any) -> None:
 
     from catalog.models import Domain
 
-    form_class = site._registry[Domain].get_form(RequestFactory().get("/"), None)
+    request = RequestFactory().get("/")
+    request.user = admin_user  # the form's related-object widgets ask what this user may add
+    form_class = site._registry[Domain].get_form(request, None)
     data = {"slug": "ops", "name": "Ops", "policy_overrides": "[]", "access_max_days": "30"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Django 5.x warns when the scheme is left to default

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from querying import services
+from querying import routing, services
 from querying.models import QueryLog
 from querying.services import json_safe, query_submit
 from tests.querying.fixtures_django import *  # noqa: F403
@@ -74,7 +74,7 @@ def test_a_governor_crash_fails_closed_and_is_audited(analyst, warehouse, monkey
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(services, "govern", boom)
+    monkeypatch.setattr(routing, "govern", boom)  # routing picks the warehouse, then governs
     outcome = query_submit(user=analyst, sql="SELECT 1", now=NOW)
     assert (outcome.decision, outcome.code, outcome.http_status) == (
         "refused",
