@@ -54,7 +54,7 @@ from .models import (
     TableAssignment,
     WarehouseConnection,
 )
-from .services import PublishRefused, product_publish, webhook_url_problem
+from .services import PublishRefused, product_document, product_publish, webhook_url_problem
 
 
 def _choices(values: tuple[str, ...], blank: bool = False) -> list[tuple[str, str]]:
@@ -175,11 +175,14 @@ class ContractFormSet(BaseInlineFormSet):
         if any(f.errors for f in self.forms):
             return
         document = product_admin_document(form.cleaned_data, _rows(columns), _rows(self))
-        # What the form does not show is kept as the product has it (issue 16: its inputs;
-        # dropping them here would withdraw its lineage without anyone asking).
-        inputs = getattr(form.instance, "inputs", None) if form.instance.pk else None
-        if inputs:
-            document["inputs"] = list(inputs)
+        # What the form does not show is kept as the product has it: its inputs (issue 16;
+        # dropping them would withdraw its lineage), its access (issue 17; dropping it would
+        # open a restricted product to every reader) and its warehouse (issue 18).
+        if form.instance.pk:
+            current = product_document(form.instance)
+            for key in NOT_IN_THE_FORM:
+                if key in current and key not in document:
+                    document[key] = current[key]
         try:
             outcome = product_publish(
                 actor=self.portal_actor, document=document, source="admin", dry_run=True
@@ -201,6 +204,10 @@ def _rows(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
         f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
     ]
     return sorted(rows, key=lambda r: r.get("position") or 0)
+
+
+# Contract keys the product form does not edit; an admin save keeps the product's values.
+NOT_IN_THE_FORM = ("access", "inputs", "warehouse")
 
 
 def product_admin_document(

@@ -11,6 +11,13 @@ import os
 import tempfile
 
 os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-var-"))
+# pytest-xdist: each worker its own var/ (test database, demo warehouse, seed_demo's lock,
+# broker folders), under the one the controller chose; its subprocesses inherit it.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER and not os.environ["PORTAL_VAR_DIR"].endswith(f"-{_XDIST_WORKER}"):
+    os.environ["PORTAL_VAR_DIR"] = os.path.join(
+        os.environ["PORTAL_VAR_DIR"], f"worker-{_XDIST_WORKER}"
+    )
 TEST_SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdefghij"
 TEST_PII_HASH_KEY = "test-only-pii-hash-key-0123456789abcdefghij"
 os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY)

@@ -63,7 +63,7 @@ def test_an_owner_drafts_edits_and_publishes_a_product_whose_checks_pass(
     run = check_run(product=product)  # what the dispatcher does within a minute
     assert run.status == "passed", [(r.check_name, r.message) for r in run.results.all()]
     page.reload()
-    assert page.locator("#profile table").is_visible()
+    assert page.locator("#profile table.profile").is_visible()
     page.locator("#sample .sample-rows").wait_for()
     assert "@" in page.locator("#sample").inner_text()  # the team reads e-mails raw
     assert "***@" not in page.locator("#sample").inner_text()
