@@ -74,7 +74,7 @@ def product_contract(product: DataProduct) -> Contract:
         doc["access"] = product.access
     if product.inputs:  # issue 16: what it is built from
         doc["inputs"] = list(product.inputs)
-    if product.warehouse_id is not None:  # issue 18: the connection its contract names
+    if product.warehouse is not None:  # issue 18: the connection its contract names
         doc["warehouse"] = product.warehouse.name
     if product.status in (ProductStatus.DEPRECATED, ProductStatus.RETIRED) and (
         product.deprecation_sunset_at

@@ -223,7 +223,9 @@ def test_a_governed_query_reuses_the_catalog_snapshot_between_catalog_changes(
     # token, the catalog version, the caller's active access grants (read on every query, never
     # kept: a revocation counts from the next one, issue 17), the audit row and its product use
     # (and their transaction)
-    assert len([s for s in sent if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]) <= 5, "\n".join(s[:90] for s in sent)
+    assert len([s for s in sent if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]) <= 5, (
+        "\n".join(s[:90] for s in sent)
+    )
     assert sum("accounts_accessrequest" in s for s in sent) == 1
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from querying import routing, services
+from querying import routing
 from querying.models import QueryLog
 from querying.services import json_safe, query_submit
 from tests.querying.fixtures_django import *  # noqa: F403
