@@ -38,7 +38,7 @@ from .contract import (
     STATUSES,
     ContractError,
 )
-from .contract.vocabulary import ProductStatus
+from .contract.vocabulary import Access, ProductStatus
 from .governance.lifecycle import SUNSET_IN_PAST, sunset_in_past
 from .governance.policies import POLICIES, parse_rules
 from .governance.selectors import global_rules
@@ -54,7 +54,7 @@ from .models import (
     TableAssignment,
     WarehouseConnection,
 )
-from .services import PublishRefused, product_document, product_publish, webhook_url_problem
+from .services import PublishRefused, product_publish, webhook_url_problem
 
 
 def _choices(values: tuple[str, ...], blank: bool = False) -> list[tuple[str, str]]:
@@ -179,10 +179,10 @@ class ContractFormSet(BaseInlineFormSet):
         # dropping them would withdraw its lineage), its access (issue 17; dropping it would
         # open a restricted product to every reader) and its warehouse (issue 18).
         if form.instance.pk:
-            current = product_document(form.instance)
-            for key in NOT_IN_THE_FORM:
-                if key in current and key not in document:
-                    document[key] = current[key]
+            # The saved row (the form has already copied its own fields onto the instance).
+            saved = DataProduct.objects.select_related("warehouse").get(pk=form.instance.pk)
+            for key, value in not_in_the_form(saved).items():
+                document.setdefault(key, value)
         try:
             outcome = product_publish(
                 actor=self.portal_actor, document=document, source="admin", dry_run=True
@@ -206,8 +206,17 @@ def _rows(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r.get("position") or 0)
 
 
-# Contract keys the product form does not edit; an admin save keeps the product's values.
-NOT_IN_THE_FORM = ("access", "inputs", "warehouse")
+def not_in_the_form(product: DataProduct) -> dict[str, Any]:
+    """The contract keys the product form does not edit, as ``product`` has them (an admin
+    save keeps them): its access, inputs and warehouse connection."""
+    kept: dict[str, Any] = {}
+    if product.access != Access.OPEN:
+        kept["access"] = product.access
+    if product.inputs:
+        kept["inputs"] = list(product.inputs)
+    if product.warehouse is not None:
+        kept["warehouse"] = product.warehouse.name
+    return kept
 
 
 def product_admin_document(
