@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
@@ -56,6 +56,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _own_database(url: str) -> str:
+    """``url`` with a Redis database of this test process's own under pytest-xdist (gw0 -> 1,
+    gw1 -> 2, ...): two processes' Celery workers on one queue would take each other's tasks."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    return urlunsplit(urlsplit(url)._replace(path=f"/{1 + int(worker[2:])}"))
+
+
 @pytest.fixture(params=["filesystem", "redis"])
 def broker_url(request: Any, tmp_path: Path) -> Iterator[str]:
     if request.param == "filesystem":
@@ -63,7 +72,7 @@ def broker_url(request: Any, tmp_path: Path) -> Iterator[str]:
         return
     from_env = os.environ.get("CELERY_BROKER_URL", "")
     if from_env.startswith("redis://"):
-        yield from_env
+        yield _own_database(from_env)
         return
     if REDIS_SERVER is None:
         pytest.skip("no CELERY_BROKER_URL=redis://… and no redis-server executable")
