@@ -351,6 +351,7 @@ def plan_of(qs: Any) -> str:
         cursor.execute("ANALYZE catalog_dataproduct")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_incremental_sort = off")
         return str(qs.explain())
 
 
