@@ -11,8 +11,9 @@ ODCS documents, ``seed_demo``, deprecate and retire) calls ``product_publish``:
    change (with its impact downstream), lineage (inputs), table binding, policies, custom SQL,
    conformance (``_judge``);
 5. in one transaction: lock the domain and the product; when another publish landed since
-   step 2, judge again against it (compare-and-set, at most ``PUBLISH_ATTEMPTS`` rounds); run
-   the table-binding gate again under the lock; write the product, its columns and checks, its
+   step 2, judge again against it (compare-and-set; the last of ``PUBLISH_ATTEMPTS`` rounds
+   judges under the locks, so it cannot lose again); run the table-binding gate again under
+   the lock; write the product, its columns and checks, its
    inputs as consumer links (``catalog.lineage.inputs_record``), and append the
    ContractVersion. The product is due for checks now (``next_check_at``): quality's dispatcher
    sees the new version and records its ``publish`` run (quality/services.py);
@@ -63,7 +64,7 @@ from catalog.models import (
 )
 from catalog.tasks import consumers_notify_task, queue, search_index_refresh_task
 
-from .locks import domain_lock
+from .locks import domain_lock, rows_lock
 
 # A publish judged against a version that was superseded before it could be written is judged
 # again; after this many rounds it is refused as a conflict.
@@ -123,8 +124,18 @@ def product_publish(
         raise ContractError(
             [ContractIssue("id", f"must match the product in the URL ({expected_id})")]
         )
-    for _ in range(PUBLISH_ATTEMPTS):
-        outcome = _publish_once(actor=actor, contract=contract, source=source, dry_run=dry_run)
+    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+        if attempt < PUBLISH_ATTEMPTS or dry_run:
+            outcome = _publish_once(actor=actor, contract=contract, source=source, dry_run=dry_run)
+        else:
+            # The last round judges under the domain's and the product's locks, so no other
+            # publish can land in between: many writers at once never exhaust the rounds.
+            with transaction.atomic():
+                domain_lock(contract.domain)
+                rows_lock(DataProduct, product_id=contract.id)
+                outcome = _publish_once(
+                    actor=actor, contract=contract, source=source, dry_run=False
+                )
         if outcome is not None:
             return outcome
     raise PublishConflict(

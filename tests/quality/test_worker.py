@@ -192,24 +192,34 @@ def _wait_for(predicate: Any, seconds: float, worker: subprocess.Popen[bytes]) -
     return False
 
 
-@pytest.mark.slow  # ~40 s per broker
-@pytest.mark.django_db(transaction=True)
-def test_a_run_whose_worker_is_killed_mid_run_is_recovered_not_stuck(
-    broker_url: str, tmp_path: Path, settings: Any, marketing: Domain
-) -> None:
-    # A check that runs until the 8 s time cap; the run's deadline is cap + 1 s margin.
+# A check that runs until the 8 s time cap; the run's deadline is cap + 1 s margin.
+CAPS = {"CHECK_TIMEOUT_S": "8", "CHECK_RUN_MARGIN_S": "1"}
+
+
+def _due_product_with_a_slow_check(
+    tmp_path: Path, settings: Any, marketing: Domain
+) -> tuple[DataProduct, str]:
+    """A product due now (the worker's dispatcher queues its run through the real broker)
+    whose run lasts until the check time cap; and its warehouse URL."""
     warehouse_url = build_warehouse(tmp_path / "wh.duckdb", newest=timezone.now(), rows=100_000)
     settings.WAREHOUSE_URL = warehouse_url
     product = make_product(marketing)
-    # Due now: the first worker's dispatcher queues the run through the real broker.
     DataProduct.objects.filter(pk=product.pk).update(
         next_check_at=timezone.now() - timedelta(minutes=1), sla_freshness="24h"
     )
     product.checks.create(
         position=9, name="slow", type="custom_sql", params={"sql": HEAVY_CHECK}, severity="error"
     )
-    caps = {"CHECK_TIMEOUT_S": "8", "CHECK_RUN_MARGIN_S": "1"}
-    first = _start_worker(tmp_path, broker_url, warehouse_url, name="first", **caps)
+    return product, warehouse_url
+
+
+@pytest.mark.slow  # ~40 s per broker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_is_killed_mid_run_is_recovered_not_stuck(
+    broker_url: str, tmp_path: Path, settings: Any, marketing: Domain
+) -> None:
+    product, warehouse_url = _due_product_with_a_slow_check(tmp_path, settings, marketing)
+    first = _start_worker(tmp_path, broker_url, warehouse_url, name="first", **CAPS)
     second = None
     try:
         assert _wait_for(
@@ -221,7 +231,7 @@ def test_a_run_whose_worker_is_killed_mid_run_is_recovered_not_stuck(
         run.refresh_from_db()
         assert run.status == "running"
 
-        second = _start_worker(tmp_path, broker_url, warehouse_url, name="second", **caps)
+        second = _start_worker(tmp_path, broker_url, warehouse_url, name="second", **CAPS)
         recovered = _wait_for(lambda: CheckRun.objects.get(pk=run.pk).is_finished, 90, second)
     finally:
         _stop(first)
@@ -302,17 +312,8 @@ class _PortalDatabaseOutage:
 def test_a_run_whose_portal_database_goes_away_mid_run_is_finished_after_it_returns(
     broker_url: str, tmp_path: Path, settings: Any, marketing: Domain
 ) -> None:
-    warehouse_url = build_warehouse(tmp_path / "wh.duckdb", newest=timezone.now(), rows=100_000)
-    settings.WAREHOUSE_URL = warehouse_url
-    product = make_product(marketing)
-    DataProduct.objects.filter(pk=product.pk).update(
-        next_check_at=timezone.now() - timedelta(minutes=1), sla_freshness="24h"
-    )
-    product.checks.create(
-        position=9, name="slow", type="custom_sql", params={"sql": HEAVY_CHECK}, severity="error"
-    )
-    caps = {"CHECK_TIMEOUT_S": "8", "CHECK_RUN_MARGIN_S": "1"}
-    worker = _start_worker(tmp_path, broker_url, warehouse_url, **caps)
+    product, warehouse_url = _due_product_with_a_slow_check(tmp_path, settings, marketing)
+    worker = _start_worker(tmp_path, broker_url, warehouse_url, **CAPS)
     outage = _PortalDatabaseOutage()
     try:
         assert _wait_for(
