@@ -93,8 +93,10 @@ def api_as(api: APIClient):
 # already ran in the first run and would run the same code again.
 
 _BACKEND_MARKERS = ("integration", "slow", "spark", "django_db")
-# A module naming these reads the backend's settings or a PostgreSQL warehouse itself.
-_BACKEND_WORDS = ("PORTAL_TEST_PG_URL", "tests.support.pg", "DATABASE_URL", "CELERY_BROKER_URL")
+# A module naming these reads a PostgreSQL warehouse itself. (Modules that start processes on
+# the portal's database or broker use the database fixtures too; those naming DATABASE_URL or
+# CELERY_BROKER_URL without them only strip the variables, e.g. bin/demo's embedded run.)
+_BACKEND_WORDS = ("PORTAL_TEST_PG_URL", "tests.support.pg")
 _module_mentions: dict[str, bool] = {}
 
 
