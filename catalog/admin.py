@@ -38,7 +38,8 @@ from .contract import (
     STATUSES,
     ContractError,
 )
-from .contract.vocabulary import Access, ProductStatus
+from .contract.vocabulary import ProductStatus
+from .documents import optional_keys
 from .governance.lifecycle import SUNSET_IN_PAST, sunset_in_past
 from .governance.policies import POLICIES, parse_rules
 from .governance.selectors import global_rules
@@ -181,7 +182,7 @@ class ContractFormSet(BaseInlineFormSet):
         if form.instance.pk:
             # The saved row (the form has already copied its own fields onto the instance).
             saved = DataProduct.objects.select_related("warehouse").get(pk=form.instance.pk)
-            for key, value in not_in_the_form(saved).items():
+            for key, value in optional_keys(saved).items():
                 document.setdefault(key, value)
         try:
             outcome = product_publish(
@@ -204,19 +205,6 @@ def _rows(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
         f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
     ]
     return sorted(rows, key=lambda r: r.get("position") or 0)
-
-
-def not_in_the_form(product: DataProduct) -> dict[str, Any]:
-    """The contract keys the product form does not edit, as ``product`` has them (an admin
-    save keeps them): its access, inputs and warehouse connection."""
-    kept: dict[str, Any] = {}
-    if product.access != Access.OPEN:
-        kept["access"] = product.access
-    if product.inputs:
-        kept["inputs"] = list(product.inputs)
-    if product.warehouse is not None:
-        kept["warehouse"] = product.warehouse.name
-    return kept
 
 
 def product_admin_document(

@@ -25,6 +25,20 @@ def _iso(value: Any) -> str:
     return str(value.isoformat()).replace("+00:00", "Z")
 
 
+def optional_keys(product: DataProduct) -> dict[str, Any]:
+    """The contract's optional keys as ``product`` has them: ``access`` when not open
+    (issue 17), ``inputs`` when it has some (issue 16), ``warehouse`` when its contract names
+    a connection (issue 18). The admin's product form edits none of them and keeps these."""
+    keys: dict[str, Any] = {}
+    if product.access != Access.OPEN:
+        keys["access"] = product.access
+    if product.inputs:
+        keys["inputs"] = list(product.inputs)
+    if product.warehouse is not None:
+        keys["warehouse"] = product.warehouse.name
+    return keys
+
+
 def product_contract(product: DataProduct) -> Contract:
     """Rebuild the ``Contract`` from the product's rows."""
     doc: dict[str, Any] = {
@@ -70,12 +84,7 @@ def product_contract(product: DataProduct) -> Contract:
     }
     if product.published_at is not None:
         doc["publishedAt"] = _iso(product.published_at)
-    if product.access != Access.OPEN:
-        doc["access"] = product.access
-    if product.inputs:  # issue 16: what it is built from
-        doc["inputs"] = list(product.inputs)
-    if product.warehouse is not None:  # issue 18: the connection its contract names
-        doc["warehouse"] = product.warehouse.name
+    doc.update(optional_keys(product))
     if product.status in (ProductStatus.DEPRECATED, ProductStatus.RETIRED) and (
         product.deprecation_sunset_at
         or product.deprecation_replaced_by

@@ -9,7 +9,6 @@ when a connection opens (``querying.warehouses.connections``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -83,11 +82,3 @@ def contract_connection(domain_slug: str, warehouse: str | None) -> Connection:
 def product_warehouse(product: DataProduct) -> Warehouse:
     """The adapter for ``product``'s connection."""
     return product_connection(product).open()
-
-
-def connections_by_product(product_ids: Iterable[str]) -> dict[str, Connection]:
-    """product id -> its connection, in one query."""
-    rows = DataProduct.objects.filter(product_id__in=list(product_ids)).select_related(
-        "warehouse", "domain__warehouse"
-    )
-    return {p.product_id: product_connection(p) for p in rows}
