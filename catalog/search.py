@@ -104,6 +104,13 @@ def rank(qs: QuerySet[DataProduct], query: str) -> QuerySet[DataProduct]:
 
 RELEVANCE, POPULAR, RECENT, QUALITY = "relevance", "popular", "recent", "quality"
 SORTS = (RELEVANCE, POPULAR, RECENT, QUALITY)
+# What the search page's sort control calls each order.
+SORT_LABELS = {
+    RELEVANCE: "Best match",
+    POPULAR: "Most used",
+    RECENT: "Newest",
+    QUALITY: "Best quality",
+}
 
 
 def sort(qs: QuerySet[DataProduct], how: str) -> QuerySet[DataProduct]:

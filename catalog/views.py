@@ -21,6 +21,7 @@ from .api.serializers import deprecation_of
 from .forms import ConsumerForm
 from .models import Consumer, DataProduct, ProductStatus
 from .profiles import profile_for_reader
+from .search import RELEVANCE, SORT_LABELS
 from .usage import product_usage, sparkline_points
 
 PAGE_SIZE = 20
@@ -91,6 +92,8 @@ def search(request: HttpRequest) -> HttpResponse:
         "catalog/search.html",
         {
             "q": query,
+            "sort": request.GET.get("sort") or RELEVANCE,
+            "sorts": SORT_LABELS.items(),
             "page": page,
             "facets": facets,
             "active": active,

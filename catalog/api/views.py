@@ -130,11 +130,15 @@ class ProductDetailApi(CatalogApi):
         responses={
             200: OpenApiResponse(description="Updated (or unchanged) product contract"),
             201: OpenApiResponse(description="Created product contract"),
-            400: OpenApiResponse(description="Invalid contract; error.fields names each path"),
+            400: OpenApiResponse(
+                description="Invalid contract (error.fields names each path), a gate's refusal, "
+                "or BREAKING_CHANGE: a breaking change without a higher version (error.impact: "
+                "what it would reach downstream)"
+            ),
             403: OpenApiResponse(description="Not an owner of this domain"),
             409: OpenApiResponse(
                 description="VERSION_CONFLICT: this version already exists with another "
-                "document, or is lower than the latest; CONCURRENT_PUBLISH: retry"
+                "(non-breaking) document, or is lower than the latest; CONCURRENT_PUBLISH: retry"
             ),
         },
         summary="Create or update a data product from its contract",

@@ -326,7 +326,12 @@ def _version_taken(
 def _check_version(
     contract: Contract, new_doc: dict[str, Any], last: ContractVersion, changes: tuple[Change, ...]
 ) -> None:
-    """Refuse a version below the latest, or the latest version with another document."""
+    """Refuse a version below the latest, or the latest version with another document.
+
+    A *breaking* change at the latest version is left to the breaking-change gate: 400
+    ``BREAKING_CHANGE`` naming each change and everything it reaches downstream (issue 16).
+    Any other document at a taken version is a 409 (issue 13: of two publishes of one
+    version, one wins, the other is told the version is taken)."""
     if contract.version < last.version:
         raise PublishConflict(
             "VERSION_CONFLICT",
@@ -339,6 +344,8 @@ def _check_version(
             ],
         )
     if contract.version == last.version and last.document != new_doc:
+        if any(change.breaking for change in changes):
+            return
         raise _version_taken(contract, last.version, changes)
 
 

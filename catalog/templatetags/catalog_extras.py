@@ -37,6 +37,18 @@ def toggle_param(context: dict[str, Any], name: str, value: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def sort_param(context: dict[str, Any], how: str) -> str:
+    """The current query string sorted by ``how`` (no ``sort`` for the default, relevance)."""
+    params: QueryDict = context["request"].GET.copy()
+    params.pop("page", None)
+    params.pop("sort", None)
+    if how != search.RELEVANCE:
+        params["sort"] = how
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
 def page_param(context: dict[str, Any], page: int) -> str:
     """The current query string pointing at ``page``."""
     params: QueryDict = context["request"].GET.copy()

@@ -77,3 +77,26 @@ def test_the_lineage_pages_show_the_ceo_dashboards_move(seeded: Any, page: Any, 
         "moved to finance.invoices, finance.orders_revenue, finance.refunds" in former.inner_text()
     )
     shoot(page, "lineage-legacy-lost-the-ceo-dashboard")
+
+
+def test_the_search_page_sorts_by_usage_quality_and_age(seeded: Any, page: Any, shoot: Any) -> None:
+    login(page, seeded.url, "ana.analyst", "demo-ana.analyst")
+    page.goto(f"{seeded.url}/search/?q=a&domain=marketing")
+    control = page.get_by_role("navigation", name="Sort the results")
+    assert control.get_by_role("link", name="Best match").get_attribute("aria-current") == "true"
+    control.get_by_role("link", name="Most used").click()
+    page.wait_for_url("**sort=popular**")
+    assert "q=a" in page.url and "domain=marketing" in page.url  # the search and filter stay
+    used = [
+        int(n)
+        for n in page.locator("[data-queries30d]").evaluate_all(
+            "cells => cells.map(c => c.dataset.queries30d)"
+        )
+    ]
+    assert len(used) >= 2 and used == sorted(used, reverse=True) and used[0] > 0, used
+    shoot(page, "search-sorted-by-usage")
+    # A new search from the box keeps the chosen order.
+    page.get_by_label("Search data products").first.fill("campaign")
+    page.get_by_label("Search data products").first.press("Enter")
+    page.wait_for_url("**q=campaign**")
+    assert "sort=popular" in page.url

@@ -157,11 +157,10 @@ def test_a_refused_breaking_change_lists_everything_downstream_in_the_error_body
     answer = api_as(owner).put(
         "/v1/catalog/products/marketing.orders", breaking(products["a"], 3), format="json"
     )
-    # The same version with another document is a version conflict (issue 13's rule); being
-    # breaking, it says what it would have broken.
-    assert answer.status_code == 409
+    # A breaking change without a higher version: 400, naming what it would have broken.
+    assert answer.status_code == 400
     error = answer.json()["error"]
-    assert error["code"] == "VERSION_CONFLICT"
+    assert error["code"] == "BREAKING_CHANGE"
     impact = error["impact"]
     assert [p["id"] for p in impact["products"]] == ["marketing.revenue", "marketing.board_kpis"]
     assert impact["consumers"][0]["name"] == "Executive / CEO dashboard"
@@ -413,7 +412,8 @@ def test_the_admin_refuses_a_breaking_change_listing_what_it_would_break(
     page = client.post(url, data)
     assert page.status_code == 200
     errors = " ".join(page.context["adminform"].form.non_field_errors())
-    assert "its breaking changes reach 1 consumer and 2 downstream products" in errors
+    assert "breaking change needs version > 3" in errors
+    assert "it affects 1 consumer and 2 downstream products" in errors
     assert "Executive / CEO dashboard (dashboard) uses marketing.board_kpis" in errors
     assert "marketing.revenue (product) uses marketing.orders" in errors
     products["a"].refresh_from_db()

@@ -207,21 +207,36 @@ def test_domain_rejects_overrides_naming_unknown_policies(marketing: Domain) -> 
 # --- breaking changes -----------------------------------------------------------------------
 
 
-def test_a_change_without_a_version_increase_is_a_version_conflict_and_nothing_changes(
+def test_a_breaking_change_without_a_version_increase_is_refused_and_nothing_changes(
     warehouse: str,
 ) -> None:
     published(contract_document())
     doc = contract_document()
     del doc["schema"][6]  # revenue_cents
     doc["schema"][0]["type"] = "integer"
-    with pytest.raises(PublishConflict) as refused:
+    with pytest.raises(PublishRefused) as refused:
         published(doc)
+    # 400 BREAKING_CHANGE (issue 6), not the 409 of a taken version: each change is named.
+    assert not isinstance(refused.value, PublishConflict)
+    assert refused.value.code == "BREAKING_CHANGE"
+    messages = [str(i) for i in refused.value.issues]
+    assert any("revenue_cents removed" in m and "needs version > 3" in m for m in messages)
+    assert any(m.startswith("schema[0].type") and "string → integer" in m for m in messages)
+    assert Column.objects.filter(name="revenue_cents").exists()
+    assert ContractVersion.objects.count() == 1
+
+
+def test_another_non_breaking_document_at_the_published_version_is_a_version_conflict(
+    warehouse: str,
+) -> None:
+    published(contract_document())
+    with pytest.raises(PublishConflict) as refused:
+        published(contract_document(description="Another description, same version."))
     assert refused.value.code == "VERSION_CONFLICT"
     [issue] = refused.value.issues
     assert issue.path == "version"
     assert "version 3 of marketing.campaign_attribution is already published" in issue.message
     assert "as version 4" in issue.message
-    assert Column.objects.filter(name="revenue_cents").exists()
     assert ContractVersion.objects.count() == 1
 
 

@@ -4,6 +4,7 @@ caller may read."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -214,6 +215,44 @@ def test_search_hits_carry_queries30d_and_sort_orders_them(
     assert ids("relevance")[0][0] == "marketing.busy_one"
     bad = client.get("/v1/catalog/search?sort=random")
     assert bad.status_code == 400 and "sort" in bad.json()["error"]["fields"]
+
+
+def test_the_search_page_has_a_sort_control_that_keeps_the_query(
+    marketing: Any, analyst: Any, client: Any
+) -> None:
+    quiet = product(marketing, "quiet_one", quality_score=99.0, published_at=NOW)
+    busy = product(marketing, "busy_one", quality_score=50.0, published_at=NOW - timedelta(9))
+    for _ in range(3):
+        query(analyst, [busy], timezone.now() - timedelta(days=1))
+    usage_rollup()
+    search_index_refresh()
+    client.force_login(analyst)
+
+    def page(params: str) -> str:
+        response = client.get(f"/search/?{params}")
+        assert response.status_code == 200, params
+        return response.content.decode()
+
+    def order(html: str) -> list[str]:
+        return list(re.findall(r'<code class="product-id">([^<]+)</code>', html))
+
+    html = page("q=one&domain=marketing")
+    # The control: every order, the current one marked, each link keeping q and the filters.
+    links = dict(
+        re.findall(r'<a href="\?([^"]*)"[^>]*>(Best match|Most used|Newest|Best quality)<', html)
+    )
+    assert set(links.values()) == {"Best match", "Most used", "Newest", "Best quality"}
+    for href in links:
+        assert "q=one" in href and "domain=marketing" in href, href
+    assert re.search(r'aria-current="true" class="on">Best match<', html)
+    assert order(page("q=one&sort=popular")) == [busy.product_id, quiet.product_id]
+    assert order(page("q=one&sort=quality")) == [quiet.product_id, busy.product_id]
+    popular = page("q=one&sort=popular")
+    assert re.search(r'aria-current="true" class="on">Most used<', popular)
+    assert 'name="sort" value="popular"' in popular  # a new search keeps the order
+    assert 'data-queries30d="3"' in popular
+    bad = client.get("/search/?q=one&sort=random")
+    assert bad.status_code == 400 and "sort" in bad.content.decode()
 
 
 # --- metrics -------------------------------------------------------------------------------
