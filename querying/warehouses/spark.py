@@ -67,6 +67,8 @@ DEFAULT_DATABASE = "default"
 # What the plans Spark appends to an error message start with ('Project [...], +- Relation ...).
 _PLAN_LINE = re.compile(r"^\s*('|\+-|:|\|)")
 _SQLSTATE_TAIL = re.compile(r"(SQLSTATE: \w+)[;.].*$")
+# Spark's error when a table's files changed under this session's cached listing of them.
+_STALE_FILES = "FAILED_READ_FILE.FILE_NOT_EXIST"
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
 # The client logs every failed statement (plans included) at ERROR; the adapter reports it.
 logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
@@ -335,19 +337,30 @@ class SparkWarehouse:
         spark.addTag(tag)
         timer.start()
         try:
-            frame = spark.sql(sql, args=dict(variables)) if variables else spark.sql(sql)
-            if max_rows is not None:
-                frame = frame.limit(max_rows + 1)
-            fields = frame.schema.fields
-            rows, cut_by = fetch_capped(
-                _Rows(frame.toLocalIterator()), max_rows=max_rows, max_bytes=max_bytes
-            )
-        except WarehouseError:
-            raise
-        except Exception as exc:
-            if timed_out.is_set():
-                raise QueryTimeout(f"query exceeded {timeout_s:g}s and was cancelled") from None
-            raise self._error(exc, secrets) from None
+            for attempt in (1, 2):
+                try:
+                    frame = spark.sql(sql, args=dict(variables)) if variables else spark.sql(sql)
+                    if max_rows is not None:
+                        frame = frame.limit(max_rows + 1)
+                    fields = frame.schema.fields
+                    rows, cut_by = fetch_capped(
+                        _Rows(frame.toLocalIterator()), max_rows=max_rows, max_bytes=max_bytes
+                    )
+                    break
+                except WarehouseError:
+                    raise
+                except Exception as exc:
+                    if timed_out.is_set():
+                        raise QueryTimeout(
+                            f"query exceeded {timeout_s:g}s and was cancelled"
+                        ) from None
+                    if attempt == 1 and _STALE_FILES in str(exc):
+                        # Another session replaced a table's files (a pipeline's overwrite,
+                        # seed_demo's reload): this session still lists the old ones. Forget
+                        # its listings of the statement's tables and run it once more.
+                        refresh_tables(spark, sql)
+                        continue
+                    raise self._error(exc, secrets) from None
         finally:
             timer.cancel()
             spark.removeTag(tag)
@@ -394,6 +407,25 @@ class SparkWarehouse:
         except Exception as exc:
             raise self._error(exc, ()) from None
         return sorted(t.name for t in listed if not t.isTemporary)
+
+
+def refresh_tables(spark: Any, sql: str) -> None:
+    """Drop the session's cached file listings of every table ``sql`` names (catalog API, no
+    SQL; names that are CTEs, or tables that are gone, are skipped)."""
+    try:
+        tree = sqlglot.parse_one(sql, read="spark")
+    except (SqlglotError, RecursionError, ValueError):
+        return
+    names = {
+        ".".join(exp.to_identifier(part, quoted=True).sql(dialect="spark") for part in parts)
+        for table in tree.find_all(exp.Table)
+        if (parts := [p.name for p in table.parts]) and all(parts)
+    }
+    for name in sorted(names):
+        try:
+            spark.catalog.refreshTable(name)
+        except Exception:
+            logging.getLogger(__name__).debug("refreshing %s failed", name)
 
 
 def interrupt_quietly(spark: Any, tag: str) -> None:

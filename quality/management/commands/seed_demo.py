@@ -13,7 +13,10 @@ Safe to run again, and it never overwrites what people did in the portal (issue 
 ``--reset`` empties the portal's database first (every product, user, run and query log) and
 seeds from scratch. ``--warehouse postgresql://loader:…@host/warehouse`` loads the same data
 into a PostgreSQL warehouse instead of the DuckDB file (docker-compose.yml's ``demo`` profile;
-catalog/demo/postgres.py) and grants the portal's reader role SELECT on the demo tables.
+catalog/demo/postgres.py) and grants the portal's reader role SELECT on the demo tables. A Spark
+warehouse (issue 18: ``WAREHOUSE_URL=sc://host:15002`` or ``spark://local[N];warehouse=/abs/dir``,
+with ``;database=NAME`` optionally) gets the same data as Spark tables, written through the
+portal's Spark session (catalog/demo/spark.py); ``--warehouse`` may name that same Spark URL.
 
 It lives in the quality app, the highest layer it uses: it publishes through the catalog and
 then runs every product's checks (README, "Layout": apps depend one way).
@@ -43,6 +46,8 @@ from catalog.contract import ContractError
 from catalog.demo import load_demo_contracts
 from catalog.demo.people import DEMO_ACCESS, DEMO_CONSUMERS, DEMO_DOMAINS, DEMO_USERS
 from catalog.demo.postgres import display_url, load_demo_warehouse_postgres, reader_roles
+from catalog.demo.spark import display_url as display_spark_url
+from catalog.demo.spark import is_spark_url, load_demo_warehouse_spark, spark_load_problem
 from catalog.demo.warehouse import build_demo_warehouse, duckdb_path
 from catalog.models import Consumer, ContractVersion, DataProduct, Domain, ProductStatus
 from catalog.services import PublishConflict, PublishRefused, consumer_register, product_publish
@@ -55,6 +60,7 @@ from quality.demo_history import (
 )
 from quality.models import RunTrigger
 from quality.services import check_run
+from querying.warehouses import WarehouseError
 
 __all__ = ["Command", "DEMO_SOURCE", "duckdb_path", "changed_since_demo"]
 
@@ -140,7 +146,10 @@ class Command(BaseCommand):
             metavar="URL",
             help="load the demo data into this PostgreSQL database instead of the DuckDB file, "
             "as the role in URL (one that may create tables there, e.g. warehouse_loader); "
-            "WAREHOUSE_URL's role, the portal's reader of that database, gets SELECT on them",
+            "WAREHOUSE_URL's role, the portal's reader of that database, gets SELECT on them. "
+            "A Spark URL (sc://host:15002, spark://local[N];warehouse=/abs/dir) writes Spark "
+            "tables there; it must be WAREHOUSE_URL's Spark database (a Spark WAREHOUSE_URL "
+            "alone does the same)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -157,24 +166,44 @@ class Command(BaseCommand):
     def seed(self, **options: Any) -> None:
         """Everything ``handle`` does, under the one-seed-at-a-time lock."""
         loader_url = options["warehouse"]
+        spark_url = None
         path = None
+        if loader_url is not None and is_spark_url(loader_url):
+            problem = spark_load_problem(loader_url, settings.WAREHOUSE_URL)
+            if problem is not None:
+                raise CommandError(f"--warehouse: {problem}")
+            spark_url, loader_url = loader_url, None
+        elif loader_url is None and is_spark_url(settings.WAREHOUSE_URL):
+            problem = spark_load_problem(settings.WAREHOUSE_URL, settings.WAREHOUSE_URL)
+            if problem is not None:
+                raise CommandError(f"WAREHOUSE_URL: {problem}")
+            spark_url = settings.WAREHOUSE_URL
         if loader_url is not None:
             try:
                 readers = reader_roles(loader_url, settings.WAREHOUSE_URL)
             except ValueError as exc:
                 raise CommandError(f"--warehouse: {exc}") from None
-        else:
+        elif spark_url is None:
             path = duckdb_path(settings.WAREHOUSE_URL)
             if path is None:
                 raise CommandError(
-                    "seed_demo builds a DuckDB warehouse; WAREHOUSE_URL is not duckdb:///… "
-                    "(unset it to use the embedded default, or load PostgreSQL with --warehouse)"
+                    "seed_demo builds a DuckDB warehouse or a Spark one; WAREHOUSE_URL is "
+                    "neither duckdb:///… nor sc:// or spark:// (unset it to use the embedded "
+                    "default, or load PostgreSQL with --warehouse)"
                 )
         if options["reset"]:
             call_command("flush", interactive=False, verbosity=0)
             self.stdout.write("reset: the portal's database was emptied; seeding from scratch")
         started = time.perf_counter()
-        if loader_url is not None:
+        if spark_url is not None:
+            try:
+                counts = load_demo_warehouse_spark(
+                    spark_url, now=timezone.now(), seed=options["seed"]
+                )
+            except WarehouseError as exc:
+                raise CommandError(f"Spark warehouse: {exc}") from None
+            where = f"Spark, {display_spark_url(spark_url)}"
+        elif loader_url is not None:
             try:
                 counts = load_demo_warehouse_postgres(
                     loader_url, now=timezone.now(), seed=options["seed"], grant_to=readers
