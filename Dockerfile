@@ -9,6 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY requirements/base.txt requirements/base.txt
 RUN pip install --no-cache-dir --require-hashes -r requirements/base.txt
+# PORTAL_EXTRAS=spark (docker-compose.yml reads it from .env): the Spark Connect client as well,
+# for warehouses at sc://host:port (issue 18). The same versions, from their own lock.
+ARG PORTAL_EXTRAS=""
+COPY requirements/spark.txt requirements/spark.txt
+RUN case "$PORTAL_EXTRAS" in \
+      "") ;; \
+      spark) pip install --no-cache-dir --require-hashes -r requirements/spark.txt ;; \
+      *) echo "PORTAL_EXTRAS must be empty or spark, not $PORTAL_EXTRAS" >&2; exit 1 ;; \
+    esac
 COPY manage.py pyproject.toml ./
 COPY config config
 COPY accounts accounts

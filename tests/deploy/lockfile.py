@@ -12,6 +12,9 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[2]
 DEV_LOCK = REPO / "requirements" / "dev.txt"
 BASE_LOCK = REPO / "requirements" / "base.txt"
+# The image with PORTAL_EXTRAS=spark, and compose's Spark Connect server (issue 18).
+SPARK_LOCK = REPO / "requirements" / "spark.txt"
+SPARK_SERVER_LOCK = REPO / "deploy" / "spark" / "requirements.txt"
 _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})$")
 
 

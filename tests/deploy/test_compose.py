@@ -45,7 +45,7 @@ def services(secrets: dict[str, str]) -> dict[str, Any]:
 
 
 def test_the_stack_has_exactly_these_services(services: dict[str, Any]) -> None:
-    assert set(services) == {"db", "redis", *PORTAL_SERVICES}
+    assert set(services) == {"db", "redis", *PORTAL_SERVICES, "spark"}
 
 
 @pytest.mark.parametrize("missing", SECRETS)
@@ -195,7 +195,59 @@ def test_the_demo_profile_loads_the_warehouse_as_the_loader(
         f"postgresql://warehouse_loader:{secrets['WAREHOUSE_LOADER_PASSWORD']}@db:5432/warehouse",
     ]  # fmt: skip
     assert demo["restart"] == "no"
-    assert all("profiles" not in services[name] for name in services if name != "demo")
+    optional = {"demo", "spark"}
+    assert all("profiles" not in services[name] for name in services if name not in optional)
+
+
+def test_the_spark_profile_runs_a_spark_connect_server_from_pyspark_and_debian(
+    services: dict[str, Any],
+) -> None:
+    spark = services["spark"]
+    assert spark["profiles"] == ["spark"]
+    assert spark["build"] == {"context": ".", "dockerfile": "deploy/spark/Dockerfile"}
+    command = argv(spark["command"])
+    assert command[:3] == [
+        "spark-submit", "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"
+    ]  # fmt: skip
+    conf = dict(command[i + 1].split("=", 1) for i, part in enumerate(command) if part == "--conf")
+    assert conf["spark.connect.grpc.binding.port"] == "15002"
+    # Its tables and their catalog outlive the container: both in the volume.
+    assert conf["spark.sql.catalogImplementation"] == "hive"
+    assert conf["spark.sql.warehouse.dir"].startswith("/var/lib/spark/")
+    assert "databaseName=/var/lib/spark/" in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    assert spark["volumes"] == ["sparkdata:/var/lib/spark"]
+    assert "sparkdata" in raw_compose()["volumes"]
+    # No login on Spark Connect: reachable from the host's loopback only.
+    assert spark["ports"] == ["127.0.0.1:15002:15002"]
+    probe = healthcheck_argv(spark)
+    assert probe[:2] == ["python", "-c"] and "15002" in probe[2]
+    assert not depends_on(spark)
+    # Nothing of the portal's waits for it: Spark is one optional warehouse among others.
+    assert all("spark" not in depends_on(services[name]) for name in PORTAL_SERVICES)
+    dockerfile = (REPO / "deploy" / "spark" / "Dockerfile").read_text(encoding="utf-8")
+    assert "apt-get install -y --no-install-recommends openjdk-17-jre-headless" in dockerfile
+    install = "pip install --no-cache-dir --require-hashes --no-deps -r /tmp/spark-requirements.txt"
+    assert install in dockerfile
+    assert "COPY deploy/spark/requirements.txt /tmp/spark-requirements.txt" in dockerfile
+    assert not re.search(r"\b(curl|wget|ADD\s+https?:)", dockerfile)
+    assert "USER spark" in dockerfile
+
+
+def test_the_portal_image_carries_the_spark_client_only_when_asked(
+    secrets: dict[str, str],
+) -> None:
+    build = load_compose(secrets)["x-portal"]["build"]
+    assert build == {"context": ".", "args": {"PORTAL_EXTRAS": ""}}
+    asked = load_compose({**secrets, "PORTAL_EXTRAS": "spark"})["x-portal"]["build"]
+    assert asked["args"] == {"PORTAL_EXTRAS": "spark"}
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    assert 'ARG PORTAL_EXTRAS=""' in dockerfile
+    assert (
+        "spark) pip install --no-cache-dir --require-hashes -r requirements/spark.txt ;;"
+        in dockerfile
+    )
+    # Any other value stops the build instead of building an image without what was asked.
+    assert re.search(r"\*\) echo \"PORTAL_EXTRAS must be empty or spark.*exit 1", dockerfile)
 
 
 def test_the_database_container_runs_the_init_script_on_its_first_start(

@@ -14,7 +14,15 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.deploy.lockfile import BASE_LOCK, DEV_LOCK, REPO, logical_lines, parse_lock
+from tests.deploy.lockfile import (
+    BASE_LOCK,
+    DEV_LOCK,
+    REPO,
+    SPARK_LOCK,
+    SPARK_SERVER_LOCK,
+    logical_lines,
+    parse_lock,
+)
 
 PINNED_EXACTLY = ("sqlglot", "duckdb")
 
@@ -58,10 +66,14 @@ def test_pyproject_pins_sqlglot_and_duckdb_to_the_locked_version(name: str) -> N
     assert specifier.version == parse_lock(BASE_LOCK)[name].version
 
 
-@pytest.mark.parametrize("lock", [DEV_LOCK, BASE_LOCK], ids=["dev", "base"])
+@pytest.mark.parametrize(
+    "lock",
+    [DEV_LOCK, BASE_LOCK, SPARK_LOCK, SPARK_SERVER_LOCK],
+    ids=["dev", "base", "spark", "server"],
+)
 def test_every_locked_requirement_is_an_exact_version_with_hashes(lock) -> None:
     pins = parse_lock(lock)
-    assert len(pins) >= 40
+    assert len(pins) >= (1 if lock == SPARK_SERVER_LOCK else 40)
     for pin in pins.values():
         assert pin.hashes, f"{lock.name}: {pin.name} has no --hash"
     text = lock.read_text(encoding="utf-8")
@@ -96,6 +108,22 @@ def test_the_image_lock_has_the_same_versions_as_the_development_lock() -> None:
     for name, pin in base.items():
         assert pin.version == dev[name].version, name
         assert set(pin.hashes) == set(dev[name].hashes), name
+
+
+def test_the_spark_locks_have_the_same_versions_as_the_development_lock() -> None:
+    """requirements/spark.txt (the image with PORTAL_EXTRAS=spark) is the runtime lock plus the
+    spark extra; deploy/spark/requirements.txt is its pyspark alone (issue 18)."""
+    dev, base, spark = parse_lock(DEV_LOCK), parse_lock(BASE_LOCK), parse_lock(SPARK_LOCK)
+    assert set(base) <= set(spark) <= set(dev)
+    for name, pin in spark.items():
+        assert pin.version == dev[name].version, name
+        assert set(pin.hashes) == set(dev[name].hashes), name
+    extra = [Requirement(r) for r in pyproject()["project"]["optional-dependencies"]["spark"]]
+    for requirement in extra:
+        name = canonicalize_name(requirement.name)
+        assert name in spark, f"{name} is not in requirements/spark.txt: run bin/lock"
+        assert requirement.specifier.contains(spark[name].version, prereleases=True), name
+    assert parse_lock(SPARK_SERVER_LOCK) == {"pyspark": spark["pyspark"]}
 
 
 def test_the_running_environment_holds_exactly_the_locked_versions() -> None:
