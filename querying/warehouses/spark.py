@@ -84,7 +84,8 @@ class SparkTarget:
     warehouse_dir: str | None = None
 
 
-_PARAM = re.compile(r"^([a-z_]+)=(.*)$")
+# Spark Connect's own parameters and the headers it passes on (x-databricks-cluster-id=…).
+_PARAM = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
 _LOCAL = re.compile(r"^local(\[(\d+|\*)\])?$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
