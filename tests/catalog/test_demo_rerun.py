@@ -40,8 +40,12 @@ def warehouse_file(tmp_path: Path, settings: Any) -> Path:
 
 
 def seed(*args: str) -> str:
+    """The demo without its past: rerunning keeps or resets the catalog the same way with it
+    (tests/catalog/test_seed_demo_command.py seeds the 120 days and checks them)."""
     out = io.StringIO()
-    call_command("seed_demo", "--no-checks", *args, stdout=out, stderr=io.StringIO())
+    call_command(
+        "seed_demo", "--no-checks", "--history-days", "0", *args, stdout=out, stderr=io.StringIO()
+    )
     return out.getvalue()
 
 
