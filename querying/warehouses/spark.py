@@ -149,6 +149,7 @@ def session_for(target: SparkTarget) -> Any:
         try:
             if target.remote is not None:
                 session = SparkSession.builder.remote(target.remote).create()
+                bound_retries(session)
             else:
                 builder = SparkSession.builder.master(target.master or "local[2]")
                 builder = builder.config("spark.ui.enabled", "false")
@@ -173,6 +174,31 @@ def session_for(target: SparkTarget) -> Any:
             raise WarehouseUnavailable(f"cannot open a Spark session: {first_line(exc)}") from exc
         _sessions[target] = session
         return session
+
+
+# An unreachable Spark Connect server: pyspark's client retries for at least 10 minutes by
+# default (15 tries, backoff x4 up to 60 s) and the portal's time cap only starts with the
+# statement, so a request would hang. Bounded here: 4 tries over about 4 s, then
+# WarehouseUnavailable (503 WAREHOUSE_UNAVAILABLE) and a new session on the next call.
+CONNECT_RETRIES = 4
+CONNECT_INITIAL_BACKOFF_MS = 50
+CONNECT_MAX_BACKOFF_MS = 4000
+
+
+def bound_retries(session: Any) -> None:
+    """Give a Spark Connect session's client the portal's bounded retry policy."""
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    session.client.set_retry_policies(
+        [
+            DefaultPolicy(
+                max_retries=CONNECT_RETRIES,
+                initial_backoff=CONNECT_INITIAL_BACKOFF_MS,
+                max_backoff=CONNECT_MAX_BACKOFF_MS,
+                max_server_retry_delay=CONNECT_MAX_BACKOFF_MS,
+            )
+        ]
+    )
 
 
 @atexit.register

@@ -70,3 +70,24 @@ def test_a_local_session_keeps_its_folder() -> None:
 def test_urls_that_cannot_work_are_refused(url: str, message: str) -> None:
     with pytest.raises(WarehouseUnavailable, match=re.escape(message)):
         parse_url(url)
+
+
+def test_an_unreachable_spark_connect_server_is_unavailable_within_seconds() -> None:
+    """pyspark's own client would retry for 10 minutes; the portal's policy gives up in ~4 s."""
+    import socket
+    import time
+
+    pytest.importorskip("pyspark", reason="the portal's 'spark' extra is not installed")
+    from querying.warehouses.spark import SparkWarehouse, forget_session
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    warehouse = SparkWarehouse(f"sc://127.0.0.1:{port}")
+    started = time.perf_counter()
+    try:
+        with pytest.raises(WarehouseUnavailable):
+            warehouse.execute("SELECT 1", timeout_s=60)
+    finally:
+        forget_session(warehouse.target)
+    assert time.perf_counter() - started < 30
