@@ -4,7 +4,8 @@
     python bench/metrics.py --postgres DSN --audit-rows 1000000 --check-runs 200000 --products 2000
 
 Generates, on a throwaway PostgreSQL database (created next to the DSN's and dropped at the
-end): ``--products`` products in 20 domains (every 25th a draft), a random lineage over them
+end): ``--products`` products in 20 domains (every 25th a draft; each drafted 12 hours to 2 weeks
+before its first publication, what the time to publish reads), a random lineage over them
 (each product built from up to 3 earlier ones, 2 registered consumers each), ``--audit-rows``
 governed queries (1 or 2 products each) over 120 days, and ``--check-runs`` finished check runs
 with 5 results each; then runs the daily rollups once (their time is printed too). Requests go
@@ -78,11 +79,18 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
 
     rnd = random.Random(args.seed)
     now = timezone.now()
+    # Its own stream, so the rest of the data is what it was before products carried these.
+    drafting = random.Random(args.seed + 1)
     domains = []
     for i in range(DOMAINS):
         domain = Domain.objects.create(slug=f"d{i:02d}", name=f"Domain {i}")
         permissions.grant_domain(domain)
         domains.append(domain)
+    # Each product's freshness SLA and publication date, drawn in the order they always were.
+    drawn = [
+        (rnd.choice(["1h", "4h", "24h"]), now - timedelta(days=rnd.randint(1, 300)))
+        for _ in range(args.products)
+    ]
     products = [
         DataProduct(
             product_id=f"d{i % DOMAINS:02d}.product_{i}",
@@ -90,12 +98,15 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
             name=f"Product {i}",
             owner_team="Team",
             owner_contact="team@example.com",
-            sla_freshness=rnd.choice(["1h", "4h", "24h"]),
+            sla_freshness=drawn[i][0],
             sla_availability=99.0,
             sla_query_latency_p95_ms=500,
             status="draft" if i % 25 == 0 else "published",
             table=f"d{i % DOMAINS:02d}_product_{i}",
-            published_at=now - timedelta(days=rnd.randint(1, 300)),
+            published_at=drawn[i][1],
+            # What the metrics' time to publish reads: drafted 12 hours to 2 weeks before.
+            first_draft_at=drawn[i][1] - timedelta(hours=drafting.uniform(12, 336)),
+            first_published_at=None if i % 25 == 0 else drawn[i][1],
         )
         for i in range(args.products)
     ]

@@ -29,7 +29,7 @@ def _depth(raw: str | None) -> int:
 def product_lineage_page(request: HttpRequest, product_id: str) -> HttpResponse:
     """The product's lineage graph, what it is built from, what uses it, whom it lost, and
     what a breaking change would reach."""
-    product = selectors.product_get(user=request.user, product_id=product_id)
+    product = selectors.product_named(user=request.user, product_id=product_id)
     if product is None:
         raise Http404("No such data product")
     depth = _depth(request.GET.get("depth"))
@@ -57,7 +57,7 @@ def product_lineage_page(request: HttpRequest, product_id: str) -> HttpResponse:
 @require_GET
 def metrics_page(request: HttpRequest) -> HttpResponse:
     """The write-up's outcomes, live: charts with their numbers, by domain and date range."""
-    domains = selectors.domain_list(user=request.user)
+    domains = selectors.domain_choices(user=request.user)
     try:
         flt = metrics_filter(user=request.user, params=request.GET)
     except MetricsInvalid as exc:

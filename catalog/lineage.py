@@ -2,18 +2,27 @@
 inputs a contract may declare, and keeping product consumers in step with those inputs.
 
 Edges are ``Consumer`` rows: a consumer of kind ``product`` is a downstream product (its
-``downstream``), every other kind is a leaf. The graph is read one query per level and
-direction (``product_lineage``), never one per node. The pure part (nodes, impact, cycles) is
+``downstream``), every other kind is a leaf. The graph around a product is read in one query
+per direction whatever the depth (issue 16's speed target): the database walks the product
+edges recursively (``WITH RECURSIVE``, on PostgreSQL and SQLite alike) to find the products
+within reach, and returns their edges with what the nodes show, whether the caller may see each
+product (``accounts.permissions.restrict``'s rule, in the same query) and whether the graph goes
+on beyond it. Python then walks those rows a level at a time, exactly as a query per level
+would: each node at its shortest distance, and what is reached only through a product the
+caller may not see is not reached. The pure part (nodes, impact, cycles) is
 ``catalog.lineage_graph``, shared with ``manage.py contract diff --impact``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.permissions import can, restrict
@@ -28,17 +37,38 @@ DEFAULT_DEPTH = 3
 LIVE_INPUT_STATUSES = (ProductStatus.PUBLISHED, ProductStatus.DEPRECATED, ProductStatus.DRAFT)
 
 
-def _product_node(product: DataProduct, level: int) -> Node:
+# What a product node shows, read with the consumer rows (paths for ``values()``).
+PRODUCT_FIELDS = ("product_id", "name", "domain__slug", "status", "health", "owner_team")
+CONSUMER_FIELDS = ("product_id", "kind", "name", "team", "url", "downstream_id")
+Row = Mapping[str, Any]
+
+
+def _product_node(row: Row, level: int, prefix: str = "") -> Node:
+    """A product's node from a row holding ``PRODUCT_FIELDS``, each under ``prefix``."""
     return Node(
-        key=product_key(product.product_id),
+        key=product_key(row[f"{prefix}product_id"]),
         kind=PRODUCT,
-        name=product.name,
-        product_id=product.product_id,
-        domain=product.domain.slug,
-        status=product.status,
-        health=product.health,
-        team=product.owner_team,
+        name=row[f"{prefix}name"],
+        product_id=row[f"{prefix}product_id"],
+        domain=row[f"{prefix}domain__slug"],
+        status=row[f"{prefix}status"],
+        health=row[f"{prefix}health"],
+        team=row[f"{prefix}owner_team"],
         level=level,
+    )
+
+
+def _root_node(product: DataProduct) -> Node:
+    return _product_node(
+        {
+            "product_id": product.product_id,
+            "name": product.name,
+            "domain__slug": product.domain.slug,
+            "status": product.status,
+            "health": product.health,
+            "owner_team": product.owner_team,
+        },
+        0,
     )
 
 
@@ -48,13 +78,13 @@ def consumer_key(kind: str, name: str) -> str:
     return f"consumer:{kind}:{name}"
 
 
-def _consumer_node(consumer: Consumer, level: int) -> Node:
+def _consumer_node(row: Row, level: int) -> Node:
     return Node(
-        key=consumer_key(consumer.kind, consumer.name or consumer.team),
-        kind=consumer.kind,
-        name=consumer.name or consumer.team,
-        team=consumer.team,
-        url=consumer.url,
+        key=consumer_key(row["kind"], row["name"] or row["team"]),
+        kind=row["kind"],
+        name=row["name"] or row["team"],
+        team=row["team"],
+        url=row["url"],
         level=level,
     )
 
@@ -117,85 +147,192 @@ def product_lineage(*, user: Any, product: DataProduct, depth: int = DEFAULT_DEP
     """Upstream products (what it is built from) and everything downstream (products built
     from it and consumers), ``depth`` levels each way, as ``user`` may see them.
 
-    One query per level and direction, plus one for the withdrawn consumers. Products the user
-    may not see (other domains' drafts) are left out and counted in ``hidden``; ``user=None``
-    sees everything (system callers: the publish gate, the demo).
+    Three queries whatever the depth: the rows downstream, the rows upstream (module
+    docstring) and the withdrawn consumers. Products the user may not see (other domains'
+    drafts) are left out and counted in ``hidden``, and so is what is reached only through
+    them; ``user=None`` sees everything (system callers: the publish gate, the demo).
     """
     depth = max(1, min(int(depth), MAX_DEPTH))
     graph = Graph(root=product_key(product.product_id))
-    graph.add(_product_node(product, 0))
-    lineage = Lineage(product=product, depth=depth, graph=graph)
-    frontier = {product.pk: product}
-    for level in range(1, depth + 1):
-        rows = (
-            Consumer.objects.filter(product_id__in=list(frontier))
-            .select_related("downstream__domain")
-            .order_by("product_id", "kind", "name")
+    graph.add(_root_node(product))
+    hidden_down, more_down = _walk_down(
+        graph, product, _rows_down(product, depth, user), depth, left_out=_hidden
+    )
+    hidden_up, more_up = _walk_up(graph, product, _rows_up(product, depth, user), depth)
+    return Lineage(
+        product=product,
+        depth=depth,
+        graph=graph,
+        hidden=hidden_down + hidden_up,
+        truncated=more_down or more_up,
+        former=former_consumers(product),
+    )
+
+
+def _hidden(row: Row) -> bool:
+    return not row["visible"]
+
+
+def _reach(product: DataProduct, steps: int, *, down: bool) -> RawSQL:
+    """The ids of the products at most ``steps`` product edges from ``product`` (``down``:
+    built from it, else what it is built from), itself included: the database walks the
+    edges recursively, ``steps`` deep at most, so a cycle ends too."""
+    quote = connection.ops.quote_name
+    table = quote(Consumer._meta.db_table)
+    used = quote(Consumer._meta.get_field("product").column)  # what is used
+    built = quote(Consumer._meta.get_field("downstream").column)  # the product built from it
+    kind = quote(Consumer._meta.get_field("kind").column)
+    source, target = (used, built) if down else (built, used)
+    return RawSQL(
+        "WITH RECURSIVE reach(id, steps) AS (SELECT CAST(%s AS BIGINT), 0 UNION "
+        f"SELECT c.{target}, reach.steps + 1 FROM {table} c JOIN reach ON c.{source} = reach.id "
+        f"WHERE c.{kind} = %s AND c.{built} IS NOT NULL AND reach.steps < %s) "
+        "SELECT id FROM reach",
+        (product.pk, PRODUCT, steps),
+    )
+
+
+def _visible_to(user: Any, product_ref: str) -> Any:
+    """Whether ``user`` may see the product the row's ``product_ref`` names: the
+    permissions' own rule (``restrict``), in the same query; ``user=None`` sees every one."""
+    if user is None:
+        return Value(True, output_field=BooleanField())
+    return Exists(restrict(DataProduct.objects.filter(pk=OuterRef(product_ref)), user, "view"))
+
+
+def _rows_down(product: DataProduct, depth: int, user: Any) -> list[dict[str, Any]]:
+    """The consumer rows of every product fewer than ``depth`` product edges downstream of
+    ``product``, ordered by product, kind and name; each with its downstream product's node
+    fields (``downstream__...``), ``visible`` (to ``user``) and ``more`` (that product has
+    consumers of its own: the graph goes on beyond it)."""
+    fields = [f"downstream__{name}" for name in PRODUCT_FIELDS]
+    return list(
+        Consumer.objects.filter(product_id__in=_reach(product, depth - 1, down=True))
+        .annotate(
+            visible=_visible_to(user, "downstream_id"),
+            more=Exists(Consumer.objects.filter(product_id=OuterRef("downstream_id"))),
         )
-        following: dict[int, DataProduct] = {}
-        for consumer in rows:
-            source = product_key(frontier[consumer.product_id].product_id)
-            if consumer.kind == PRODUCT:
-                downstream = consumer.downstream
-                if not _visible(user, downstream):
-                    lineage.hidden += 1
+        .order_by("product_id", "kind", "name")
+        .values(*CONSUMER_FIELDS, *fields, "visible", "more")
+    )
+
+
+def _rows_up(product: DataProduct, depth: int, user: Any) -> list[dict[str, Any]]:
+    """The product edges into every product fewer than ``depth`` edges upstream of
+    ``product``, ordered by the product built and the id of the one it is built from; each
+    with that input's node fields (``product__...``), ``visible`` and ``more`` (it has
+    inputs of its own)."""
+    fields = [f"product__{name}" for name in PRODUCT_FIELDS]
+    return list(
+        Consumer.objects.filter(
+            kind=PRODUCT, downstream_id__in=_reach(product, depth - 1, down=False)
+        )
+        .annotate(
+            visible=_visible_to(user, "product_id"),
+            more=Exists(
+                Consumer.objects.filter(downstream_id=OuterRef("product_id"), kind=PRODUCT)
+            ),
+        )
+        .order_by("downstream_id", "product__product_id")
+        .values("downstream_id", "product_id", *fields, "visible", "more")
+    )
+
+
+def _grouped(rows: list[dict[str, Any]], key: str) -> dict[int, list[dict[str, Any]]]:
+    """``rows`` by their ``key``, each group in the rows' order."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(row)
+    return out
+
+
+def _walk_down(
+    graph: Graph,
+    product: DataProduct,
+    rows: list[dict[str, Any]],
+    depth: int,
+    *,
+    left_out: Callable[[Row], bool],
+) -> tuple[int, bool]:
+    """Add what uses ``product`` to ``graph``, a level at a time, from ``_rows_down``'s rows:
+    each node at its shortest distance, each product's consumers read once, as a query per
+    level would. A product row ``left_out`` says to leave out is counted, not walked.
+    Returns that count and whether the graph goes on beyond ``depth``."""
+    by_source = _grouped(rows, "product_id")
+    frontier = {product.pk: product.product_id}
+    left = 0
+    more = False
+    for level in range(1, depth + 1):
+        following: dict[int, str] = {}
+        for pk in sorted(frontier):
+            source = product_key(frontier[pk])
+            for row in by_source.get(pk, ()):
+                if row["kind"] != PRODUCT:
+                    node = _consumer_node(row, level)
+                    graph.add(node)
+                    graph.link(source, node.key)
                     continue
-                assert downstream is not None
-                if graph.add(_product_node(downstream, level)):
-                    following[downstream.pk] = downstream
-                graph.link(source, product_key(downstream.product_id))
-            else:
-                node = _consumer_node(consumer, level)
-                graph.add(node)
+                if row["downstream_id"] is None:
+                    continue
+                if left_out(row):
+                    left += 1
+                    continue
+                node = _product_node(row, level, "downstream__")
+                if graph.add(node):
+                    following[row["downstream_id"]] = node.product_id
+                    more = more or (level == depth and row["more"])
                 graph.link(source, node.key)
         frontier = following
         if not frontier:
             break
-    else:
-        lineage.truncated = lineage.truncated or bool(
-            frontier and Consumer.objects.filter(product_id__in=list(frontier)).exists()
-        )
-    frontier = {product.pk: product}
+    return left, more
+
+
+def _walk_up(
+    graph: Graph, product: DataProduct, rows: list[dict[str, Any]], depth: int
+) -> tuple[int, bool]:
+    """Add what ``product`` is built from to ``graph``, a level at a time, from ``_rows_up``'s
+    rows (as ``_walk_down``, the other way). Returns how many inputs were hidden and whether
+    the graph goes on beyond ``depth``."""
+    by_target = _grouped(rows, "downstream_id")
+    frontier = {product.pk: product.product_id}
+    hidden = 0
+    more = False
     for level in range(1, depth + 1):
-        links = (
-            Consumer.objects.filter(downstream_id__in=list(frontier), kind=PRODUCT)
-            .select_related("product__domain")
-            .order_by("downstream_id", "product__product_id")
-        )
-        following = {}
-        for link in links:
-            upstream = link.product
-            if not _visible(user, upstream):
-                lineage.hidden += 1
-                continue
-            assert link.downstream_id is not None
-            if graph.add(_product_node(upstream, -level)):
-                following[upstream.pk] = upstream
-            target = product_key(frontier[link.downstream_id].product_id)
-            graph.link(product_key(upstream.product_id), target)
+        following: dict[int, str] = {}
+        for pk in sorted(frontier):
+            target = product_key(frontier[pk])
+            for row in by_target.get(pk, ()):
+                if _hidden(row):
+                    hidden += 1
+                    continue
+                node = _product_node(row, -level, "product__")
+                if graph.add(node):
+                    following[row["product_id"]] = node.product_id
+                    more = more or (level == depth and row["more"])
+                graph.link(node.key, target)
         frontier = following
         if not frontier:
             break
-    else:
-        lineage.truncated = lineage.truncated or bool(
-            frontier
-            and Consumer.objects.filter(downstream_id__in=list(frontier), kind=PRODUCT).exists()
-        )
-    lineage.former = former_consumers(product)
-    return lineage
+    return hidden, more
 
 
 def former_consumers(product: DataProduct, *, limit: int = 20) -> list[ConsumerChange]:
-    """Consumers withdrawn from ``product`` that are not registered on it again, newest first."""
-    current = set(Consumer.objects.filter(product=product).values_list("kind", "name"))
-    withdrawn = ConsumerChange.objects.filter(
-        product=product, action=ConsumerChangeAction.WITHDRAWN
-    ).order_by("-at", "-id")
+    """Consumers withdrawn from ``product`` that are not registered on it again, newest first
+    (one query)."""
+    registered = Consumer.objects.filter(
+        product=product, kind=OuterRef("kind"), name=OuterRef("name")
+    )
+    withdrawn = (
+        ConsumerChange.objects.filter(product=product, action=ConsumerChangeAction.WITHDRAWN)
+        .exclude(Exists(registered))
+        .order_by("-at", "-id")
+    )
     out: list[ConsumerChange] = []
     seen: set[tuple[str, str]] = set()
     for change in withdrawn[: limit * 5]:
         key = (change.kind, change.name)
-        if key in current or key in seen:
+        if key in seen:
             continue
         seen.add(key)
         out.append(change)
@@ -207,33 +344,16 @@ def former_consumers(product: DataProduct, *, limit: int = 20) -> list[ConsumerC
 def downstream_graph(product: DataProduct) -> tuple[Graph, int]:
     """Everything downstream of ``product`` (``MAX_DEPTH`` levels), for impact analysis, and
     how many draft products were left out (a draft is nobody's production dependency, and its
-    name is its domain's business until it is published)."""
+    name is its domain's business until it is published). One query."""
     graph = Graph(root=product_key(product.product_id))
-    graph.add(_product_node(product, 0))
-    frontier = {product.pk: product}
-    drafts = 0
-    for level in range(1, MAX_DEPTH + 1):
-        following: dict[int, DataProduct] = {}
-        rows = Consumer.objects.filter(product_id__in=list(frontier)).select_related(
-            "downstream__domain"
-        )
-        for consumer in rows.order_by("product_id", "kind", "name"):
-            source = product_key(frontier[consumer.product_id].product_id)
-            downstream = consumer.downstream
-            if consumer.kind == PRODUCT and downstream is not None:
-                if downstream.status == ProductStatus.DRAFT:
-                    drafts += 1
-                    continue
-                if graph.add(_product_node(downstream, level)):
-                    following[downstream.pk] = downstream
-                graph.link(source, product_key(downstream.product_id))
-            elif consumer.kind != PRODUCT:
-                node = _consumer_node(consumer, level)
-                graph.add(node)
-                graph.link(source, node.key)
-        if not following:
-            break
-        frontier = following
+    graph.add(_root_node(product))
+    drafts, _ = _walk_down(
+        graph,
+        product,
+        _rows_down(product, MAX_DEPTH, None),
+        MAX_DEPTH,
+        left_out=lambda row: row["downstream__status"] == ProductStatus.DRAFT,
+    )
     return graph, drafts
 
 

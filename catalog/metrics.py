@@ -3,8 +3,9 @@ show, over the products the caller may read.
 
 Everything is read from the daily rollups (``querying.models.UsageDomainDay``,
 ``quality.models.QualityDomainDay``, rebuilt every 10 minutes by the beat rollups) and small
-tables (products, incidents, contract versions), never from the raw audit log or check runs,
-so a request costs the same with a million audited queries. Days are UTC days; the rolled-up
+tables (domains, products, incidents), never from the raw audit log, check runs or contract
+versions, so the figures cost the same eight queries with a million audited queries
+(``tests/catalog/test_request_cost.py`` counts them). Days are UTC days; the rolled-up
 figures run through yesterday (today is not over; the product pages count it live).
 Permissions: the rows pass through ``accounts.permissions.restrict`` like products, so another
 domain's drafts add nothing to anyone's numbers but their team's.
@@ -22,8 +23,9 @@ Definitions (the page says them next to each chart):
 - **SLA attainment per domain**: freshness, the share of check runs that found the data within
   the SLA; latency, the share of answered queries that came back within the product's p95
   target (the SLA holds while that share is at least 95%);
-- **time to publish**: per product, from its first draft version to its first published one;
-  the median over products first published in the range.
+- **time to publish**: per product, from its first draft version to its first published one
+  (dates each product keeps: ``catalog.services.history``); the median over products first
+  published in the range.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Sum
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -45,7 +46,7 @@ from accounts.permissions import restrict
 from quality.models import Incident, QualityDomainDay
 from querying.models import UsageDomainDay, day_start, utc_day
 
-from .models import ContractVersion, DataProduct, Domain, ProductStatus
+from .models import DataProduct, Domain, ProductStatus
 
 DEFAULT_DAYS = 120
 MAX_DAYS = 731
@@ -129,38 +130,60 @@ def _scoped(qs: Any, user: Any, flt: MetricsFilter, *, day: str = "day") -> Any:
 def platform_metrics(
     *, user: Any, flt: MetricsFilter, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Every figure of the metrics page, over what ``user`` may read (module docstring)."""
+    """Every figure of the metrics page, over what ``user`` may read (module docstring).
+
+    Eight queries whatever the history holds: each rollup is read once per grouping it is
+    shown by (usage by day and role, and by domain; quality by day, and by domain), by domain
+    id (the slugs come from one read of the domains); products published, and their time to
+    publish; incidents.
+    """
     now = now or timezone.now()
     days = flt.days
     usage = _scoped(UsageDomainDay.objects.all(), user, flt)
     quality = _scoped(QualityDomainDay.objects.all(), user, flt)
+    slugs = dict(restrict(Domain.objects.all(), user, "view").order_by().values_list("pk", "slug"))
+    usage_days = _usage_by_day_and_role(usage)
     return {
         "range": {"since": flt.since.isoformat(), "until": flt.until.isoformat()},
         "domain": flt.domain.slug if flt.domain is not None else None,
-        "publishedByDomain": _published_by_domain(user, flt),
-        "queriesPerDay": _queries_per_day(usage, days),
-        "pii": _pii(usage),
+        "publishedByDomain": _published_by_domain(user, flt, slugs),
+        "queriesPerDay": _queries_per_day(usage_days, days),
+        "pii": _pii(usage_days),
         "qualityScorePerDay": _quality_per_day(quality, days),
         "incidentsPerMonth": _incidents_per_month(user, flt),
-        "slaByDomain": _sla_by_domain(usage, quality),
+        "slaByDomain": _sla_by_domain(usage, quality, slugs),
         "timeToPublish": _time_to_publish(user, flt),
         "generatedAt": now.isoformat().replace("+00:00", "Z"),
     }
 
 
-def _published_by_domain(user: Any, flt: MetricsFilter) -> list[dict[str, Any]]:
+def _published_by_domain(
+    user: Any, flt: MetricsFilter, slugs: dict[int, str]
+) -> list[dict[str, Any]]:
     qs = restrict(DataProduct.objects.filter(status=ProductStatus.PUBLISHED), user, "view")
     if flt.domain is not None:
         qs = qs.filter(domain=flt.domain)
-    rows = qs.order_by().values("domain__slug").annotate(n=Count("pk")).order_by("domain__slug")
-    return [{"domain": r["domain__slug"], "count": r["n"]} for r in rows]
+    rows = qs.order_by().values_list("domain_id").annotate(n=Count("pk"))
+    counts = sorted((slugs[domain_id], n) for domain_id, n in rows)
+    return [{"domain": slug, "count": n} for slug, n in counts]
 
 
-def _queries_per_day(usage: Any, days: list[date]) -> dict[str, Any]:
-    rows = usage.order_by().values("day", "role").annotate(n=Sum("attributed"))
+# What a day and role of usage sums: the queries (shared among the products each read) and
+# the PII reads, by how they read it (``_pii``).
+USAGE_SUMS = ("attributed", "masked", "raw_by_grant", "raw_by_role", "raw_by_domain")
+
+
+def _usage_by_day_and_role(usage: Any) -> list[dict[str, Any]]:
+    """The usage rows summed per day and role: ``day``, ``role`` and ``USAGE_SUMS`` (each
+    prefixed ``sum_``)."""
+    sums = {f"sum_{name}": Sum(name) for name in USAGE_SUMS}
+    return list(usage.order_by().values("day", "role").annotate(**sums))
+
+
+def _queries_per_day(rows: list[dict[str, Any]], days: list[date]) -> dict[str, Any]:
     per: dict[str, dict[date, float]] = defaultdict(dict)
     for row in rows:
-        per[row["role"] or "unknown"][row["day"]] = float(row["n"] or 0)
+        per[row["role"] or "unknown"][row["day"]] = float(row["sum_attributed"] or 0)
     roles = [r for r in ROLES if r in per] + sorted(r for r in per if r not in ROLES)
     counts = {role: [round(per[role].get(d, 0.0)) for d in days] for role in roles}
     series = [{"role": role, "counts": counts[role]} for role in roles]
@@ -177,15 +200,12 @@ def _share(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _pii(usage: Any) -> dict[str, Any]:
-    sums = usage.aggregate(
-        n_masked=Sum("masked"),
-        n_grant=Sum("raw_by_grant"),
-        n_role=Sum("raw_by_role"),
-        n_domain=Sum("raw_by_domain"),
-    )
-    masked, grant = sums["n_masked"] or 0, sums["n_grant"] or 0
-    by_role, by_domain = sums["n_role"] or 0, sums["n_domain"] or 0
+def _pii(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def total(name: str) -> int:
+        return sum(row[f"sum_{name}"] or 0 for row in rows)
+
+    masked, grant = total("masked"), total("raw_by_grant")
+    by_role, by_domain = total("raw_by_role"), total("raw_by_domain")
     raw = by_role + by_domain + grant
     return {
         "nonPrivilegedPiiQueries": masked + grant,
@@ -242,17 +262,17 @@ def _incidents_per_month(user: Any, flt: MetricsFilter) -> list[dict[str, Any]]:
     ]
 
 
-def _sla_by_domain(usage: Any, quality: Any) -> list[dict[str, Any]]:
+def _sla_by_domain(usage: Any, quality: Any, slugs: dict[int, str]) -> list[dict[str, Any]]:
     fresh = {
-        r["domain__slug"]: (r["fresh"] or 0, r["runs"] or 0)
-        for r in quality.order_by()
-        .values("domain__slug")
+        slugs[domain_id]: (ok or 0, runs or 0)
+        for domain_id, ok, runs in quality.order_by()
+        .values_list("domain_id")
         .annotate(fresh=Sum("fresh_runs"), runs=Sum("freshness_runs"))
     }
     latency = {
-        r["domain__slug"]: (r["within"] or 0, r["answered"] or 0)
-        for r in usage.order_by()
-        .values("domain__slug")
+        slugs[domain_id]: (within or 0, answered or 0)
+        for domain_id, within, answered in usage.order_by()
+        .values_list("domain_id")
         .annotate(within=Sum("within_latency"), answered=Sum("answered"))
     }
     out = []
@@ -275,32 +295,23 @@ def _sla_by_domain(usage: Any, quality: Any) -> list[dict[str, Any]]:
 
 def _time_to_publish(user: Any, flt: MetricsFilter) -> dict[str, Any]:
     """Median days from each product's first draft version to its first published one, over
-    products first published in the range."""
-    qs = restrict(ContractVersion.objects.all(), user, "view").filter(is_legacy_duplicate=False)
-    if flt.domain is not None:
-        qs = qs.filter(product__domain=flt.domain)
-    versions = (
-        qs.defer("document")
-        .annotate(
-            doc_status=KeyTextTransform("status", "document"),
-            stated_published_at=KeyTextTransform("publishedAt", "document"),
-        )
-        .filter(document__status__in=[ProductStatus.DRAFT, ProductStatus.PUBLISHED])
-        .order_by("product_id", "id")
-        .only("id", "product_id", "created_at")
+    products first published in the range (the product keeps both dates:
+    ``catalog.services.history``)."""
+    qs = restrict(
+        DataProduct.objects.filter(
+            first_draft_at__isnull=False,
+            first_published_at__gte=day_start(flt.since),
+            first_published_at__lt=day_start(flt.until + timedelta(days=1)),
+        ),
+        user,
+        "view",
     )
-    first_draft: dict[int, datetime] = {}
-    first_published: dict[int, datetime] = {}
-    for version in versions:
-        # ContractVersion.published_at reads the annotated publishedAt, else when stored.
-        if version.doc_status == ProductStatus.DRAFT and version.product_id not in first_published:
-            first_draft.setdefault(version.product_id, version.published_at)
-        elif version.doc_status == ProductStatus.PUBLISHED:
-            first_published.setdefault(version.product_id, version.published_at)
+    if flt.domain is not None:
+        qs = qs.filter(domain=flt.domain)
+    took = ExpressionWrapper(F("first_published_at") - F("first_draft_at"), DurationField())
     spans = [
-        (first_published[pk] - first_draft[pk]).total_seconds() / 86400
-        for pk in first_draft
-        if pk in first_published and flt.since <= utc_day(first_published[pk]) <= flt.until
+        span.total_seconds() / 86400
+        for span in qs.order_by().annotate(took=took).values_list("took", flat=True)
     ]
     return {
         "products": len(spans),

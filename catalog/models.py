@@ -280,6 +280,13 @@ class DataProduct(models.Model):
     deprecation_sunset_at = models.DateTimeField(null=True, blank=True)
     deprecation_replaced_by = models.CharField(max_length=200, blank=True)
     deprecation_reason = models.TextField(blank=True)
+    # Denormalised from the contract versions by catalog.services (every publish; the demo's
+    # written past: first_versions_refresh) for the metrics' time to publish (issue 16), so a
+    # request reads products, not every version: when its first draft version and its first
+    # published version were published (ContractVersion.published_at). A draft version after
+    # the first publication is not its first draft.
+    first_draft_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Denormalised from quality runs so lists and filters stay one query.
     last_validated_at = models.DateTimeField(null=True, blank=True)
     quality_score = models.FloatField(null=True, blank=True)

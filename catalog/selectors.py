@@ -233,6 +233,12 @@ def product_get(*, user: Any, product_id: str) -> DataProduct | None:
     return product
 
 
+def product_named(*, user: Any, product_id: str) -> DataProduct | None:
+    """The product ``user`` may view, with its domain and nothing more (a page about it that
+    only names it: lineage); else None."""
+    return restrict(_search_hits(), user, "view").filter(product_id=product_id).first()
+
+
 def product_versions(*, user: Any, product: DataProduct, limit: int = 50) -> list[ContractVersion]:
     """The product's contract versions, newest first (the changelog), each listed once.
 
@@ -290,6 +296,11 @@ def domain_list(*, user: Any) -> list[Domain]:
     for domain in domains:
         domain.product_count = counts.get(domain.slug, 0)
     return domains
+
+
+def domain_choices(*, user: Any) -> list[Domain]:
+    """Every domain ``user`` may see, by slug, without counts (a filter's options)."""
+    return list(restrict(Domain.objects.all(), user, "view").order_by("slug"))
 
 
 def domain_get(*, user: Any, slug: str) -> Domain | None:

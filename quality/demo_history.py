@@ -50,6 +50,7 @@ from catalog.models import (
     ContractVersion,
     DataProduct,
 )
+from catalog.services import first_versions_refresh
 from catalog.usage_rollup import usage_rollup
 from querying.models import PiiAccess, QueryDecision, QueryLog, QueryProductUse, utc_day
 
@@ -154,6 +155,7 @@ def seed_history(
     windows = _incident_windows(products, now=now, days=days, rng=random.Random(rng.random()))
     with transaction.atomic():
         summary.versions = _versions(products, created, now=now, rng=rng)
+        first_versions_refresh(product_ids=[p.pk for p in products if p.product_id in created])
         _ceo_dashboard_move(now=now)
         summary.queries = _queries(products, now=now, days=days, rng=rng)
         summary.incidents = _incidents(products, windows)

@@ -3,6 +3,7 @@
 - ``publish.py``: what happens when an owner publishes: the one pipeline, gates in order;
 - ``consumers.py``: consumer registrations, and the notices consumers get after a publish;
 - ``domains.py``: domain settings and ``manage.py add_domain``'s upsert;
+- ``history.py``: the dates of a product's first draft and first published versions;
 - ``locks.py``: the row locks the writes above take.
 
 Governance writes (a global rule, deprecate, retire) are in ``catalog/governance/services.py``.
@@ -19,6 +20,7 @@ from .domains import (
     domain_upsert,
     webhook_url_problem,
 )
+from .history import first_versions_refresh
 from .publish import PublishConflict, PublishOutcome, PublishRefused, product_publish
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "contract_input",
     "domain_update",
     "domain_upsert",
+    "first_versions_refresh",
     "product_contract",
     "product_document",
     "product_publish",

@@ -15,8 +15,10 @@ ODCS documents, ``seed_demo``, deprecate and retire) calls ``product_publish``:
    judges under the locks, so it cannot lose again); run the table-binding gate again under
    the lock; write the product, its columns and checks, its
    inputs as consumer links (``catalog.lineage.inputs_record``), and append the
-   ContractVersion. The product is due for checks now (``next_check_at``): quality's dispatcher
-   sees the new version and records its ``publish`` run (quality/services.py);
+   ContractVersion (noted on the product when it is its first draft or first published
+   version: ``history.first_versions_note``). The product is due for checks now
+   (``next_check_at``): quality's dispatcher sees the new version and records its ``publish``
+   run (quality/services.py);
 6. after commit, named Celery tasks (``catalog/tasks.py``), never network calls inside the
    request: e-mail the consumers what changed for them; refresh the search index
    (``_after_commit``).
@@ -64,6 +66,7 @@ from catalog.models import (
 )
 from catalog.tasks import consumers_notify_task, queue, search_index_refresh_task
 
+from .history import first_versions_note
 from .locks import domain_lock, rows_lock
 
 # A publish judged against a version that was superseded before it could be written is judged
@@ -207,6 +210,7 @@ def _publish_once(
                 )
         except IntegrityError:  # the lock makes this unreachable; the constraint is the backstop
             raise _version_taken(contract, contract.version) from None
+        first_versions_note(product=target, version=version)
         _after_commit(version)
     return PublishOutcome(
         target, locked is None, True, version, judged.changes, judged.warnings, judged.impact

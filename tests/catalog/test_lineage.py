@@ -290,6 +290,57 @@ def test_other_domains_drafts_stay_out_of_lineage_and_impact(
     assert product_impact(DataProduct.objects.get(product_id="marketing.orders")).is_empty
 
 
+def test_what_lies_only_behind_a_hidden_draft_stays_hidden_both_ways(
+    marketing: Any, finance: Any, outsider: Any, analyst: Any, api_as: Any
+) -> None:
+    # The graph is walked in the database in one go; what it finds behind a product the caller
+    # may not see must stay out, as a walk a level at a time would leave it.
+    publish("marketing.orders")
+    product_publish(
+        actor=None,
+        document=contract_document(
+            "finance.secret_plan", status="draft", inputs=["marketing.orders"]
+        ),
+        source="test",
+    )
+    publish("marketing.board_kpis", inputs=["finance.secret_plan"])
+    url = "/v1/catalog/products/{}/lineage?depth=3"
+    down = api_as(analyst).get(url.format("marketing.orders")).json()
+    assert down["downstream"] == [] and down["hidden"] == 1 and len(down["nodes"]) == 1
+    up = api_as(analyst).get(url.format("marketing.board_kpis")).json()
+    assert up["upstream"] == [] and up["hidden"] == 1 and len(up["nodes"]) == 1
+    team = api_as(outsider).get(url.format("marketing.orders")).json()
+    assert team["downstream"] == ["product:finance.secret_plan", "product:marketing.board_kpis"]
+    assert [n["level"] for n in team["nodes"]] == [0, 1, 2] and team["hidden"] == 0
+
+
+def test_each_node_is_drawn_once_at_its_shortest_distance(
+    marketing: Any, analyst: Any, api_as: Any
+) -> None:
+    publish("marketing.orders")
+    publish("marketing.revenue", inputs=["marketing.orders"])
+    publish("marketing.refunds", inputs=["marketing.orders"])
+    # Built from orders directly and through revenue: one level down, with both edges.
+    publish("marketing.board_kpis", inputs=["marketing.revenue", "marketing.orders"])
+    publish("marketing.forecast", inputs=["marketing.board_kpis", "marketing.refunds"])
+    body = api_as(analyst).get("/v1/catalog/products/marketing.orders/lineage?depth=2").json()
+    levels = {n["id"]: n["level"] for n in body["nodes"]}
+    assert levels == {
+        "product:marketing.orders": 0,
+        "product:marketing.revenue": 1,
+        "product:marketing.refunds": 1,
+        "product:marketing.board_kpis": 1,
+        "product:marketing.forecast": 2,
+    }
+    edges = {(e["from"], e["to"]) for e in body["edges"]}
+    assert ("product:marketing.revenue", "product:marketing.board_kpis") in edges
+    assert ("product:marketing.refunds", "product:marketing.forecast") in edges
+    assert len(body["edges"]) == 6 and body["truncated"] is False
+    up = api_as(analyst).get("/v1/catalog/products/marketing.forecast/lineage?depth=1").json()
+    assert up["upstream"] == ["product:marketing.board_kpis", "product:marketing.refunds"]
+    assert up["truncated"] is True  # both are built from more
+
+
 def test_the_lineage_page_draws_the_graph_and_lists_whom_it_lost(
     marketing: Any, owner: Any, client: Any
 ) -> None:

@@ -408,3 +408,103 @@ def test_the_changelog_read_without_documents_dates_each_version_as_its_document
     )
     assert "document" in listed.get_deferred_fields()
     assert listed.published_at == whole.published_at
+
+
+# --- metrics and lineage (issue 16's speed target) --------------------------------------------
+
+
+def audited_queries(user: Any, products: list[DataProduct], days: int) -> None:
+    """Answered governed queries on ``products``, one a product a day for ``days`` days, rolled
+    up (usage and quality) as the beat does."""
+    from catalog.usage_rollup import usage_rollup
+    from quality.rollups import quality_rollup
+    from querying.models import QueryLog, QueryProductUse
+
+    now = timezone.now()
+    for day in range(1, days + 1):
+        at = now - timedelta(days=day)
+        for product in products:
+            log = QueryLog.objects.create(
+                user=user, username=user.username, role=user.role, submitted_sql="SELECT 1",
+                decision="allowed", products=[product.product_id], duration_ms=50.0,
+                created_at=at,
+            )  # fmt: skip
+            QueryProductUse.objects.create(
+                log=log, product_id=product.product_id, decision="allowed", duration_ms=50.0,
+                created_at=at, pii_access="masked",
+            )  # fmt: skip
+    usage_rollup()
+    quality_rollup()
+
+
+def test_the_metrics_cost_the_same_few_statements_whatever_the_history_and_catalog_hold(
+    catalog: DataProduct, analyst: Any
+) -> None:
+    api = token_client(analyst)
+    page = Client()
+    page.force_login(analyst)
+    api.get("/v1/metrics")  # the user's domain ids are read once (and kept)
+    _, api_few = statements(lambda: api.get("/v1/metrics"))
+    _, page_few = statements(lambda: page.get("/metrics/"))
+    grow(catalog.domain, 5)
+    audited_queries(analyst, list(DataProduct.objects.all()), days=4)
+    answer, api_many = statements(lambda: api.get("/v1/metrics"))
+    body = answer.json()
+    assert sum(body["queriesPerDay"]["total"]) == 6 * 4
+    assert body["publishedByDomain"] == [{"domain": "marketing", "count": 6}]
+    assert sum(r["freshnessRuns"] for r in body["slaByDomain"]) >= 0 and body["incidentsPerMonth"]
+    # The token (with its user); the domains; published products; usage by day and role, and
+    # by domain; quality by day, and by domain; incidents; time to publish. Each rollup is read
+    # whole in one statement, never once per product, day or row.
+    assert len(api_many) == len(api_few) == 9, "\n".join(api_many)
+    shown, page_many = statements(lambda: page.get("/metrics/"))
+    assert shown.status_code == 200 and shown.content.decode().count("<svg") >= 6
+    # The session and its user, and the domains of the filter, instead of the token.
+    assert len(page_many) == len(page_few) == 11, "\n".join(page_many)
+
+
+def test_lineage_at_depth_three_costs_the_same_statements_however_many_nodes(
+    catalog: DataProduct, finance: Any, analyst: Any
+) -> None:
+    root = catalog.product_id
+    api = token_client(analyst)
+    page = Client()
+    page.force_login(analyst)
+    url = f"/v1/catalog/products/{root}/lineage?depth=3"
+    api.get(url)
+    _, api_few = statements(lambda: api.get(url))
+    _, page_few = statements(lambda: page.get(f"/products/{root}/lineage/?depth=3"))
+    # Three levels down, two products each, a draft of another domain among them, and inputs
+    # of its own two levels up: each level's nodes read with the others, not one by one.
+    level = [root]
+    for depth in range(1, 4):
+        built: list[str] = []
+        for parent in level:
+            for k in range(2):
+                product_id = f"marketing.l{depth}_{len(built)}_{k}"
+                publish_with_inputs(product_id, [parent])
+                built.append(product_id)
+        level = built[:2]
+    product_publish(
+        actor=None,
+        document=contract_document("finance.plan", status="draft", inputs=[root]),
+        source="test",
+    )
+    publish_with_inputs("marketing.upstream_b", [])
+    publish_with_inputs("marketing.upstream_a", ["marketing.upstream_b"])
+    doc = contract_document(root, version=4, inputs=["marketing.upstream_a"])
+    product_publish(actor=None, document=doc, source="test")
+    answer, api_many = statements(lambda: api.get(url))
+    body = answer.json()
+    assert len(body["nodes"]) >= 15 and body["hidden"] == 1 and len(body["upstream"]) == 2
+    # The token (with its user), the product, its edges downstream and upstream (each a walk
+    # in the database, whatever the depth), the consumers it lost.
+    assert len(api_many) == len(api_few) == 5, "\n".join(api_many)
+    shown, page_many = statements(lambda: page.get(f"/products/{root}/lineage/?depth=3"))
+    assert shown.status_code == 200 and shown.content.decode().count("data-node=") >= 15
+    assert len(page_many) == len(page_few) == 6, "\n".join(page_many)
+
+
+def publish_with_inputs(product_id: str, inputs: list[str]) -> DataProduct:
+    document = contract_document(product_id, inputs=inputs)
+    return product_publish(actor=None, document=document, source="test").product

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from catalog.charts import bar_chart, line_chart
 from catalog.models import Column, DataProduct, Domain
 from catalog.search import search_index_refresh
+from catalog.services import first_versions_refresh, product_publish
 from catalog.usage import product_usage
 from catalog.usage_rollup import usage_rollup
 from quality.models import CheckResult, CheckRun, QualityDay, QualityDomainDay
@@ -26,6 +29,7 @@ from querying.models import (
     UsageRollupDay,
     UsageUserDay,
 )
+from tests.factories import contract_document
 
 pytestmark = pytest.mark.django_db
 
@@ -319,6 +323,51 @@ def test_the_metrics_page_shows_charts_with_their_numbers(
     assert 'data-figure="masked-share">100.0%' in page
     assert client.get("/metrics/?since=nope").status_code == 400
     assert client.get("/metrics/?domain=marketing").status_code == 200
+
+
+def test_time_to_publish_runs_from_the_first_draft_to_the_first_publication(
+    marketing: Any, analyst: Any, api_as: Any
+) -> None:
+    now = timezone.now()
+
+    def publish(product_id: str, version: int, status: str, days_ago: float) -> DataProduct:
+        stated = (now - timedelta(days=days_ago)).isoformat()
+        document = contract_document(product_id, version=version, status=status, publishedAt=stated)
+        return product_publish(actor=None, document=document, source="test").product
+
+    publish("marketing.orders", 1, "draft", 10)
+    publish("marketing.orders", 2, "draft", 8)
+    publish("marketing.orders", 3, "published", 6)  # 4 days after its first draft
+    publish("marketing.orders", 4, "published", 2)  # not its first publication
+    publish("marketing.refunds", 1, "draft", 5)
+    publish("marketing.refunds", 2, "published", 3)  # 2 days
+    publish("marketing.revenue", 1, "published", 4)  # never a draft: not counted
+    publish("marketing.old_kpis", 1, "draft", 60)
+    publish("marketing.old_kpis", 2, "published", 50)  # 10 days, before the range below
+    publish("marketing.backlog", 1, "draft", 1)  # not published yet
+    since = (now - timedelta(days=20)).date().isoformat()
+    figure = api_as(analyst).get(f"/v1/metrics?since={since}").json()["timeToPublish"]
+    assert figure == {"products": 2, "medianDays": 3.0}
+    wider = (now - timedelta(days=90)).date().isoformat()
+    assert api_as(analyst).get(f"/v1/metrics?since={wider}").json()["timeToPublish"] == {
+        "products": 3,
+        "medianDays": 4.0,
+    }
+    # What each publish noted is what the versions say, read again whole or by the migration.
+    stored = dict(DataProduct.objects.values_list("product_id", "first_draft_at"))
+    orders = DataProduct.objects.get(product_id="marketing.orders")
+    assert orders.first_draft_at == now - timedelta(days=10)
+    assert orders.first_published_at == now - timedelta(days=6)
+    ids = list(DataProduct.objects.values_list("pk", flat=True))
+    assert first_versions_refresh(product_ids=ids) == 0
+    DataProduct.objects.update(first_draft_at=None, first_published_at=None)
+    assert first_versions_refresh(product_ids=ids) == 5  # each has a first draft or publication
+    assert dict(DataProduct.objects.values_list("product_id", "first_draft_at")) == stored
+    DataProduct.objects.update(first_draft_at=None, first_published_at=None)
+    migration = import_module("catalog.migrations.0013_dataproduct_first_versions")
+    migration.first_versions_from_history(django_apps, None)
+    assert dict(DataProduct.objects.values_list("product_id", "first_draft_at")) == stored
+    assert api_as(analyst).get(f"/v1/metrics?since={since}").json()["timeToPublish"] == figure
 
 
 def test_charts_escape_every_label() -> None:
