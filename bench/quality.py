@@ -234,15 +234,28 @@ def bench(warehouse: Warehouse, table: str, repeats: int) -> None:
         f"{unfolded.statements_sent} with each check on its own"
     )
     one_scan = median_ms(run_sql(scan_floor_sql(table, SCANNED, dialect)), repeats)
+    checks_only = dataclasses.replace(
+        custom, checks=tuple(c for c in custom.checks if c.type != "custom_sql")
+    )
+    without = median_ms(
+        lambda: run_product(warehouse, checks_only, now=NOW, timeout_s=600), repeats
+    )
     with_folded = median_ms(lambda: run_product(warehouse, custom, now=NOW, timeout_s=600), repeats)
     with_alone = median_ms(
         lambda: run_product(warehouse, custom, now=NOW, timeout_s=600, custom_sql_gate=alone),
         repeats,
     )
     print(f"   {'one-scan floor':<32} {one_scan:9.0f} ms   1.00x")
+    print(
+        f"   {'the 5 scan checks, no custom SQL':<32} {without:9.0f} ms   {without / one_scan:.2f}x"
+    )
     print(f"   {'2 custom SQL, folded':<32} {with_folded:9.0f} ms   {with_folded / one_scan:.2f}x")
     print(
         f"   {'2 custom SQL, on their own':<32} {with_alone:9.0f} ms   {with_alone / one_scan:.2f}x"
+    )
+    print(
+        f"   what 2 custom SQL checks add to the checks' own scan: folded "
+        f"{with_folded / without:.2f}x, on their own {with_alone / without:.2f}x"
     )
 
 
