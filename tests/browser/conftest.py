@@ -45,8 +45,9 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def demo(live_server: Any) -> Any:
-    """The demo world (23 products, people, consumers, one quality run) behind a live server."""
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    """The demo world (23 products, people, consumers, one quality run) behind a live server;
+    without the 120-day past (tests/browser/test_insights_browser.py seeds it where it shows)."""
+    call_command("seed_demo", "--history-days", "0", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return live_server
 
 
