@@ -32,8 +32,7 @@ def toggle_param(context: dict[str, Any], name: str, value: str) -> str:
         params.pop(name, None)
     else:
         params[name] = value
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
+    return _query_string(params)
 
 
 @register.simple_tag(takes_context=True)
@@ -44,6 +43,11 @@ def sort_param(context: dict[str, Any], how: str) -> str:
     params.pop("sort", None)
     if how != search.RELEVANCE:
         params["sort"] = how
+    return _query_string(params)
+
+
+def _query_string(params: QueryDict) -> str:
+    """``params`` as a link's query string (``?`` alone when empty: the page without any)."""
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
 
