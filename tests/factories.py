@@ -12,6 +12,7 @@ typed as the factory, not the model.
 from __future__ import annotations
 
 import copy
+import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,16 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     password = factory.django.Password("pw-for-tests")
 
 
+@functools.cache
+def _seed_yaml() -> dict[str, Any]:
+    # Parsed once per process (PyYAML takes ~10 ms; thousands of tests build a contract).
+    loaded: dict[str, Any] = yaml.safe_load((FIXTURES / "campaign_attribution.yaml").read_text())
+    return loaded
+
+
 def seed_document() -> dict[str, Any]:
     """The write-up's marketing.campaign_attribution contract, as a fresh dict."""
-    return copy.deepcopy(yaml.safe_load((FIXTURES / "campaign_attribution.yaml").read_text()))
+    return copy.deepcopy(_seed_yaml())
 
 
 def contract_document(

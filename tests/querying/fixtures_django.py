@@ -97,13 +97,18 @@ def warehouse(tmp_path: Path, settings: Any, marketing: Any, finance: Any) -> Pa
     path = build_warehouse(tmp_path / "warehouse.duckdb")
     settings.WAREHOUSE_URL = f"duckdb:///{path}"
     settings.PII_HASH_KEY = "test-hash-key"
+    publish_fixture_products()
+    return path
+
+
+def publish_fixture_products() -> None:
+    """Publish every product of PRODUCTS (one sunset moved into the past, one retired)."""
     for product_id, status in PRODUCTS.items():
         publish(product_id, status)
     DataProduct.objects.filter(product_id="marketing.old_attribution").update(
         deprecation_sunset_at=PAST_SUNSET
     )
     DataProduct.objects.filter(product_id="marketing.gone_attribution").update(status="retired")
-    return path
 
 
 @pytest.fixture
