@@ -20,9 +20,9 @@ from catalog.models import DataProduct
 from catalog.services import product_publish
 from tests.factories import contract_document
 from tests.querying.fixtures_django import build_warehouse, publish_fixture_products
-from tests.support.shared_catalog import module_catalog, users_and_domains
 from tests.support.clients import api_client, page_client
 from tests.support.routes import public_routes_in_readme, routes
+from tests.support.shared_catalog import module_catalog, users_and_domains
 
 # The whole module is "slow" (~6 minutes): CI runs it once, on PostgreSQL, which is the stricter
 # database (NUL, column sizes); `bin/test` runs it everywhere by default.
