@@ -334,11 +334,12 @@ def test_a_run_whose_portal_database_goes_away_mid_run_is_finished_after_it_retu
     run.refresh_from_db()
     log = (tmp_path / "worker.log").read_text(errors="replace")[-4000:]
     assert finished, f"run {run.pk} still {run.status} after the database came back:\n{log}"
-    # Recovered by the dispatcher (queued again once and run), or recorded as an error with the
-    # reason; never a second run row, never left running.
+    # Recovered (its message delivered again by the broker, or queued again once by the
+    # dispatcher, and run), or recorded as an error with the reason; never a second run row,
+    # never left running.
     assert CheckRun.objects.filter(product=product).count() == 1
     checks_ran = run.results.filter(check_name="slow").exists()
-    if checks_ran:  # queued again once, then its checks ran to the end (the slow one times out)
-        assert run.requeues == 1, log
+    if checks_ran:  # run again to the end (the slow one times out), queued again at most once
+        assert run.requeues <= 1, log
     else:  # recorded as lost, with the reason
         assert run.status == RunStatus.ERROR and "lost" in run.message, (run.message, log)
