@@ -19,7 +19,9 @@ single query before Spark sees it (``spark.sql()`` runs DDL and commands eagerly
 session turns off SQL over files (``spark.sql.runSQLOnFiles=false``: ``parquet.`/path```).
 
 The time cap cancels the job: each statement runs under a fresh job tag, and a timer interrupts
-that tag (``interruptTag``), which cancels its Spark jobs on the cluster. The hash key is a bound
+that tag (``interruptTag``), which cancels its Spark jobs on the cluster: no task of theirs starts
+any more and the running ones stop at their next row (nested-loop joins excepted, SPARK-33409:
+implicit cartesian products are refused, see ``SESSION_CONF``). The hash key is a bound
 parameter (``args=``), never SQL text; Spark prints bound values in the plans of statements that
 fail, so error messages are cut to their first paragraph and every session value is replaced
 before the message leaves this module.
@@ -62,6 +64,10 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.runSQLOnFiles": "false",
     # Errors without the JVM's stack trace (it can quote the plan, bound values included).
     "spark.sql.pyspark.jvmStacktrace.enabled": "false",
+    # No implicit cartesian products (``FROM a, b`` with no join condition): Spark runs them as
+    # nested loops whose running tasks ignore a cancel (SPARK-33409), so the time cap would
+    # answer but the cluster would go on computing. Spark says to write CROSS JOIN instead.
+    "spark.sql.crossJoin.enabled": "false",
 }
 DEFAULT_DATABASE = "default"
 # What the plans Spark appends to an error message start with ('Project [...], +- Relation ...).
