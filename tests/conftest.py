@@ -133,7 +133,7 @@ def _ran_with_a_postgres_twin(item: pytest.Item, ids: set[str]) -> bool:
     return f"{head}[{twin}]" in ids
 
 
-# The longest modules first (measured in CI: minutes of one process each), so bin/test's two
+# The longest modules first (measured in both of CI's runs, December 2026), so bin/test's two
 # processes, which take a module at a time, do not end with one of them alone on a long module.
 # The rest keep their order. Every process sorts the same way (pytest-xdist requires it).
 _LONGEST_FIRST = (
@@ -141,19 +141,32 @@ _LONGEST_FIRST = (
     "tests/quality/test_worker.py",
     "tests/querying/test_no_secret_in_outputs.py",
     "tests/querying/test_access_requests.py",
-    "tests/test_admin_roles.py",
-    "tests/querying/test_saved_queries_api.py",
     "tests/test_bin_demo.py",
-    "tests/deploy/test_demo_postgres.py",
     "tests/deploy/test_stack.py",
     "tests/catalog/test_seed_demo_command.py",
+    "tests/test_admin_roles.py",
+    "tests/catalog/test_demo_rerun.py",
+    "tests/deploy/test_demo_postgres.py",
     "tests/querying/test_late_hashing.py",
-    "tests/catalog/test_admin_owner_forms.py",
-    "tests/test_permission_matrix.py",
+    "tests/browser/test_insights_browser.py",
+    "tests/querying/test_governor_adversarial.py",
+    "tests/browser/test_what_people_see.py",
     "tests/browser/test_catalog_browser.py",
+    "tests/catalog/test_admin_owner_forms.py",
+    "tests/querying/test_saved_queries_api.py",
+    "tests/test_permission_matrix.py",
     "tests/browser/test_admin_browser.py",
     "tests/browser/test_access_browser.py",
-    "tests/browser/test_insights_browser.py",
+    "tests/accounts/test_oidc_end_to_end.py",
+    "tests/querying/test_governor_identifiers.py",
+    "tests/browser/test_csp_in_chromium.py",
+    "tests/querying/test_api_query.py",
+    "tests/browser/test_new_product_browser.py",
+    "tests/catalog/test_drafts.py",
+    "tests/querying/test_query_log_api.py",
+    "tests/quality/test_admin_quality.py",
+    "tests/catalog/test_what_new_users_tripped_on.py",
+    "tests/test_settings_security.py",
 )
 
 

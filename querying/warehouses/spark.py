@@ -20,8 +20,9 @@ session turns off SQL over files (``spark.sql.runSQLOnFiles=false``: ``parquet.`
 
 The time cap cancels the job: each statement runs under a fresh job tag, and a timer interrupts
 that tag (``interruptTag``), which cancels its Spark jobs on the cluster: no task of theirs starts
-any more and the running ones stop at their next row (nested-loop joins excepted, SPARK-33409:
-implicit cartesian products are refused, see ``SESSION_CONF``). The hash key is a bound
+any more and the running ones stop at their next row. Nested-loop joins are the exception
+(SPARK-33409): a join without an equality between its tables is refused before it runs
+(``relates_its_tables``). The hash key is a bound
 parameter (``args=``), never SQL text; Spark prints bound values in the plans of statements that
 fail, so error messages are cut to their first paragraph and every session value is replaced
 before the message leaves this module.
@@ -64,11 +65,12 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.runSQLOnFiles": "false",
     # Errors without the JVM's stack trace (it can quote the plan, bound values included).
     "spark.sql.pyspark.jvmStacktrace.enabled": "false",
-    # No implicit cartesian products (``FROM a, b`` with no join condition): Spark runs them as
-    # nested loops whose running tasks ignore a cancel (SPARK-33409), so the time cap would
-    # answer but the cluster would go on computing. Spark says to write CROSS JOIN instead.
-    "spark.sql.crossJoin.enabled": "false",
 }
+CARTESIAN_REFUSED = (
+    "this query joins tables without an equality between them (a cross join or a range "
+    "join): on Spark the portal refuses it, since Spark cannot stop such a join once it runs; "
+    "relate the tables with an equality (ON a.key = b.key)"
+)
 DEFAULT_DATABASE = "default"
 # What the plans Spark appends to an error message start with ('Project [...], +- Relation ...).
 _PLAN_LINE = re.compile(r"^\s*('|\+-|:|\|)")
@@ -284,6 +286,60 @@ def only_queries(sql: str) -> None:
     for node in statements[0].walk():
         if isinstance(node, exp.Command | exp.DDL | exp.DML):
             raise WarehouseError("the Spark adapter runs only one SELECT statement at a time")
+    for select in statements[0].find_all(exp.Select):
+        if not relates_its_tables(select):
+            raise WarehouseError(CARTESIAN_REFUSED)
+
+
+def relates_its_tables(select: exp.Select) -> bool:
+    """Whether every table a SELECT joins is tied to the others by an equality (ON or WHERE).
+
+    Spark runs a join without one (``CROSS JOIN``, ``FROM a, b``, ``ON a.x < b.y``) as a nested
+    loop, whose running tasks ignore a cancel (SPARK-33409): the time cap would answer while the
+    cluster computed on. An equality counts when each side names columns and they are not of
+    one table; a side with unqualified columns is given the benefit of the doubt.
+    """
+    joins = select.args.get("joins") or []
+    source = select.args.get("from_")
+    if not joins or source is None:
+        return True
+    names = [source.this.alias_or_name.lower()] + [j.this.alias_or_name.lower() for j in joins]
+    group = {name: name for name in names}
+
+    def root(name: str) -> str:
+        while group[name] != name:
+            name = group[name]
+        return name
+
+    def tie(tables: set[str]) -> None:
+        roots = {root(t) for t in tables if t in group}
+        first = min(roots, default=None)
+        for other in roots:
+            group[other] = first or other
+
+    conditions = [select.args["where"].this] if select.args.get("where") else []
+    for join in joins:
+        if join.args.get("on") is not None:
+            conditions.append(join.args["on"])
+        if join.args.get("using") or isinstance(join.this, exp.Lateral):
+            # USING is an equality; a lateral subquery is tied by its own correlation.
+            tie({names[0], join.this.alias_or_name.lower()})
+    for condition in conditions:
+        for part in condition.flatten() if isinstance(condition, exp.And) else [condition]:
+            if not isinstance(part, exp.EQ | exp.NullSafeEQ):
+                continue
+            sides = [
+                {c.table.lower() for c in side.find_all(exp.Column)}
+                for side in (part.left, part.right)
+            ]
+            columns = [list(side.find_all(exp.Column)) for side in (part.left, part.right)]
+            if not columns[0] or not columns[1]:
+                continue  # a column against a constant relates nothing
+            if "" in sides[0] or "" in sides[1]:
+                tie(set(names))  # unqualified: Spark resolves them, maybe across tables
+            elif sides[0].isdisjoint(sides[1]):
+                tie(sides[0] | sides[1])
+    return len({root(name) for name in names}) == 1
 
 
 def plain(value: object) -> object:

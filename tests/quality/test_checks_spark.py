@@ -121,14 +121,27 @@ def test_refused_bad_and_heavy_custom_sql_are_errors(warehouse: Warehouse) -> No
     assert report.statements_sent == 2  # the scan and bad_column; the rest never left
     assert "no_such_column" in custom[-1].message.lower()
 
-    heavy = "SELECT count(*) FROM shop_big a JOIN shop_big b ON a.id < b.id"
+    # A range join: a nested loop Spark could not cancel, refused before it runs
+    # (querying/warehouses/spark.py, relates_its_tables).
+    nested = "SELECT count(*) FROM shop_big a JOIN shop_big b ON a.id < b.id"
+    # An equi-join of 40 million rows, each hashed: minutes uncapped, cancelled at the cap.
+    heavy = (
+        "SELECT count(DISTINCT sha2(repeat(CAST(a.id AS STRING), 100), 256)) "
+        "FROM shop_big a JOIN shop_big b ON a.id % 1000 = b.id % 1000"
+    )
     spec = ProductSpec(
         "shop.big",
         "shop_big",
         columns=(ColumnSpec("id", "integer"),),
-        checks=(CheckSpec("heavy", "custom_sql", "error", None, {"sql": heavy}),),
+        checks=(
+            CheckSpec("nested", "custom_sql", "error", None, {"sql": nested}),
+            CheckSpec("heavy", "custom_sql", "error", None, {"sql": heavy}),
+        ),
     )
     report = run_product(warehouse, spec, now=NOW, timeout_s=1.0)
-    assert report.outcomes[0].status == "error"
-    assert report.outcomes[0].message.startswith("timed out (custom_sql:heavy)")
+    nested_outcome, heavy_outcome = report.outcomes
+    assert nested_outcome.status == "error"
+    assert "without an equality between them" in nested_outcome.message
+    assert heavy_outcome.status == "error"
+    assert heavy_outcome.message.startswith("timed out (custom_sql:heavy)")
     assert report.elapsed_ms < 15000
