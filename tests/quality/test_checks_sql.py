@@ -27,7 +27,14 @@ def test_every_column_aggregate_goes_into_one_scan() -> None:
     plan = compile_plan(ALL, "duckdb")
     assert [s.purpose for s in plan.statements] == ["scan", "unique:id", "custom_sql:custom"]
     scan = plan.statements[0]
+    # DuckDB counts with count_if (much faster than FILTER there; 0, not NULL, over no rows).
     assert scan.sql == (
+        'SELECT COALESCE(COUNT_IF("email" IS NULL), 0) AS a0, '
+        "COALESCE(COUNT_IF(NOT \"status\" IS NULL AND (NOT \"status\" IN ('a', 'b'))), 0) AS a1, "
+        'COALESCE(COUNT_IF(NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 10)), 0) AS a2, '
+        'COUNT(*) AS a3, MAX("ts") AS a4 FROM "shop_orders"'
+    )
+    assert compile_plan(ALL, "postgres").statements[0].sql == (
         'SELECT COUNT(*) FILTER(WHERE "email" IS NULL) AS a0, '
         "COUNT(*) FILTER(WHERE NOT \"status\" IS NULL AND (NOT \"status\" IN ('a', 'b'))) AS a1, "
         'COUNT(*) FILTER(WHERE NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 10)) AS a2, '
