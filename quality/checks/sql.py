@@ -218,7 +218,7 @@ def _scan(
     session: Mapping[str, str] | None = None,
 ) -> Statement:
     selects = [exp.alias_(agg.copy(), f"a{i}") for i, agg in enumerate(aggregates.values())]
-    tree = exp.select(*selects).from_(table.copy())
+    tree: exp.Expr = exp.select(*selects).from_(table.copy())
     if dialect == "duckdb":
         tree = tree.transform(_count_if)
     sql = tree.sql(dialect=dialect)
