@@ -22,7 +22,7 @@ from tests.factories import contract_document
 from tests.querying.fixtures_django import build_warehouse, publish_fixture_products
 from tests.support.clients import api_client, page_client
 from tests.support.routes import public_routes_in_readme, routes
-from tests.support.shared_catalog import module_catalog, users_and_domains
+from tests.support.shared_catalog import module_catalog, shared_user, users_and_domains
 
 # The whole module is "slow" (~6 minutes): CI runs it once, on PostgreSQL, which is the stricter
 # database (NUL, column sizes); `bin/test` runs it everywhere by default.
@@ -87,35 +87,12 @@ def demo(_catalog: Any, db: Any) -> dict[str, Any]:
     return {k: DataProduct.objects.get(pk=p.pk) for k, p in _catalog["demo"].items()}
 
 
-def _user(_catalog: Any, name: str) -> Any:
-    from accounts.models import User
-
-    return User.objects.get(pk=_catalog["users"][name])
-
-
-@pytest.fixture
-def owner(_catalog: Any, db: Any) -> Any:
-    return _user(_catalog, "owner")
-
-
-@pytest.fixture
-def member(_catalog: Any, db: Any) -> Any:
-    return _user(_catalog, "member")
-
-
-@pytest.fixture
-def outsider(_catalog: Any, db: Any) -> Any:
-    return _user(_catalog, "outsider")
-
-
-@pytest.fixture
-def analyst(_catalog: Any, db: Any) -> Any:
-    return _user(_catalog, "analyst")
-
-
-@pytest.fixture
-def admin_user(_catalog: Any, db: Any) -> Any:
-    return _user(_catalog, "admin_user")
+# tests/conftest.py's users, as the module's catalog made them (fresh from the database).
+owner = shared_user("owner")
+member = shared_user("member")
+outsider = shared_user("outsider")
+analyst = shared_user("analyst")
+admin_user = shared_user("admin_user")
 
 
 def problem(response: Any, *, api: bool = True, allow_ok: bool = True) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from django.db import transaction
 from django.test import override_settings
 
@@ -55,3 +56,14 @@ def users_and_domains() -> dict[str, User]:
         "analyst": UserFactory.create(username="ana", role="analyst"),
         "admin_user": UserFactory.create(username="root", role="admin", is_staff=True),
     }
+
+
+def shared_user(name: str) -> Any:
+    """A fixture named ``name`` returning that user of the module's ``_catalog`` fixture
+    (``users_and_domains``), read fresh from the database in each test's savepoint."""
+
+    @pytest.fixture(name=name)
+    def user(_catalog: Any, db: Any) -> User:
+        return User.objects.get(pk=_catalog["users"][name])
+
+    return user
