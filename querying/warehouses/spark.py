@@ -287,8 +287,68 @@ def only_queries(sql: str) -> None:
         if isinstance(node, exp.Command | exp.DDL | exp.DML):
             raise WarehouseError("the Spark adapter runs only one SELECT statement at a time")
     for select in statements[0].find_all(exp.Select):
-        if not relates_its_tables(select):
+        if not relates_its_tables(select) or not correlated_by_an_equality(select):
             raise WarehouseError(CARTESIAN_REFUSED)
+
+
+def _sources(select: exp.Select) -> list[str]:
+    """The names (aliases) of what a SELECT reads: its FROM and its joins, lower-cased."""
+    source = select.args.get("from_")
+    if source is None:
+        return []
+    joins = select.args.get("joins") or []
+    return [source.this.alias_or_name.lower()] + [j.this.alias_or_name.lower() for j in joins]
+
+
+def _conjuncts(select: exp.Select) -> list[exp.Expr]:
+    """The AND-ed parts of a SELECT's WHERE and of its joins' ON conditions."""
+    conditions = [select.args["where"].this] if select.args.get("where") else []
+    conditions += [j.args["on"] for j in select.args.get("joins") or [] if j.args.get("on")]
+    parts: list[exp.Expr] = []
+    for condition in conditions:
+        parts.extend(condition.flatten() if isinstance(condition, exp.And) else [condition])
+    return parts
+
+
+def _equality_sides(part: exp.Expr) -> tuple[set[str], set[str]] | None:
+    """The table qualifiers of each side of an equality ("" for an unqualified column), or
+    None when ``part`` is not an equality of columns on both sides."""
+    if not isinstance(part, exp.EQ | exp.NullSafeEQ):
+        return None
+    left, right = (
+        {c.table.lower() for c in side.find_all(exp.Column)} for side in (part.left, part.right)
+    )
+    return (left, right) if left and right else None
+
+
+def correlated_by_an_equality(select: exp.Select) -> bool:
+    """Whether a subquery that reads a table and refers to the outer query's columns is tied to
+    it by an equality (``b.id = a.id``). Spark turns such a subquery (EXISTS, IN, a scalar one)
+    into a join with the outer query, a nested loop again when no equality ties them."""
+    names = set(_sources(select))
+    if not names:
+        return True  # no table of its own (a LATERAL projection): no join
+    enclosing: set[str] = set()
+    ancestor = select.find_ancestor(exp.Select)
+    while ancestor is not None:
+        enclosing.update(_sources(ancestor))
+        ancestor = ancestor.find_ancestor(exp.Select)
+    outer = {
+        column.table.lower()
+        for column in select.find_all(exp.Column)
+        if column.table.lower() in enclosing - names and column.find_ancestor(exp.Select) is select
+    }
+    if not outer:
+        return True
+    for part in _conjuncts(select):
+        sides = _equality_sides(part)
+        if sides is None:
+            continue
+        if "" in sides[0] | sides[1]:
+            return True  # unqualified: Spark resolves them, maybe across the two
+        if any(a <= outer and b <= names for a, b in (sides, sides[::-1])):
+            return True
+    return False
 
 
 def relates_its_tables(select: exp.Select) -> bool:
@@ -300,10 +360,9 @@ def relates_its_tables(select: exp.Select) -> bool:
     one table; a side with unqualified columns is given the benefit of the doubt.
     """
     joins = select.args.get("joins") or []
-    source = select.args.get("from_")
-    if not joins or source is None:
+    names = _sources(select)
+    if not joins or not names:
         return True
-    names = [source.this.alias_or_name.lower()] + [j.this.alias_or_name.lower() for j in joins]
     group = {name: name for name in names}
 
     def root(name: str) -> str:
@@ -317,28 +376,18 @@ def relates_its_tables(select: exp.Select) -> bool:
         for other in roots:
             group[other] = first or other
 
-    conditions = [select.args["where"].this] if select.args.get("where") else []
     for join in joins:
-        if join.args.get("on") is not None:
-            conditions.append(join.args["on"])
         if join.args.get("using") or isinstance(join.this, exp.Lateral):
             # USING is an equality; a lateral subquery is tied by its own correlation.
             tie({names[0], join.this.alias_or_name.lower()})
-    for condition in conditions:
-        for part in condition.flatten() if isinstance(condition, exp.And) else [condition]:
-            if not isinstance(part, exp.EQ | exp.NullSafeEQ):
-                continue
-            sides = [
-                {c.table.lower() for c in side.find_all(exp.Column)}
-                for side in (part.left, part.right)
-            ]
-            columns = [list(side.find_all(exp.Column)) for side in (part.left, part.right)]
-            if not columns[0] or not columns[1]:
-                continue  # a column against a constant relates nothing
-            if "" in sides[0] or "" in sides[1]:
-                tie(set(names))  # unqualified: Spark resolves them, maybe across tables
-            elif sides[0].isdisjoint(sides[1]):
-                tie(sides[0] | sides[1])
+    for part in _conjuncts(select):
+        sides = _equality_sides(part)
+        if sides is None:
+            continue  # a column against a constant relates nothing
+        if "" in sides[0] | sides[1]:
+            tie(set(names))  # unqualified: Spark resolves them, maybe across tables
+        elif sides[0].isdisjoint(sides[1]):
+            tie(sides[0] | sides[1])
     return len({root(name) for name in names}) == 1
 
 

@@ -30,6 +30,11 @@ RUNS = [
     "SELECT * FROM (SELECT * FROM a JOIN b ON a.id = b.id) s",
     "SELECT * FROM a WHERE a.id IN (SELECT id FROM b)",
     "SELECT x.u FROM a c, LATERAL (SELECT c.user_id AS u) x",
+    # Correlated subqueries tied to the outer query by an equality: hash joins in Spark.
+    "SELECT * FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.a_id = a.id AND b.x < a.x)",
+    "SELECT a.id, (SELECT max(b.x) FROM b WHERE a.id = b.a_id) FROM a",
+    "SELECT * FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.a_id = a_key)",  # unqualified
+    "SELECT t.s.f FROM t WHERE t.s.g > 1",  # a struct's fields, not another table
 ]
 REFUSED = [
     "SELECT * FROM a CROSS JOIN b",
@@ -43,6 +48,11 @@ REFUSED = [
     "SELECT * FROM a JOIN b ON TRUE",
     "SELECT count(*) FROM (SELECT * FROM a, b) s",
     "SELECT * FROM a WHERE a.id IN (SELECT b.id FROM b, c)",
+    # Correlated only by a range or a constant: Spark's semi/outer join would be a nested loop.
+    "SELECT * FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.x < a.x)",
+    "SELECT * FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.x <> a.x OR b.y = 1)",
+    "SELECT a.id, (SELECT count(*) FROM b WHERE b.ts BETWEEN a.start AND a.stop) FROM a",
+    "SELECT * FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.x = a.x + b.y)",
 ]
 
 
