@@ -69,6 +69,19 @@ def admin_user(db: Any) -> User:
 
 
 @pytest.fixture
+def uninstrumented_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Templates render as in production, without the test runner's instrumentation, which
+    copies the context of every template rendered for the test client (~1,500 on an admin
+    product form answer): for tests that read only status codes and bodies (no
+    ``response.context``, no ``response.templates``)."""
+    from django.template.base import Template
+    from django.test.utils import _TestState  # what setup_test_environment() replaced
+
+    original = _TestState.saved_data.template_render  # type: ignore[attr-defined]
+    monkeypatch.setattr(Template, "_render", original)
+
+
+@pytest.fixture
 def api() -> APIClient:
     return APIClient()
 

@@ -26,7 +26,13 @@ from tests.support.shared_catalog import module_catalog, shared_user, users_and_
 
 # The whole module is "slow" (~6 minutes): CI runs it once, on PostgreSQL, which is the stricter
 # database (NUL, column sizes); `bin/test` runs it everywhere by default.
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# Every test here reads status codes and bodies only: templates render as in production
+# (tests/conftest.py, uninstrumented_templates), ~30% faster on the admin's forms.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.slow,
+    pytest.mark.usefixtures("uninstrumented_templates"),
+]
 
 PUBLISHED = "marketing.campaign_attribution"
 DRAFT = "marketing.wip"
@@ -1154,16 +1160,17 @@ ADMIN_GARBAGE = [
 
 def admin_garbage_for(url: str, index: int) -> list[str]:
     """The wrong values the ``index``-th field of a page gets: the empty value, NUL and an
-    unclosed brace on every field, and the others in turn (four a field; two on the product
-    forms, whose every answer renders ~250 widgets), so every value reaches every page."""
+    unclosed brace on every field, and the others in turn (four a field; one on the product
+    forms, whose every answer renders ~250 widgets and which have more fields than there are
+    other values), so every value reaches every page."""
     common = ["", "\u0000", "{"]
     rest = [v for v in ADMIN_GARBAGE if v not in common]
-    share = 2 if "dataproduct" in url else 4
+    share = 1 if "dataproduct" in url else 4
     start = (index * share) % len(rest)
     return common + (rest + rest)[start : start + share]
 
 
-@pytest.mark.slow  # ~2 minutes: CI runs it once, on PostgreSQL (.ci/run)
+@pytest.mark.slow  # ~1 minute: CI runs it once, on PostgreSQL (.ci/run)
 def test_admin_forms_with_every_field_wrong_never_500(
     demo: Any, owner: Any, admin_user: Any
 ) -> None:
@@ -1202,6 +1209,8 @@ def test_admin_forms_with_every_field_wrong_never_500(
         import re
 
         names = [n for n in fields if not re.search(r"-[1-9]\d*-", n) and "__prefix__" not in n]
+        sent = {v for index in range(len(names)) for v in admin_garbage_for(url, index)}
+        assert sent == set(ADMIN_GARBAGE), f"{url}: {set(ADMIN_GARBAGE) - sent} never sent"
         for index, name in enumerate(names):
             for value in admin_garbage_for(url, index):
                 data = {k: list(v) for k, v in fields.items()}
