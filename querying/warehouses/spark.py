@@ -21,8 +21,9 @@ session turns off SQL over files (``spark.sql.runSQLOnFiles=false``: ``parquet.`
 The time cap cancels the job: each statement runs under a fresh job tag, and a timer interrupts
 that tag (``interruptTag``), which cancels its Spark jobs on the cluster: no task of theirs starts
 any more and the running ones stop at their next row. Nested-loop joins are the exception
-(SPARK-33409): a join without an equality between its tables is refused before it runs
-(``relates_its_tables``). The hash key is a bound
+(SPARK-33409): a join without an equality between its tables, or a correlated subquery
+without one to its outer query, is refused before it runs (``relates_its_tables``,
+``correlated_by_an_equality``). The hash key is a bound
 parameter (``args=``), never SQL text; Spark prints bound values in the plans of statements that
 fail, so error messages are cut to their first paragraph and every session value is replaced
 before the message leaves this module.
@@ -67,9 +68,10 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.pyspark.jvmStacktrace.enabled": "false",
 }
 CARTESIAN_REFUSED = (
-    "this query joins tables without an equality between them (a cross join or a range "
-    "join): on Spark the portal refuses it, since Spark cannot stop such a join once it runs; "
-    "relate the tables with an equality (ON a.key = b.key)"
+    "this query joins tables without an equality between them (a cross join, a range join, or "
+    "a subquery tied to the outer query only by a range): on Spark the portal refuses it, "
+    "since Spark cannot stop such a join once it runs; relate them with an equality "
+    "(ON a.key = b.key)"
 )
 DEFAULT_DATABASE = "default"
 # What the plans Spark appends to an error message start with ('Project [...], +- Relation ...).
