@@ -273,7 +273,7 @@ class ProductPartInline(admin.TabularInline):
 
     def _may(self, request: HttpRequest, obj: Any) -> bool:
         if obj is None:
-            return permissions.owned_domains(request.user).exists()
+            return permissions.owns_a_domain(request.user)
         return permissions.can(request.user, "change", obj)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -451,7 +451,7 @@ class DomainScopedAdmin(OwnedElsewhereMixin, admin.ModelAdmin):
         return self.has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return permissions.owned_domains(request.user).exists()
+        return permissions.owns_a_domain(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return permissions.is_admin(request.user)

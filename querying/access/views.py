@@ -39,7 +39,7 @@ def access_inbox(request: HttpRequest) -> HttpResponse:
             "pending": list(selectors.access_inbox(user=user)),
             "decided": selectors.access_decided(user=user),
             "mine": selectors.access_mine(user=user),
-            "decides": permissions.is_admin(user) or permissions.owned_domains(user).exists(),
+            "decides": permissions.owns_a_domain(user),
             "now": timezone.now(),
         },
     )

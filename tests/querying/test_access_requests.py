@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,21 +67,26 @@ def document(product_id: str, **overrides: Any) -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
-def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, settings: Any, marketing: Domain, finance: Any
-) -> Iterator[str]:
-    """The two products on a real warehouse: a DuckDB file, then a PostgreSQL database."""
-    settings.PII_HASH_KEY = "test-hash-key"
-    if request.param == "duckdb":
-        settings.WAREHOUSE_URL = f"duckdb:///{build_warehouse(tmp_path / 'w.duckdb')}"
-        publish_both()
-        yield "duckdb"
-        return
+@pytest.fixture(scope="module")
+def duckdb_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One DuckDB file for the module: the tests only read it."""
+    return f"duckdb:///{build_warehouse(tmp_path_factory.mktemp('access') / 'w.duckdb')}"
+
+
+@pytest.fixture(scope="module")
+def postgres_warehouse() -> Iterator[str]:
+    """One PostgreSQL warehouse for the module (its role may only SELECT)."""
     with pg_warehouse(PG_SETUP) as dsn:
-        settings.WAREHOUSE_URL = dsn
-        publish_both()
-        yield "postgres"
+        yield dsn
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+def engine(request: pytest.FixtureRequest, settings: Any, marketing: Domain, finance: Any) -> str:
+    """The two products published on a real warehouse: a DuckDB file, then a PostgreSQL one."""
+    settings.PII_HASH_KEY = "test-hash-key"
+    settings.WAREHOUSE_URL = request.getfixturevalue(f"{request.param}_warehouse")
+    publish_both()
+    return str(request.param)
 
 
 def publish_both() -> None:

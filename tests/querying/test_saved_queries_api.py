@@ -9,7 +9,6 @@ a platform admin.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,24 +52,28 @@ def _pg_setup() -> str:
     return ";\n".join(statements)
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
-def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, settings: Any, marketing: Any, finance: Any
-) -> Iterator[str]:
-    """Every fixture product published against each warehouse in turn."""
-    settings.PII_HASH_KEY = "test-hash-key"
-    if request.param == "duckdb":
-        path = build_warehouse(tmp_path / "warehouse.duckdb")
-        settings.WAREHOUSE_URL = f"duckdb:///{path}"
-        _publish_all()
-        yield "duckdb"
-        return
+@pytest.fixture(scope="module")
+def duckdb_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One DuckDB file for the module: the tests only read it."""
+    return f"duckdb:///{build_warehouse(tmp_path_factory.mktemp('saved') / 'warehouse.duckdb')}"
+
+
+@pytest.fixture(scope="module")
+def postgres_warehouse() -> Iterator[str]:
+    """One PostgreSQL warehouse for the module (its role may only SELECT)."""
     from tests.support.pg import pg_warehouse
 
     with pg_warehouse(_pg_setup()) as dsn:
-        settings.WAREHOUSE_URL = dsn
-        _publish_all()
-        yield "postgres"
+        yield dsn
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+def engine(request: pytest.FixtureRequest, settings: Any, marketing: Any, finance: Any) -> str:
+    """Every fixture product published against each warehouse in turn."""
+    settings.PII_HASH_KEY = "test-hash-key"
+    settings.WAREHOUSE_URL = request.getfixturevalue(f"{request.param}_warehouse")
+    _publish_all()
+    return str(request.param)
 
 
 def _publish_all() -> None:
