@@ -92,9 +92,10 @@ def fetch_capped(
         for row in batch:
             if max_rows is not None and len(rows) >= max_rows:
                 return rows, "rows"
-            size += sum(value_bytes(v) for v in row)
-            if max_bytes is not None and size > max_bytes:
-                return rows, "bytes"
+            if max_bytes is not None:
+                size += sum(value_bytes(v) for v in row)
+                if size > max_bytes:
+                    return rows, "bytes"
             rows.append(tuple(row))
 
 

@@ -341,3 +341,31 @@ def test_openapi_schema_documents_every_catalog_endpoint(
     assert "post" in paths["/v1/catalog/products/{product_id}/consumers"]
     search_params = {p["name"] for p in paths["/v1/catalog/search"]["get"]["parameters"]}
     assert {"q", "domain", "tag", "page", "pageSize", "freshness", "hasPii"} <= search_params
+
+
+def test_the_openapi_schema_is_generated_once_and_garbage_parameters_cannot_fill_memory(
+    db: Any, api_as: Any, analyst: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    from config.urls import SchemaApi
+
+    monkeypatch.setattr(SchemaApi, "_generated", {})
+    calls = []
+    real = SchemaGenerator.get_schema
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counted)
+    accept = {"HTTP_ACCEPT": "application/vnd.oai.openapi+json"}
+    first = api_as(analyst).get("/v1/schema/", **accept)
+    again = api_as(analyst).get("/v1/schema/", **accept)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and "/v1/catalog/search" in again.json()["paths"]
+    assert len(calls) == 1
+    for n in range(20):
+        response = api_as(analyst).get(f"/v1/schema/?version=v{n}&lang=x{n}", **accept)
+        assert response.status_code == 200
+    assert len(SchemaApi._generated) <= SchemaApi._KEEP
