@@ -12,9 +12,10 @@ from rest_framework.response import Response
 
 from accounts import oidc
 from catalog.api.views import ContractSchemaApi
+from config.api import PortalAPIView
 
 
-class SchemaApi(SpectacularAPIView):
+class SchemaApi(PortalAPIView, SpectacularAPIView):
     """The OpenAPI document, generated once per process (and version and language).
 
     The schema is public (the same for every caller) and only changes with the code, but
