@@ -111,10 +111,12 @@ def env_rate(name: str, default: str) -> str:
     return value
 
 
-def database_from_url(url: str) -> dict[str, Any]:
+def database_from_url(url: str, *, sqlite_busy_timeout_s: int = 30) -> dict[str, Any]:
     """Translate ``sqlite:///path`` or ``postgresql://user:pass@host:port/db`` to DATABASES."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
+        if sqlite_busy_timeout_s < 1:
+            raise ValueError("SQLITE_BUSY_TIMEOUT_S must be at least 1 (seconds)")
         # As dj-database-url: sqlite:////abs/path is absolute, sqlite:///rel/path relative.
         path = unquote(parsed.netloc + parsed.path)
         if path.startswith("/") and not parsed.netloc:
@@ -123,11 +125,11 @@ def database_from_url(url: str) -> dict[str, Any]:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": path or ":memory:",
             # Several writers (web threads, the worker, seed_demo): write-ahead logging lets
-            # readers go on while one writes; a writer waits up to 30 s for the lock instead of
-            # failing; BEGIN IMMEDIATE takes the write lock when a transaction starts, so two
+            # readers go on while one writes; a writer waits up to 30 s (SQLITE_BUSY_TIMEOUT_S)
+            # for the lock instead of failing; BEGIN IMMEDIATE takes the write lock when a transaction starts, so two
             # transactions never deadlock upgrading a read lock ("database is locked").
             "OPTIONS": {
-                "timeout": 30,
+                "timeout": sqlite_busy_timeout_s,
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
@@ -272,7 +274,8 @@ TEMPLATES = [
 try:
     DATABASES = {
         "default": database_from_url(
-            os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+            os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
+            sqlite_busy_timeout_s=env_int("SQLITE_BUSY_TIMEOUT_S", 30),
         )
     }
     # Login and API throttling count in the cache: locmem is per process, so production

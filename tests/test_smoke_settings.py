@@ -33,5 +33,9 @@ def test_database_url_parses_postgres_and_sqlite() -> None:
     assert lite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert lite["OPTIONS"]["timeout"] >= 20
     assert "journal_mode=WAL" in lite["OPTIONS"]["init_command"]
+    short = database_from_url("sqlite:////tmp/x.sqlite3", sqlite_busy_timeout_s=3)
+    assert short["OPTIONS"]["timeout"] == 3
+    with pytest.raises(ValueError, match="SQLITE_BUSY_TIMEOUT_S"):
+        database_from_url("sqlite:////tmp/x.sqlite3", sqlite_busy_timeout_s=0)
     with pytest.raises(ValueError, match="unsupported scheme"):
         database_from_url("mysql://x")

@@ -7,6 +7,7 @@ skipped only when it is missing. Screenshots go to ``test-artifacts/screenshots/
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,51 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+# The test database as ``seed_demo <args>`` left it, and the warehouse file it built, by args.
+_SEEDED: dict[tuple[str, ...], tuple[sqlite3.Connection, tuple[int, int, int] | None]] = {}
+
+
+def _stamp(path: Path | None) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat() if path is not None else None
+    except FileNotFoundError:
+        return None
+    return None if stat is None else (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def seed_demo(*args: str) -> None:
+    """``manage.py seed_demo *args`` on the (flushed) test database.
+
+    On SQLite the first call runs the command and keeps a copy of the database it left (the
+    backup API, in memory); the next calls with the same arguments copy it back (milliseconds
+    instead of 4-10 s), as long as the warehouse file is still the one that seed built (another
+    module's seed replaces it: then the command runs again). PostgreSQL: the command each time.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    from catalog.demo.warehouse import duckdb_path
+
+    warehouse = duckdb_path(settings.WAREHOUSE_URL)
+    kept = _SEEDED.get(args) if connection.vendor == "sqlite" else None
+    if kept is not None and kept[1] is not None and kept[1] == _stamp(warehouse):
+        connection.ensure_connection()
+        kept[0].backup(connection.connection)
+        return
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", *args, stdout=devnull, stderr=devnull)
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.connection.backup(copy)
+        _SEEDED[args] = (copy, _stamp(warehouse))
+
+
 @pytest.fixture
 def demo(live_server: Any) -> Any:
     """The demo world (23 products, people, consumers, one quality run) behind a live server;
     without the 120-day past (tests/browser/test_insights_browser.py seeds it where it shows)."""
-    call_command("seed_demo", "--history-days", "0", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    seed_demo("--history-days", "0")
     return live_server
 
 

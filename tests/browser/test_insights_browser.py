@@ -7,13 +7,11 @@ Screenshots in test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
-from .conftest import login
+from .conftest import login, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,8 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def seeded(live_server: Any) -> Any:
     """The demo with its 120 days of history (no quality run today: the past is enough)."""
-    with open(os.devnull, "w") as devnull:
-        call_command("seed_demo", "--no-checks", stdout=devnull, stderr=devnull)
+    seed_demo("--no-checks")
     return live_server
 
 

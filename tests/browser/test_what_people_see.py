@@ -8,16 +8,14 @@ each browser test), screenshots in test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from catalog.models import Consumer
 
-from .conftest import login
+from .conftest import login, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,8 +27,7 @@ PRODUCT = "marketing.campaign_attribution"
 @pytest.fixture
 def seeded(live_server: Any) -> Any:
     """The demo catalog (no quality run: nothing here needs one) behind a live server."""
-    with open(os.devnull, "w") as devnull:
-        call_command("seed_demo", "--no-checks", stdout=devnull, stderr=devnull)
+    seed_demo("--no-checks")
     return live_server
 
 

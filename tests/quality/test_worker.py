@@ -9,6 +9,7 @@ filesystem transport, and Redis (``CELERY_BROKER_URL=redis://…`` from CI, or a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -195,6 +196,8 @@ def _wait_for(predicate: Any, seconds: float, worker: subprocess.Popen[bytes]) -
 # A check that runs until the 4 s time cap (its self-join would take minutes); the run's
 # deadline is cap + 1 s margin.
 CAPS = {"CHECK_TIMEOUT_S": "4", "CHECK_RUN_MARGIN_S": "1"}
+# The worker's wait for SQLite's write lock (the outage below holds it for longer).
+BUSY = {"SQLITE_BUSY_TIMEOUT_S": "3"}
 
 
 def _due_product_with_a_slow_check(
@@ -251,8 +254,9 @@ class _PortalDatabaseOutage:
 
     PostgreSQL: new connections refused (``ALLOW_CONNECTIONS false``) and every other backend on
     the test database terminated, which is what a worker sees when the server goes down.
-    SQLite: another connection holds the write lock past the portal's 30 s busy timeout, so every
-    write fails with "database is locked" (the file itself cannot vanish under open handles).
+    SQLite: another connection holds the write lock past the worker's busy timeout (3 s here,
+    ``SQLITE_BUSY_TIMEOUT_S``), so every write fails with "database is locked" (the file itself
+    cannot vanish under open handles).
     """
 
     def __init__(self) -> None:
@@ -304,9 +308,9 @@ class _PortalDatabaseOutage:
 
     @property
     def seconds(self) -> float:
-        # Past the run's deadline (4 s cap + 1 s margin) with room to spare, and past SQLite's
-        # busy timeout.
-        return 36.0 if self.cfg["ENGINE"].endswith("sqlite3") else 9.0
+        # Past the run's deadline (4 s cap + 1 s margin) with room to spare, and past the
+        # worker's SQLite busy timeout (BUSY).
+        return 9.0
 
 
 @pytest.mark.slow  # ~20-25 s per broker
@@ -315,7 +319,7 @@ def test_a_run_whose_portal_database_goes_away_mid_run_is_finished_after_it_retu
     broker_url: str, tmp_path: Path, settings: Any, marketing: Domain
 ) -> None:
     product, warehouse_url = _due_product_with_a_slow_check(tmp_path, settings, marketing)
-    worker = _start_worker(tmp_path, broker_url, warehouse_url, **CAPS)
+    worker = _start_worker(tmp_path, broker_url, warehouse_url, **CAPS, **BUSY)
     outage = _PortalDatabaseOutage()
     try:
         assert _wait_for(
@@ -336,6 +340,9 @@ def test_a_run_whose_portal_database_goes_away_mid_run_is_finished_after_it_retu
     run.refresh_from_db()
     log = (tmp_path / "worker.log").read_text(errors="replace")[-4000:]
     assert finished, f"run {run.pk} still {run.status} after the database came back:\n{log}"
+    # The outage reached the run: writing its outcome failed and the task retried.
+    whole_log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert re.search(r"check_run_task\[\S+\] retry: .*OperationalError", whole_log), log
     # Recovered (its message delivered again by the broker, or queued again once by the
     # dispatcher, and run), or recorded as an error with the reason; never a second run row,
     # never left running.
