@@ -126,8 +126,9 @@ def database_from_url(url: str, *, sqlite_busy_timeout_s: int = 30) -> dict[str,
             "NAME": path or ":memory:",
             # Several writers (web threads, the worker, seed_demo): write-ahead logging lets
             # readers go on while one writes; a writer waits up to 30 s (SQLITE_BUSY_TIMEOUT_S)
-            # for the lock instead of failing; BEGIN IMMEDIATE takes the write lock when a transaction starts, so two
-            # transactions never deadlock upgrading a read lock ("database is locked").
+            # for the lock instead of failing; BEGIN IMMEDIATE takes the write lock when a
+            # transaction starts, so two transactions never deadlock upgrading a read lock
+            # ("database is locked").
             "OPTIONS": {
                 "timeout": sqlite_busy_timeout_s,
                 "transaction_mode": "IMMEDIATE",
