@@ -37,6 +37,12 @@ def lookalikes() -> list[tuple[str, str]]:
         if 0xD800 <= code <= 0xDFFF:
             continue
         char = chr(code)
+        if (
+            char.lower() == char
+            and char.casefold() == char
+            and unicodedata.is_normalized("NFKC", char)
+        ):
+            continue  # all three mappings leave it alone (fast path: most code points)
         for mapped in (
             char.lower(),
             char.casefold(),

@@ -31,8 +31,11 @@ ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def _maps_to_ascii(char: str) -> set[str]:
     """The ASCII letters ``char`` turns into under Unicode case mapping (empty if none)."""
-    found = set()
-    for mapped in (char.lower(), char.upper(), char.casefold()):
+    found: set[str] = set()
+    mappings = (char.lower(), char.upper(), char.casefold())
+    if mappings == (char, char, char):  # most code points: nothing to look at (fast path)
+        return found
+    for mapped in mappings:
         letters = "".join(c for c in mapped.lower() if c in ASCII_LETTERS)
         if mapped != char and letters:
             found.add(letters)
@@ -137,6 +140,8 @@ NFKC_ALIKE = [
     chr(cp)
     for cp in range(0x80, sys.maxunicode + 1)
     if not 0xD800 <= cp <= 0xDFFF
+    # Fast path: a code point NFKC and case folding leave alone stays non-ASCII under loose().
+    and not (unicodedata.is_normalized("NFKC", chr(cp)) and chr(cp).casefold() == chr(cp))
     and (mapped := loose(chr(cp))).isascii()
     and mapped.isalpha()
     and not _maps_to_ascii(chr(cp))
