@@ -12,60 +12,49 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from accounts import permissions
 from accounts.models import User
 from catalog.models import Domain
-from tests.factories import DomainFactory, UserFactory
+from tests.support.shared_catalog import cast_user, domain
 
 
 @pytest.fixture
 def marketing(db: Any) -> Domain:
-    domain = DomainFactory.create(slug="marketing", name="Marketing")
-    permissions.grant_domain(domain)
-    return domain
+    return domain("marketing")
 
 
 @pytest.fixture
 def finance(db: Any) -> Domain:
-    domain = DomainFactory.create(slug="finance", name="Finance")
-    permissions.grant_domain(domain)
-    return domain
+    return domain("finance")
 
 
 @pytest.fixture
 def owner(marketing: Domain) -> User:
-    user = UserFactory.create(username="maya", role="manager", is_staff=True)
-    permissions.membership_set(user=user, domain=marketing, is_owner=True)
-    return user
+    return cast_user("owner", {"marketing": marketing})
 
 
 @pytest.fixture
 def member(marketing: Domain) -> User:
-    user = UserFactory.create(username="mo", role="analyst")
-    permissions.membership_set(user=user, domain=marketing, is_owner=False)
-    return user
+    return cast_user("member", {"marketing": marketing})
 
 
 @pytest.fixture
 def outsider(finance: Domain) -> User:
-    user = UserFactory.create(username="fiona", role="manager", is_staff=True)
-    permissions.membership_set(user=user, domain=finance, is_owner=True)
-    return user
+    return cast_user("outsider", {"finance": finance})
 
 
 @pytest.fixture
 def analyst(db: Any) -> User:
-    return UserFactory.create(username="ana", role="analyst")
+    return cast_user("analyst")
 
 
 @pytest.fixture
 def manager(db: Any) -> User:
-    return UserFactory.create(username="max", role="manager")
+    return cast_user("manager")
 
 
 @pytest.fixture
 def admin_user(db: Any) -> User:
-    return UserFactory.create(username="root", role="admin", is_staff=True)
+    return cast_user("admin_user")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ module starts from an empty database. Only for modules without ``transactional_d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,22 +40,33 @@ def domain(slug: str) -> Domain:
     return made
 
 
+# tests/conftest.py's cast, by fixture name: username, role, staff flag, and the domain the user
+# is on (its slug, and whether as an owner), if any.
+CAST: dict[str, tuple[str, str, bool, tuple[str, bool] | None]] = {
+    "owner": ("maya", "manager", True, ("marketing", True)),
+    "member": ("mo", "analyst", False, ("marketing", False)),
+    "outsider": ("fiona", "manager", True, ("finance", True)),
+    "analyst": ("ana", "analyst", False, None),
+    "manager": ("max", "manager", False, None),
+    "admin_user": ("root", "admin", True, None),
+}
+
+
+def cast_user(name: str, domains: Mapping[str, Domain] | None = None) -> User:
+    """The cast's user ``name``, on its domain (taken from ``domains`` by slug)."""
+    username, role, is_staff, team = CAST[name]
+    user = UserFactory.create(username=username, role=role, is_staff=is_staff)
+    if team is not None:
+        slug, is_owner = team
+        permissions.membership_set(user=user, domain=(domains or {})[slug], is_owner=is_owner)
+    return user
+
+
 def users_and_domains() -> dict[str, User]:
-    """tests/conftest.py's marketing and finance domains and its five users, by fixture name."""
-    marketing, finance = domain("marketing"), domain("finance")
-    owner = UserFactory.create(username="maya", role="manager", is_staff=True)
-    permissions.membership_set(user=owner, domain=marketing, is_owner=True)
-    member = UserFactory.create(username="mo", role="analyst")
-    permissions.membership_set(user=member, domain=marketing, is_owner=False)
-    outsider = UserFactory.create(username="fiona", role="manager", is_staff=True)
-    permissions.membership_set(user=outsider, domain=finance, is_owner=True)
-    return {
-        "owner": owner,
-        "member": member,
-        "outsider": outsider,
-        "analyst": UserFactory.create(username="ana", role="analyst"),
-        "admin_user": UserFactory.create(username="root", role="admin", is_staff=True),
-    }
+    """tests/conftest.py's marketing and finance domains and five of its users, by name."""
+    domains = {"marketing": domain("marketing"), "finance": domain("finance")}
+    names = ("owner", "member", "outsider", "analyst", "admin_user")
+    return {name: cast_user(name, domains) for name in names}
 
 
 def shared_user(name: str) -> Any:
