@@ -5,6 +5,8 @@ Import them into a test module with ``from tests.querying.fixtures_django import
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -116,3 +118,28 @@ def fixed_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Pin the clock query_submit reads (django.utils.timezone.now) to NOW."""
     monkeypatch.setattr("querying.services.timezone.now", lambda: NOW)
     return NOW
+
+
+# A warehouse test's two engines (the PostgreSQL one only where PORTAL_TEST_PG_URL is set).
+ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.integration)]
+
+
+@contextmanager
+def read_only_warehouses(folder: Path, postgres_sql: str) -> Iterator[Callable[[str], str]]:
+    """``url(engine)`` of a module's warehouses, each built on first use and kept for the module
+    (its tests only read them): ``build_warehouse``'s DuckDB file in ``folder``, or a PostgreSQL
+    database holding ``postgres_sql`` that its role may only SELECT from."""
+    from tests.support.pg import pg_warehouse
+
+    built: dict[str, str] = {}
+    with ExitStack() as stack:
+
+        def url(engine: str) -> str:
+            if engine not in built:
+                if engine == "duckdb":
+                    built[engine] = f"duckdb:///{build_warehouse(folder / 'warehouse.duckdb')}"
+                else:
+                    built[engine] = stack.enter_context(pg_warehouse(postgres_sql))
+            return built[engine]
+
+        yield url

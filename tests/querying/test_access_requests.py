@@ -8,7 +8,7 @@ query; self-approval refused; every raw column a query read audited with its jus
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,8 +28,7 @@ from querying.governor import ColumnPolicy, Policy, ProductPolicy
 from querying.models import PiiAccess, QueryDecision, QueryLog, QueryProductUse
 from querying.services import query_submit
 from tests.factories import contract_document
-from tests.querying.fixtures_django import ATTRIBUTION_ROWS, build_warehouse
-from tests.support.pg import pg_warehouse
+from tests.querying.fixtures_django import ATTRIBUTION_ROWS, ENGINES, read_only_warehouses
 
 pytestmark = pytest.mark.django_db
 
@@ -68,23 +67,22 @@ def document(product_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def duckdb_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One DuckDB file for the module: the tests only read it."""
-    return f"duckdb:///{build_warehouse(tmp_path_factory.mktemp('access') / 'w.duckdb')}"
+def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    with read_only_warehouses(tmp_path_factory.mktemp("access"), PG_SETUP) as url:
+        yield url
 
 
-@pytest.fixture(scope="module")
-def postgres_warehouse() -> Iterator[str]:
-    """One PostgreSQL warehouse for the module (its role may only SELECT)."""
-    with pg_warehouse(PG_SETUP) as dsn:
-        yield dsn
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
-def engine(request: pytest.FixtureRequest, settings: Any, marketing: Domain, finance: Any) -> str:
+@pytest.fixture(params=ENGINES)
+def engine(
+    request: pytest.FixtureRequest,
+    warehouse_url: Any,
+    settings: Any,
+    marketing: Domain,
+    finance: Any,
+) -> str:
     """The two products published on a real warehouse: a DuckDB file, then a PostgreSQL one."""
     settings.PII_HASH_KEY = "test-hash-key"
-    settings.WAREHOUSE_URL = request.getfixturevalue(f"{request.param}_warehouse")
+    settings.WAREHOUSE_URL = warehouse_url(request.param)
     publish_both()
     return str(request.param)
 

@@ -8,7 +8,7 @@ a platform admin.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,9 +22,10 @@ from querying.models import QueryLog, SavedQuery
 from tests.querying.fixtures_django import (
     ATTRIBUTION_COLUMNS,
     ATTRIBUTION_ROWS,
+    ENGINES,
     PRODUCTS,
-    build_warehouse,
     publish,
+    read_only_warehouses,
 )
 
 pytestmark = pytest.mark.django_db
@@ -53,25 +54,18 @@ def _pg_setup() -> str:
 
 
 @pytest.fixture(scope="module")
-def duckdb_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One DuckDB file for the module: the tests only read it."""
-    return f"duckdb:///{build_warehouse(tmp_path_factory.mktemp('saved') / 'warehouse.duckdb')}"
+def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    with read_only_warehouses(tmp_path_factory.mktemp("saved"), _pg_setup()) as url:
+        yield url
 
 
-@pytest.fixture(scope="module")
-def postgres_warehouse() -> Iterator[str]:
-    """One PostgreSQL warehouse for the module (its role may only SELECT)."""
-    from tests.support.pg import pg_warehouse
-
-    with pg_warehouse(_pg_setup()) as dsn:
-        yield dsn
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
-def engine(request: pytest.FixtureRequest, settings: Any, marketing: Any, finance: Any) -> str:
+@pytest.fixture(params=ENGINES)
+def engine(
+    request: pytest.FixtureRequest, warehouse_url: Any, settings: Any, marketing: Any, finance: Any
+) -> str:
     """Every fixture product published against each warehouse in turn."""
     settings.PII_HASH_KEY = "test-hash-key"
-    settings.WAREHOUSE_URL = request.getfixturevalue(f"{request.param}_warehouse")
+    settings.WAREHOUSE_URL = warehouse_url(request.param)
     _publish_all()
     return str(request.param)
 
