@@ -34,7 +34,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
+
+from sqlglot import exp
 
 from catalog.contract import ContractError, parse_contract
 from catalog.contract.limits import (
@@ -52,7 +54,8 @@ from catalog.contract.vocabulary import (
     ProductStatus,
     Severity,
 )
-from quality.checks.nodes import ROWS, newest_key, outside_key
+from quality.checks.nodes import ROWS, dupes_key, newest_key, outside_key
+from quality.checks.nodes import table as table_node
 from quality.checks.profile import (
     SAMPLE_ROWS,
     Sample,
@@ -66,8 +69,16 @@ from quality.checks.profile import (
 from quality.checks.readings import Values, as_utc, human_hours, integer, number
 from quality.checks.runner import run_product
 from quality.checks.schema import TYPE_FAMILIES, base_type
-from quality.checks.specs import CheckOutcome, CheckSpec, CheckStatus, ColumnSpec, ProductSpec
-from quality.checks.types import CheckType, declaration
+from quality.checks.specs import (
+    CheckOutcome,
+    CheckSpec,
+    CheckStatus,
+    ColumnSpec,
+    ProductSpec,
+    outcome,
+)
+from quality.checks.sql import UNIQUE_STYLE
+from quality.checks.types import CheckType, declaration, unique_statement
 from querying.warehouses.base import Warehouse, WarehouseColumn, WarehouseError
 
 from . import conformance
@@ -103,6 +114,11 @@ MASK_FOR: Mapping[str, str] = {
 # address or a phone number (and at least one does).
 FREE_TEXT_SHARE = 0.01
 UNIQUE_CANDIDATES_MAX = 3
+# The random sample that looks for a repeat before a `unique` candidate's distinct count: ~200
+# expected repeats for a key of 200k values, none needed for a key that is unique.
+UNIQUE_SAMPLE_ROWS = 20_000
+# The widest integer range a `unique` proof on DuckDB counts with a bitmap (16 MB).
+UNIQUE_BITMAP_MAX = 1 << 27
 ACCEPTED_VALUES_MAX_CANDIDATE = 12  # distinct sampled values of a low-cardinality column
 ACCEPTED_VALUES_MIN_SAMPLE = 20
 ROW_BAND = (0.5, 2.0)  # row_count: minRows, maxRows as shares of today's count
@@ -679,12 +695,13 @@ def draft_table(
         min_samples=int(params.get("min_samples", 1)),
     )
     probe = probe_spec(identity.product_id, identity.table, plans, sample.counted)
-    if not verify_unique:
-        kept = tuple(c for c in probe.checks if c.type != CheckType.UNIQUE)
-        probe = ProductSpec(probe.product_id, probe.table, probe.columns, kept)
+    # The pass proves everything but `unique`, whose proof (a distinct count) is a statement of
+    # its own: it comes after, for the candidates a random sample does not already disprove.
+    uniques = [c for c in probe.checks if c.type == CheckType.UNIQUE] if verify_unique else []
+    kept = tuple(c for c in probe.checks if c.type != CheckType.UNIQUE)
     report = run_product(
         warehouse,
-        probe,
+        ProductSpec(probe.product_id, probe.table, probe.columns, kept),
         now=now,
         timeout_s=timeout_s,
         hash_key=hash_key,
@@ -697,11 +714,18 @@ def draft_table(
             (o.message for o in report.outcomes if o.status == CheckStatus.ERROR), "no row count"
         )
         raise TableUnreadable(f"table {identity.table} could not be read: {why}")
-    draft = build_draft(identity, plans, probe, report.outcomes, values, now=now)
+    outcomes = list(report.outcomes)
+    unique_notes: list[str] = []
+    if uniques:
+        uniques = _not_disproved(warehouse, probe, uniques, _int(values, ROWS), unique_notes)
+        outcomes.extend(_prove_unique(warehouse, probe, uniques, values, timeout_s))
+    probe = ProductSpec(probe.product_id, probe.table, probe.columns, kept + tuple(uniques))
+    draft = build_draft(identity, plans, probe, outcomes, values, now=now)
+    draft.notes.extend(unique_notes)
     flagged = _flag_what_the_policies_find(draft, plans, rules, warehouse)
     if flagged:  # the publish's own sample flagged a column: draft it again
-        draft = build_draft(identity, plans, probe, report.outcomes, values, now=now)
-        draft.notes.extend(flagged)
+        draft = build_draft(identity, plans, probe, outcomes, values, now=now)
+        draft.notes.extend(unique_notes + flagged)
     contract = parse_contract(draft.document)  # ContractError here is a drafting bug
     draft.notes.extend(
         f"policy {v.policy} ({v.severity}): {v.path}: {v.message}"
@@ -743,6 +767,113 @@ def _first_rows(warehouse: Warehouse, identity: Identity, plans: Sequence[Column
             f"table {identity.table} could not be sampled: {_line(exc)}"
         ) from None
     return read_sample(statement, result.rows)
+
+
+def _not_disproved(
+    warehouse: Warehouse,
+    probe: ProductSpec,
+    uniques: list[CheckSpec],
+    rows: int | None,
+    notes: list[str],
+) -> list[CheckSpec]:
+    """The ``unique`` candidates without a repeated value in a random sample of the table.
+
+    A value seen twice in the sample is seen twice in the table: that candidate needs no
+    distinct count (on PostgreSQL, 10M rows: 6.3 s for a text key that repeats). A sample
+    without repeats proves nothing; those candidates go on to the proof. The sample reads
+    random pages (``TABLESAMPLE SYSTEM``) where the engine can, else the first rows.
+    """
+    names = {c.column for c in uniques}
+    spec = ProductSpec(
+        probe.product_id, probe.table, tuple(c for c in probe.columns if c.name in names)
+    )
+    statement = sample_statement(
+        spec, warehouse.dialect, rows=rows, sample_rows=UNIQUE_SAMPLE_ROWS, masked=False
+    )
+    if statement is None:
+        return uniques
+    try:
+        result = warehouse.execute(statement.sql, (), timeout_s=SAMPLE_TIMEOUT_S)
+    except WarehouseError:  # the sample only saves time: the proof decides
+        return uniques
+    sampled = read_sample(statement, result.rows)
+    left = []
+    for check in uniques:
+        values = [_key(v) for v in sampled.counted.get(str(check.column), ()) if v is not None]
+        repeats = len(values) - len(set(values))
+        if repeats:
+            notes.append(
+                f"{check.column}: looks like an identifier, but {repeats:,} of {len(values):,} "
+                f"sampled values repeat one → no unique check"
+            )
+        else:
+            left.append(check)
+    return left
+
+
+def _prove_unique(
+    warehouse: Warehouse,
+    probe: ProductSpec,
+    uniques: Sequence[CheckSpec],
+    values: Values,
+    timeout_s: float,
+) -> list[CheckOutcome]:
+    """Each candidate's duplicate rows (``dupes:<column>`` goes into ``values``): the check
+    engine's ``unique`` statement, or on DuckDB for an integer column a bitmap over the pass's
+    min ... max (``_bitmap_dupes``)."""
+    style = UNIQUE_STYLE.get(warehouse.dialect, "distinct")
+    types = {c.name: c.type for c in probe.columns}
+    found = []
+    for check in uniques:
+        column = str(check.column)
+        statements = [unique_statement(table_node(probe.table), column, style)]
+        if warehouse.dialect == "duckdb" and types.get(column) == ColumnType.INTEGER:
+            bitmap = _bitmap_dupes(probe.table, column, values)
+            statements = [bitmap, *statements] if bitmap is not None else statements
+        dupes: float | None = None
+        problem = "no answer"
+        for statement in statements:  # the bitmap fails on a value the pass did not see
+            try:
+                sql = statement.sql(dialect=warehouse.dialect)
+                dupes = number(warehouse.execute(sql, (), timeout_s=timeout_s).rows[0][0])
+                break
+            except WarehouseError as exc:
+                problem = _line(exc)
+        if dupes is None:
+            found.append(outcome(check, CheckStatus.ERROR, problem))
+            continue
+        values.values[dupes_key(column)] = dupes
+        status = CheckStatus.PASSED if dupes == 0 else CheckStatus.FAILED
+        found.append(outcome(check, status, f"{dupes:g} duplicate rows in {column}", dupes))
+    return found
+
+
+def _bitmap_dupes(table: str, column: str, values: Values) -> exp.Select | None:
+    """``count(col) - bit_count(bitstring_agg(col, min, max))``: rows minus distinct values of
+    an integer column whose range the pass read, one bit a possible value (10M shuffled ids:
+    46 ms against 566 ms for ``count(DISTINCT id)``). None when the range is unknown, empty, or
+    wider than ``UNIQUE_BITMAP_MAX`` bits."""
+    low, high = values.raw(min_key(column))[0], values.raw(max_key(column, ColumnType.INTEGER))[0]
+    if not (_exact_int(low) and _exact_int(high)) or not 0 <= high - low < UNIQUE_BITMAP_MAX:
+        return None
+    bits = exp.Anonymous(
+        this="bitstring_agg",
+        expressions=[exp.column(column, quoted=True), _number(low), _number(high)],
+    )
+    dupes = exp.Sub(
+        this=exp.Count(this=exp.column(column, quoted=True)),
+        expression=exp.Anonymous(this="bit_count", expressions=[bits]),
+    )
+    return exp.select(exp.alias_(dupes, "dupes")).from_(table_node(table))
+
+
+def _exact_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: int) -> exp.Expr:
+    literal = exp.Literal.number(abs(value))
+    return exp.Neg(this=literal) if value < 0 else literal
 
 
 def _flag_what_the_policies_find(

@@ -424,3 +424,124 @@ def test_product_exists_with_that_id_is_a_conflict(
         actor=owner, table=TABLE, domain="marketing", product_id="marketing.contacts_v2"
     )
     assert draft.contract["id"] == "marketing.contacts_v2"
+
+
+# --- the `unique` proof -----------------------------------------------------------------------
+# A candidate (an identifier without repeats in the first rows) is refused by a random sample
+# when a value repeats there, without a distinct count; else proved by the engine's statement,
+# or on DuckDB for an integer column by a bitmap over the pass's min ... max.
+
+KEY_ROWS = 30_000  # more than the first-rows sample (2,000), under the random sample's reach
+
+
+def _key_table(engine: str, key_type: str, key: str) -> str:
+    """``keys(k_id <key_type>, n INTEGER)``: ``key`` is an SQL expression of ``i`` (0-based)."""
+    series = (
+        f"range({KEY_ROWS}) r(i)" if engine == "duckdb" else f"generate_series(0, {KEY_ROWS - 1}) i"
+    )
+    return (
+        f"CREATE TABLE marketing_keys (k_id {key_type}, n INTEGER);\n"
+        f"INSERT INTO marketing_keys SELECT {key}, 1 FROM {series};\n"
+    )
+
+
+def _draft_logged(engine: str, sql: str, tmp_path: Path) -> tuple[Any, list[str]]:
+    """draft_table over a fresh table, and the statements it sent."""
+    from catalog.governance.drafting import Identity, draft_table
+    from querying.warehouses.registry import warehouse_from_url
+
+    def run(url: str) -> tuple[Any, list[str]]:
+        warehouse = warehouse_from_url(url)
+        sent: list[str] = []
+        execute = warehouse.execute
+
+        def logged(statement: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append(statement)
+            return execute(statement, *args, **kwargs)
+
+        warehouse.execute = logged  # type: ignore[method-assign,assignment]
+        identity = Identity(
+            "marketing.keys", "Keys", "marketing", "Marketing", "marketing_keys", "m@x.co", "#m"
+        )
+        draft = draft_table(
+            warehouse,
+            identity,
+            rules=DEFAULT_POLICIES,
+            now=datetime.now(UTC),
+            timeout_s=60,
+            hash_key="test-hash-key",
+        )
+        return draft, sent
+
+    if engine == "duckdb":
+        return run(duckdb_url(tmp_path / "k.duckdb", sql))
+    with pg_warehouse(sql) as url:
+        return run(url)
+
+
+ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.integration)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_key_that_repeats_after_the_first_rows_is_refused_by_the_sample_without_a_distinct_count(
+    engine: str, tmp_path: Path
+) -> None:
+    # Unique in the first 2,000 rows, then every value comes back.
+    key = "'k-' || CAST(i % 2500 AS VARCHAR)" if engine == "duckdb" else "'k-' || (i % 2500)"
+    draft, sent = _draft_logged(engine, _key_table(engine, "VARCHAR", key), tmp_path)
+    checks = {c["name"] for c in draft.document["qualityChecks"]}
+    assert "k_id_unique" not in checks
+    assert not [s for s in sent if "DISTINCT" in s.upper()], sent
+    note = next(n for n in draft.notes if n.startswith("k_id:") and "repeat" in n)
+    assert "sampled values repeat one → no unique check" in note, draft.notes
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("key_type", "key", "unique", "bitmap"),
+    [
+        ("BIGINT", "i", True, True),
+        ("BIGINT", "-1 - i", True, True),  # negative bounds
+        ("BIGINT", "i * 1000000000", True, False),  # a range too wide for a bitmap
+        ("INTEGER", f"CASE WHEN i = {KEY_ROWS - 1} THEN 7 ELSE i END", False, True),
+        ("VARCHAR", f"CASE WHEN i = {KEY_ROWS - 1} THEN 'k7' ELSE 'k' || i END", False, False),
+        ("VARCHAR", "'k' || i", True, False),
+    ],
+)
+def test_a_key_without_repeats_in_the_sample_is_proved_on_the_whole_table(
+    engine: str, key_type: str, key: str, unique: bool, bitmap: bool, tmp_path: Path
+) -> None:
+    if engine == "postgres":
+        key = key.replace("'k' || i", "'k' || i::text").replace("i * ", "i::bigint * ")
+    draft, sent = _draft_logged(engine, _key_table(engine, key_type, key), tmp_path)
+    checks = {c["name"] for c in draft.document["qualityChecks"]}
+    assert ("k_id_unique" in checks) is unique, draft.notes
+    notes = "\n".join(draft.notes)
+    if unique:
+        assert f"k_id: 0 duplicates in {KEY_ROWS:,} rows → unique" in notes
+    else:
+        assert "k_id: looks like an identifier, but 1 rows repeat a value" in notes, notes
+    proofs = [s for s in sent if "BITSTRING_AGG" in s.upper() or "DISTINCT" in s.upper()]
+    assert len(proofs) == 1, sent
+    assert ("BITSTRING_AGG" in proofs[0].upper()) is (bitmap and engine == "duckdb"), proofs
+
+
+def test_a_bitmap_that_meets_a_value_the_pass_did_not_see_falls_back_to_the_distinct_count(
+    tmp_path: Path,
+) -> None:
+    """Rows written between the pass and the proof: the bitmap's bounds fail, the engine's own
+    statement answers."""
+    from catalog.governance import drafting
+    from quality.checks.readings import Values
+
+    url = duckdb_url(tmp_path / "k.duckdb", _key_table("duckdb", "BIGINT", "i"))
+    from querying.warehouses.registry import warehouse_from_url
+
+    warehouse = warehouse_from_url(url)
+    probe = drafting.ProductSpec(
+        "marketing.keys", "marketing_keys", (drafting.ColumnSpec("k_id", "integer"),)
+    )
+    check = drafting.CheckSpec("k_id_unique", "unique", column="k_id")
+    values = Values({"min:k_id": 0, "max:k_id": 100}, {})  # stale: the table goes to 29,999
+    [found] = drafting._prove_unique(warehouse, probe, [check], values, 60)
+    assert found.passed and found.value == 0
