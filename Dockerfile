@@ -38,4 +38,4 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
 USER portal
 ENV PORT=8000
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--worker-class", "gthread", "--workers", "3", "--threads", "8", "--timeout", "120"]
+CMD ["gunicorn", "config.wsgi:application", "--worker-class", "gthread", "--workers", "3", "--threads", "8", "--timeout", "120", "--keep-alive", "0"]

@@ -56,7 +56,7 @@ HEAVY_SQL = (
 # gunicorn as docker-compose.yml runs it (keep the two in step).
 GUNICORN = [
     "gunicorn", "config.wsgi:application", "--worker-class", "gthread", "--workers", "3",
-    "--threads", "8", "--timeout", "120",
+    "--threads", "8", "--timeout", "120", "--keep-alive", "0",
 ]  # fmt: skip
 
 
@@ -301,9 +301,16 @@ def cpu_note(before: dict[str, float], after: dict[str, float], seconds: float) 
 
 
 def drive(
-    stack: Stack, users: int, seconds: float, seed: int, *, kinds: list[str] | None = None
+    stack: Stack,
+    users: int,
+    seconds: float,
+    seed: int,
+    *,
+    kinds: list[str] | None = None,
+    by_kind: dict[str, list[float]] | None = None,
 ) -> tuple[list[float], Counter[int]]:
-    """``users`` threads for ``seconds``: latencies (ms) and statuses of their requests."""
+    """``users`` threads for ``seconds``: latencies (ms) and statuses of their requests (and,
+    into ``by_kind`` when given, each kind's latencies)."""
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
@@ -320,6 +327,8 @@ def drive(
             with lock:
                 latencies.append(elapsed)
                 statuses[status] += 1
+                if by_kind is not None:
+                    by_kind.setdefault(kind, []).append(elapsed)
         client.conn.close()
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
@@ -363,10 +372,18 @@ def main() -> int:
         drive(stack, 4, 3, args.seed)  # warm up (connections, caches)
         for users in levels:
             before = cpu_seconds(stack.server.pid, pg_name)
-            latencies, statuses = drive(stack, users, args.seconds, args.seed)
+            kinds: dict[str, list[float]] = {}
+            latencies, statuses = drive(stack, users, args.seconds, args.seed, by_kind=kinds)
             after = cpu_seconds(stack.server.pid, pg_name)
             report(str(users), latencies, statuses, args.seconds)
             print(f"   {'':<10} {cpu_note(before, after, args.seconds)}")
+            print(
+                f"   {'':<10} by kind, p50/p95 ms: "
+                + ", ".join(
+                    f"{kind} {pct(seen, 50):.0f}/{pct(seen, 95):.0f}"
+                    for kind, seen in sorted(kinds.items())
+                )
+            )
         if args.heavy:
             print(f"2. search p95 at 8 users, without and with {args.heavy} heavy queries")
             base, base_status = drive(stack, 8, args.seconds, args.seed, kinds=["search"])

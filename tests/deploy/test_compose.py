@@ -127,7 +127,7 @@ def test_web_runs_gunicorn_with_gthread_workers_as_the_load_benchmark_does(
     web = services["web"]
     assert argv(web["command"]) == [
         "gunicorn", "config.wsgi:application", "--worker-class", "gthread", "--workers", "3",
-        "--threads", "8", "--timeout", "120",
+        "--threads", "8", "--timeout", "120", "--keep-alive", "0",
     ]  # fmt: skip
     bench = runpy.run_path(str(REPO / "bench" / "load.py"), run_name="bench_load")
     assert bench["GUNICORN"] == argv(web["command"])
