@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -699,6 +700,7 @@ def draft_table(
     # its own: it comes after, for the candidates a random sample does not already disprove.
     uniques = [c for c in probe.checks if c.type == CheckType.UNIQUE] if verify_unique else []
     kept = tuple(c for c in probe.checks if c.type != CheckType.UNIQUE)
+    deadline = time.monotonic() + timeout_s  # the pass and the proofs share the time cap
     report = run_product(
         warehouse,
         ProductSpec(probe.product_id, probe.table, probe.columns, kept),
@@ -718,7 +720,7 @@ def draft_table(
     unique_notes: list[str] = []
     if uniques:
         uniques = _not_disproved(warehouse, probe, uniques, _int(values, ROWS), unique_notes)
-        outcomes.extend(_prove_unique(warehouse, probe, uniques, values, timeout_s))
+        outcomes.extend(_prove_unique(warehouse, probe, uniques, values, deadline))
     probe = ProductSpec(probe.product_id, probe.table, probe.columns, kept + tuple(uniques))
     draft = build_draft(identity, plans, probe, outcomes, values, now=now)
     draft.notes.extend(unique_notes)
@@ -816,11 +818,12 @@ def _prove_unique(
     probe: ProductSpec,
     uniques: Sequence[CheckSpec],
     values: Values,
-    timeout_s: float,
+    deadline: float,
 ) -> list[CheckOutcome]:
     """Each candidate's duplicate rows (``dupes:<column>`` goes into ``values``): the check
     engine's ``unique`` statement, or on DuckDB for an integer column a bitmap over the pass's
-    min ... max (``_bitmap_dupes``)."""
+    min ... max (``_bitmap_dupes``); each statement gets what is left before ``deadline``
+    (``time.monotonic()``), and none is sent once it has passed."""
     style = UNIQUE_STYLE.get(warehouse.dialect, "distinct")
     types = {c.name: c.type for c in probe.columns}
     found = []
@@ -833,9 +836,13 @@ def _prove_unique(
         dupes: float | None = None
         problem = "no answer"
         for statement in statements:  # the bitmap fails on a value the pass did not see
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                problem = "the draft used up its time before this proof"
+                break
             try:
                 sql = statement.sql(dialect=warehouse.dialect)
-                dupes = number(warehouse.execute(sql, (), timeout_s=timeout_s).rows[0][0])
+                dupes = number(warehouse.execute(sql, (), timeout_s=remaining).rows[0][0])
                 break
             except WarehouseError as exc:
                 problem = _line(exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -543,5 +544,8 @@ def test_a_bitmap_that_meets_a_value_the_pass_did_not_see_falls_back_to_the_dist
     )
     check = drafting.CheckSpec("k_id_unique", "unique", column="k_id")
     values = Values({"min:k_id": 0, "max:k_id": 100}, {})  # stale: the table goes to 29,999
-    [found] = drafting._prove_unique(warehouse, probe, [check], values, 60)
+    [found] = drafting._prove_unique(warehouse, probe, [check], values, time.monotonic() + 60)
     assert found.passed and found.value == 0
+    # Past the draft's time cap, no proof is sent: no unique check, and why.
+    [late] = drafting._prove_unique(warehouse, probe, [check], values, time.monotonic() - 1)
+    assert late.status == "error" and "used up its time" in late.message
