@@ -21,6 +21,7 @@ from typing import Any
 
 import django
 from django.forms.renderers import DjangoTemplates
+from django.template import TemplateDoesNotExist
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import stringformat
 from django.utils.safestring import SafeData, mark_safe
@@ -191,7 +192,10 @@ class FormRenderer(DjangoTemplates):
         return {name: pair for name, pair in _WRITERS.items() if self._is_djangos(name)}
 
     def _is_djangos(self, name: str) -> bool:
-        origin = self.get_template(name).origin.name
+        try:
+            origin = self.get_template(name).origin.name
+        except TemplateDoesNotExist:  # a Django without it: nothing to stand for
+            return False
         return Path(origin).resolve().is_relative_to(DJANGO_TEMPLATES)
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:

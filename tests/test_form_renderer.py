@@ -192,6 +192,22 @@ def test_an_app_that_overrides_a_widget_template_gets_its_template(tmp_path: Pat
     assert html == '<input type="text" name="field" value="v" data-overridden>'
 
 
+def test_a_django_without_one_of_the_templates_renders_the_others_as_before() -> None:
+    class Missing(FormRenderer):
+        def get_template(self, template_name: str) -> Any:
+            if template_name.endswith("/search.html"):
+                from django.template import TemplateDoesNotExist
+
+                raise TemplateDoesNotExist(template_name)
+            return super().get_template(template_name)
+
+    renderer = Missing()
+    assert "django/forms/widgets/search.html" not in renderer.writers
+    assert "django/forms/widgets/text.html" in renderer.writers
+    html = forms.TextInput().render("field", "v", renderer=renderer)
+    assert html == '<input type="text" name="field" value="v">'
+
+
 def test_error_lists_render_the_same() -> None:
     for errors in ([], ["Enter a <valid> value."], [mark_safe("<i>safe</i>")]):
         fast = forms.utils.ErrorList(errors, renderer=FAST)
