@@ -14,6 +14,8 @@ The plan (see DESIGN.md, "Quality checks"):
   ``SELECT COUNT(*) FROM <its product> [WHERE ...]``: that one is a filtered count of the scan
   (``lifted``, gate.filtered_count);
 - with ``profile``, the scan also computes each column's profile aggregates (profile.py);
+- on DuckDB the scan's bare extremes (``min(col)``, ``max(col)``) are a statement of their
+  own, which the engine answers from its statistics (``EXTREMES_APART``);
 - what the catalog already proves is not computed: a column the warehouse declares NOT NULL
   needs no null count.
 
@@ -73,6 +75,13 @@ __all__ = [
 # count(DISTINCT) was about 2x faster (0.28 s vs 0.64 s at 1M rows), the reverse of the
 # figure in DESIGN.md; on DuckDB the two are within noise.
 UNIQUE_STYLE: Mapping[str, str] = {"duckdb": "distinct", "postgres": "distinct"}
+# Where the scan's bare ``min(col)`` / ``max(col)`` (the profile's extremes, freshness's newest
+# value) go into a statement of their own. DuckDB 2.0 answers an aggregate of nothing but
+# extremes from its column statistics (a 1 ms "Column Data Scan"), but reads every row once
+# one of them shares a statement with anything else: 10M rows, the draft's scan 133 ms with
+# its six extremes, 100 ms + 1 ms apart. Where the statistics cannot answer (rows deleted or
+# updated), the extremes statement scans its columns alone (18 ms against 17 ms fused).
+EXTREMES_APART = frozenset({"duckdb"})
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,8 @@ class Statement:
 
     sql: str
     params: tuple[object, ...]
-    purpose: str  # "scan" | "unique:<column>" | "custom_sql:<check>" | "scan:<key>" (split)
+    # "scan" | "extremes" | "unique:<column>" | "custom_sql:<check>" | "scan:<key>" (split)
+    purpose: str
     outputs: tuple[str, ...]
     owner_sql: bool = False  # the owner's SQL (custom_sql): gated, one row with one count
     # Session variables the statement reads (a lifted custom check's hash key); never logged.
@@ -124,8 +134,9 @@ def compile_plan(
     Steps: ask each runnable check's declaration (types.py) for its parts: aggregates for the
     fused scan, deduplicated by key, or statements of its own (one per key, e.g. per `unique`
     column; a `custom_sql` check in `lifted` is an aggregate); add a NULL count per
-    `nullable: false` column and the `profile` aggregates (profile.py); emit the scan, then
-    the engine's own statements, then the owners' SQL (`custom_sql`). Checks with a
+    `nullable: false` column and the `profile` aggregates (profile.py); emit the scan (and,
+    on `EXTREMES_APART` dialects, its bare extremes apart), then the engine's own statements,
+    then the owners' SQL (`custom_sql`). Checks with a
     `param_problem` are left out (evaluate reports them).
     """
     style = unique_style or UNIQUE_STYLE.get(dialect, "distinct")
@@ -162,8 +173,16 @@ def compile_plan(
                     _scan(at.table, {key: aggregate}, dialect, f"scan:{key}", sessions.get(key))
                 )
         else:
+            extremes = (
+                {k: a for k, a in aggregates.items() if _is_extreme(a)}
+                if dialect in EXTREMES_APART
+                else {}
+            )
+            scanned = {k: a for k, a in aggregates.items() if k not in extremes}
             merged = {name: value for s in sessions.values() for name, value in s.items()}
-            plan.statements.append(_scan(at.table, aggregates, dialect, "scan", merged))
+            plan.statements.append(_scan(at.table, scanned, dialect, "scan", merged))
+            if extremes:
+                plan.statements.append(_scan(at.table, extremes, dialect, "extremes"))
     # The engine's own statements first, the owners' SQL last (in check order within each).
     for query in sorted(queries.values(), key=lambda q: q.owner_sql):
         plan.statements.append(
@@ -191,6 +210,11 @@ def unique_floor_sql(table: str, column: str, dialect: str, *, style: str = "gro
         return exp.select(selects).from_(table_node(table)).sql(dialect=dialect)
     groups = exp.select(col(column)).from_(table_node(table)).group_by(col(column))
     return exp.select(count_star()).from_(groups.subquery("d")).sql(dialect=dialect)
+
+
+def _is_extreme(node: exp.Expr) -> bool:
+    """``min(col)`` or ``max(col)`` of a plain column (EXTREMES_APART)."""
+    return isinstance(node, exp.Min | exp.Max) and isinstance(node.this, exp.Column)
 
 
 def _count_if(node: exp.Expr) -> exp.Expr:

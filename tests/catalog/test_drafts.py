@@ -446,12 +446,16 @@ def _key_table(engine: str, key_type: str, key: str) -> str:
     )
 
 
-def _draft_logged(engine: str, sql: str, tmp_path: Path) -> tuple[Any, list[str]]:
-    """draft_table over a fresh table, and the statements it sent."""
+def _draft_logged(
+    engine: str, sql: str, tmp_path: Path, *, table: str = "marketing_keys"
+) -> tuple[Any, list[str], list[tuple[str, str]]]:
+    """draft_table over a fresh table, the statements it sent, and the drafted checks that do
+    not pass on that table (name, message)."""
     from catalog.governance.drafting import Identity, draft_table
+    from quality.checks import CheckSpec, ColumnSpec, ProductSpec, run_product
     from querying.warehouses.registry import warehouse_from_url
 
-    def run(url: str) -> tuple[Any, list[str]]:
+    def run(url: str) -> tuple[Any, list[str], list[tuple[str, str]]]:
         warehouse = warehouse_from_url(url)
         sent: list[str] = []
         execute = warehouse.execute
@@ -461,18 +465,32 @@ def _draft_logged(engine: str, sql: str, tmp_path: Path) -> tuple[Any, list[str]
             return execute(statement, *args, **kwargs)
 
         warehouse.execute = logged  # type: ignore[method-assign,assignment]
-        identity = Identity(
-            "marketing.keys", "Keys", "marketing", "Marketing", "marketing_keys", "m@x.co", "#m"
-        )
+        product_id = "marketing." + table.removeprefix("marketing_")
+        identity = Identity(product_id, "Keys", "marketing", "Marketing", table, "m@x.co", "#m")
+        now = datetime.now(UTC)
         draft = draft_table(
             warehouse,
             identity,
             rules=DEFAULT_POLICIES,
-            now=datetime.now(UTC),
+            now=now,
             timeout_s=60,
             hash_key="test-hash-key",
         )
-        return draft, sent
+        drafted = list(sent)
+        contract = parse_contract(draft.document)
+        spec = ProductSpec(
+            contract.id,
+            contract.table,
+            tuple(ColumnSpec(c.column, c.type, c.nullable, c.pii, c.mask) for c in contract.schema),
+            tuple(
+                CheckSpec(c.name, c.type, c.severity, c.column, dict(c.params))
+                for c in contract.quality_checks
+            ),
+            contract.sla.freshness,
+        )
+        report = run_product(warehouse, spec, now=now, hash_key="test-hash-key")
+        failing = [(o.check_name, o.message) for o in report.outcomes if not o.passed]
+        return draft, drafted, failing
 
     if engine == "duckdb":
         return run(duckdb_url(tmp_path / "k.duckdb", sql))
@@ -489,7 +507,7 @@ def test_a_key_that_repeats_after_the_first_rows_is_refused_by_the_sample_withou
 ) -> None:
     # Unique in the first 2,000 rows, then every value comes back.
     key = "'k-' || CAST(i % 2500 AS VARCHAR)" if engine == "duckdb" else "'k-' || (i % 2500)"
-    draft, sent = _draft_logged(engine, _key_table(engine, "VARCHAR", key), tmp_path)
+    draft, sent, _ = _draft_logged(engine, _key_table(engine, "VARCHAR", key), tmp_path)
     checks = {c["name"] for c in draft.document["qualityChecks"]}
     assert "k_id_unique" not in checks
     assert not [s for s in sent if "DISTINCT" in s.upper()], sent
@@ -514,7 +532,8 @@ def test_a_key_without_repeats_in_the_sample_is_proved_on_the_whole_table(
 ) -> None:
     if engine == "postgres":
         key = key.replace("'k' || i", "'k' || i::text").replace("i * ", "i::bigint * ")
-    draft, sent = _draft_logged(engine, _key_table(engine, key_type, key), tmp_path)
+    draft, sent, failing = _draft_logged(engine, _key_table(engine, key_type, key), tmp_path)
+    assert not failing, failing
     checks = {c["name"] for c in draft.document["qualityChecks"]}
     assert ("k_id_unique" in checks) is unique, draft.notes
     notes = "\n".join(draft.notes)
@@ -549,3 +568,104 @@ def test_a_bitmap_that_meets_a_value_the_pass_did_not_see_falls_back_to_the_dist
     # Past the draft's time cap, no proof is sent: no unique check, and why.
     [late] = drafting._prove_unique(warehouse, probe, [check], values, time.monotonic() - 1)
     assert late.status == "error" and "used up its time" in late.message
+
+
+# --- the accepted_values proof ------------------------------------------------------------------
+# A candidate is the set of values the first rows hold; it is drafted only when no other value
+# exists in the whole table, counted with the check's own condition (in the pass on
+# PostgreSQL, as a statement of its own on DuckDB: ACCEPTED_VALUES_APART). A value the sample
+# never reached, or one that differs from a sampled value only by case or a trailing space,
+# keeps the check out; NULLs are no value (the check lets them be).
+
+STATES = ["active", "paused", "closed"]
+
+
+def _states_table(engine: str, state: str) -> str:
+    """``marketing_states(state VARCHAR, n INTEGER)`` over KEY_ROWS rows: ``state`` is an SQL
+    expression of ``i`` (0-based) and ``{base}``, the three STATES in turn."""
+    if engine == "duckdb":
+        base = "(['active', 'paused', 'closed'])[1 + (i % 3)::INTEGER]"
+        series = f"range({KEY_ROWS}) r(i)"
+    else:
+        base = "(ARRAY['active', 'paused', 'closed'])[1 + i % 3]"
+        series = f"generate_series(0, {KEY_ROWS - 1}) i"
+    return (
+        "CREATE TABLE marketing_states (state VARCHAR, n INTEGER);\n"
+        f"INSERT INTO marketing_states SELECT {state.format(base=base)}, 1 FROM {series};\n"
+    )
+
+
+LAST = f"i = {KEY_ROWS - 1}"  # the last row: far past the first-rows sample (2,000)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("state", "accepted", "non_null"),
+    [
+        ("{base}", True, KEY_ROWS),
+        ("CASE WHEN i % 4 = 0 THEN NULL ELSE {base} END", True, KEY_ROWS * 3 // 4),
+        (f"CASE WHEN {LAST} THEN 'refunded' ELSE {{base}} END", False, 0),
+        (f"CASE WHEN {LAST} THEN 'ACTIVE' ELSE {{base}} END", False, 0),  # case only
+        (f"CASE WHEN {LAST} THEN 'active ' ELSE {{base}} END", False, 0),  # a trailing space
+        (f"CASE WHEN i % 4 = 0 THEN NULL WHEN {LAST} THEN 'x' ELSE {{base}} END", False, 0),
+    ],
+    ids=["every-row", "nulls", "rare-value", "case", "trailing-space", "nulls-and-rare"],
+)
+def test_accepted_values_are_drafted_only_when_no_row_of_the_table_holds_another_value(
+    engine: str, state: str, accepted: bool, non_null: int, tmp_path: Path
+) -> None:
+    draft, sent, failing = _draft_logged(
+        engine, _states_table(engine, state), tmp_path, table="marketing_states"
+    )
+    checks = {c["name"]: c for c in draft.document["qualityChecks"]}
+    notes = "\n".join(draft.notes)
+    shown = ", ".join(sorted(STATES))
+    assert not failing, failing  # published as it is, its checks pass on the table
+    if accepted:
+        assert checks["state_values"]["params"] == {"values": sorted(STATES)}
+        among = (
+            f"every one of {KEY_ROWS:,} rows"
+            if non_null == KEY_ROWS
+            else f"every non-NULL one of {non_null:,} rows"
+        )
+        assert f"state: {among} is one of 3 values ({shown}) → accepted_values" in notes, notes
+    else:
+        assert "state_values" not in checks, notes
+        assert (
+            f"state: the sample shows {shown}, but 1 rows hold other values → "
+            "no accepted_values check"
+        ) in notes, notes
+    # The check's own condition counts the rows: in the pass on PostgreSQL, apart on DuckDB.
+    [proof] = [s for s in sent if 'NOT "state" IN (' in s]
+    if engine == "duckdb":
+        assert proof.startswith('SELECT COUNT(*) FROM "marketing_states" WHERE'), proof
+    else:
+        assert 'FILTER(WHERE NOT "state" IS NULL' in proof, proof
+
+
+def test_an_accepted_values_proof_past_the_time_cap_is_not_sent_and_drafts_no_check(
+    tmp_path: Path,
+) -> None:
+    from catalog.governance import drafting
+    from quality.checks.readings import Values
+    from querying.warehouses.registry import warehouse_from_url
+
+    warehouse = warehouse_from_url(
+        duckdb_url(tmp_path / "s.duckdb", _states_table("duckdb", "{base}"))
+    )
+    check = drafting.CheckSpec(
+        "state_values", "accepted_values", "error", "state", {"values": sorted(STATES)}
+    )
+    spec = drafting.ProductSpec(
+        "marketing.states",
+        "marketing_states",
+        (drafting.ColumnSpec("state", "string"),),
+        (check,),
+    )
+    now = datetime.now(UTC)
+    [proved] = drafting._prove_apart(warehouse, spec, 0, Values({}, {}), now, time.monotonic() + 60)
+    assert proved.passed and proved.value == 0
+    values = Values({}, {})
+    [late] = drafting._prove_apart(warehouse, spec, 0, values, now, time.monotonic() - 1)
+    assert late.status == "error" and "used up its time" in late.message
+    assert values.errors == {"outside:0": "the draft used up its time before this proof"}

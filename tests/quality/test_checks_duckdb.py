@@ -171,9 +171,10 @@ def test_one_run_sends_one_scan_one_statement_per_unique_and_per_unfolded_custom
     recorder = Recorder(warehouse)
     report = run_product(recorder, orders_spec(), now=NOW)
     assert recorder.looked_up == ["shop_orders"]
-    # 1 fused scan (no_negative, a filtered count, is one of its aggregates) + 2 unique
-    # columns + 1 custom_sql check of another shape (all_good: SELECT 0 ... LIMIT 1)
-    assert len(recorder.executed) == 4 == report.statements_sent
+    # 1 fused scan (no_negative, a filtered count, is one of its aggregates) + its extremes
+    # (freshness's newest value) + 2 unique columns + 1 custom_sql check of another shape
+    # (all_good: SELECT 0 ... LIMIT 1)
+    assert len(recorder.executed) == 5 == report.statements_sent
     assert sum("COUNT_IF(" in sql for sql in recorder.executed) == 1  # DuckDB: count_if
     assert sum('("amount") < 0' in sql for sql in recorder.executed) == 1
     assert sum("DISTINCT" in sql for sql in recorder.executed) == 2
@@ -322,3 +323,42 @@ def test_one_bad_check_does_not_take_the_fused_scan_down_with_it(
     }
     assert "Conversion Error" in outcome_of(report, "ids").message
     assert report.statements_sent == 1 + 3  # the fused scan, then one per aggregate
+
+
+def test_extremes_read_apart_are_the_rows_extremes_after_deletes_and_updates(
+    tmp_path: Path,
+) -> None:
+    """DuckDB answers an extremes-only statement from its column statistics (EXTREMES_APART);
+    once rows are deleted or updated those are only bounds, and the values must still be the
+    rows' own (the engine scans then)."""
+    path = tmp_path / "changed.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute(
+        "CREATE TABLE shop_changed AS SELECT i AS id, i * 1.5 AS amount, "
+        "TIMESTAMP '2025-06-01 00:00:00' - to_minutes(i) AS created_at FROM range(300000) r(i)"
+    )
+    conn.execute("DELETE FROM shop_changed WHERE id >= 299990 OR id = 0")
+    conn.execute("UPDATE shop_changed SET amount = -7 WHERE id = 5")
+    conn.close()
+    spec = ProductSpec(
+        "shop.changed",
+        "shop_changed",
+        (
+            ColumnSpec("id", "integer"),
+            ColumnSpec("amount", "float"),
+            ColumnSpec("created_at", "timestamp"),
+        ),
+        (CheckSpec("fresh", "freshness", "error", "created_at"),),
+        "24h",
+    )
+    recorder = Recorder(DuckDBWarehouse(path))
+    report = run_product(recorder, spec, now=NOW, profile=True, profile_sample=False)
+    scan, extremes = recorder.executed
+    assert "MIN(" not in scan and "MAX(" not in scan, scan
+    assert extremes.count("MIN(") == 3 and extremes.count("MAX(") == 3, extremes
+    assert "COUNT(" not in extremes, extremes
+    assert report.profile is not None
+    columns = {c["name"]: c for c in report.profile["columns"]}
+    assert (columns["id"]["min"], columns["id"]["max"]) == (1, 299989)
+    assert (columns["amount"]["min"], columns["amount"]["max"]) == (-7, 299989 * 1.5)
+    assert by_name(report)["fresh"] == ("passed", 12.0 + 1 / 60)  # newest: id 1, 1 minute back
