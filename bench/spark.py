@@ -80,6 +80,8 @@ def connect_server(folder: Path, driver_memory: str) -> Iterator[tuple[str, floa
     conf = {
         "spark.ui.enabled": "false",
         "spark.sql.catalogImplementation": "in-memory",
+        # As the README says to size them: the portal's sessions run without adaptive execution.
+        "spark.sql.shuffle.partitions": "4",
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
         "spark.sql.warehouse.dir": str(folder / "warehouse"),

@@ -20,7 +20,9 @@ session turns off SQL over files (``spark.sql.runSQLOnFiles=false``: ``parquet.`
 
 The time cap cancels the job: each statement runs under a fresh job tag, and a timer interrupts
 that tag (``interruptTag``), which cancels its Spark jobs on the cluster: no task of theirs starts
-any more and the running ones stop at their next row. Nested-loop joins are the exception
+any more and the running ones stop at their next row. The sessions keep a statement one job
+whose joins stream row by row (no adaptive execution, broadcast joins or hints: ``SESSION_CONF``
+says why). Nested-loop joins are the exception
 (SPARK-33409): a join without an equality between its tables, or a correlated subquery
 without one to its outer query, is refused before it runs (``relates_its_tables``,
 ``correlated_by_an_equality``). The hash key is a bound
@@ -35,6 +37,7 @@ import atexit
 import datetime as dt
 import importlib.util
 import logging
+import os
 import re
 import threading
 import time
@@ -66,6 +69,17 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.runSQLOnFiles": "false",
     # Errors without the JVM's stack trace (it can quote the plan, bound values included).
     "spark.sql.pyspark.jvmStacktrace.enabled": "false",
+    # The time cap must stop the work (measured on a 2-million-row table joined on a key all its
+    # rows share, tests/querying/test_spark_cancel.py):
+    # - adaptive execution plans each stage as a job of its own once the one before has ended,
+    #   so a cancel that lands between two stages cancels nothing and the next one (the join)
+    #   runs to its end; without it a statement is one job, cancelled whole;
+    # - a broadcast join's task looks for a cancel once per 4,096 rows it streams, each of which
+    #   can meet every row of a skewed key (a task ran 11 s past its cap on 300,000 rows); a
+    #   sort-merge join's task looks once per streamed row. Hints would bring broadcasts back.
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
+    "spark.sql.optimizer.disableHints": "true",
 }
 CARTESIAN_REFUSED = (
     "this query joins tables without an equality between them (a cross join, a range join, or "
@@ -163,6 +177,9 @@ def session_for(target: SparkTarget) -> Any:
             else:
                 builder = SparkSession.builder.master(target.master or "local[2]")
                 builder = builder.config("spark.ui.enabled", "false")
+                # Without adaptive execution (SESSION_CONF) nothing coalesces Spark's default
+                # 200 shuffle partitions: one a core of this machine's Spark.
+                builder = builder.config("spark.sql.shuffle.partitions", str(local_cores(target)))
                 if target.warehouse_dir:
                     builder = builder.config("spark.sql.warehouse.dir", target.warehouse_dir)
                 # One SparkContext per process; a session of its own per target (its own
@@ -184,6 +201,15 @@ def session_for(target: SparkTarget) -> Any:
             raise WarehouseUnavailable(f"cannot open a Spark session: {first_line(exc)}") from exc
         _sessions[target] = session
         return session
+
+
+def local_cores(target: SparkTarget) -> int:
+    """The cores an in-process ``local[N]`` master runs on (``local``: 1; ``local[*]``: all)."""
+    match = _LOCAL.match(target.master or "local[2]")
+    count = match.group(2) if match else "2"
+    if count is None:
+        return 1
+    return int(count) if count != "*" else os.cpu_count() or 2
 
 
 # An unreachable Spark Connect server: pyspark's client retries for at least 10 minutes by

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from querying.warehouses import QueryTimeout, WarehouseError, warehouse_from_url
-from querying.warehouses.spark import CARTESIAN_REFUSED
+from querying.warehouses.spark import CARTESIAN_REFUSED, SESSION_CONF, parse_url, session_for
 from tests.support.spark import SERVER, spark_warehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
@@ -36,6 +36,15 @@ HEAVY = (
 )
 CAP_S = 1.0
 QUIET_WITHIN_S = 10
+# Every row shares one key: joined with itself, 10^12 rows, each task hours of work. With a
+# broadcast join a killed task looked for the cancel only every 4,096 streamed rows (4 * 10^9
+# rows between looks here); with adaptive execution a cancel landing between two stages
+# cancelled nothing and the join stage started after it (measured: still busy 12 s later).
+SKEWED = (
+    "CREATE TABLE skewed_rows USING parquet AS "
+    "SELECT /*+ REPARTITION(4) */ id, 'x' AS k FROM range(1000000)"
+)
+SKEWED_JOIN = "SELECT count(*) FROM skewed_rows a JOIN skewed_rows b ON a.k = b.k"
 
 
 def _cpu_seconds(pgid: int) -> float:
@@ -85,6 +94,52 @@ def test_a_statement_past_its_cap_stops_its_jobs_on_the_server() -> None:
         assert warehouse.execute("SELECT count(*) FROM cancel_rows", timeout_s=60).rows == [
             (20000,)
         ]
+
+
+def _quiet_soon(pgid: int, within_s: float) -> float:
+    """The server's CPU use (share of a core over half a second) once it went quiet, or the last
+    figure after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    busy = _busy(pgid, 0.5)
+    while busy >= 0.35 and time.monotonic() < deadline:
+        busy = _busy(pgid, 0.5)
+    return busy
+
+
+def test_a_skewed_join_stops_whenever_its_cap_falls() -> None:
+    """Caps at several points of the statement's life (planning, the scans' stage, between
+    stages, the join): each time the server is quiet within seconds."""
+    with spark_warehouse([SKEWED]) as url:
+        if SERVER.process is None:
+            pytest.skip(
+                "watching the server's CPU needs the tests' own server (PORTAL_TEST_SPARK=1)"
+            )
+        pgid = SERVER.process.pid
+        warehouse = warehouse_from_url(url)
+        for cap_s in (0.3, 0.8, 1.3, 1.8, 2.3, 3.0):
+            assert _quiet_soon(pgid, 15) < 0.35, "the server was busy before the statement"
+            with pytest.raises(QueryTimeout):
+                warehouse.execute(SKEWED_JOIN, timeout_s=cap_s)
+            busy = _quiet_soon(pgid, 4)
+            assert busy < 0.35, f"cap {cap_s}s: the server still used {busy:.2f} of a core 4s on"
+
+
+def test_joins_are_planned_as_one_job_that_streams_row_by_row() -> None:
+    """What the cancel relies on, in the plan of the adapter's own session: no adaptive plan (a
+    job per stage), no broadcast join even when asked for by a hint; a sort-merge join."""
+    with spark_warehouse([TABLE]) as url:
+        session = session_for(parse_url(url))
+        for sql in (
+            "SELECT count(*) FROM cancel_rows a JOIN cancel_rows b ON a.k = b.k",
+            "SELECT /*+ BROADCAST(b) */ count(*) FROM cancel_rows a JOIN cancel_rows b "
+            "ON a.id = b.id",
+        ):
+            plan = session.sql(sql)._explain_string(mode="simple")
+            assert "SortMergeJoin" in plan, plan
+            assert "Broadcast" not in plan, plan
+            assert "AdaptiveSparkPlan" not in plan, plan
+        assert session.conf.get("spark.sql.adaptive.enabled") == "false"
+        assert SESSION_CONF["spark.sql.adaptive.enabled"] == "false"
 
 
 def test_a_join_without_an_equality_is_refused_before_any_job_runs() -> None:
