@@ -11,7 +11,7 @@ what the ``not_null`` check (required by policy) watches; the catalog cannot pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -130,6 +130,21 @@ def sample_values(
         for name, value in zip(result.columns, row, strict=False):
             if value is not None:
                 samples[name].append(str(value))
+    return samples
+
+
+def values_from_rows(
+    contract: Contract, columns: Mapping[str, Sequence[object]], *, rows: int = SAMPLE_ROWS
+) -> dict[str, list[str]]:
+    """What ``sample_values`` reads, out of rows already read: ``columns`` maps each column to
+    its values in the first rows of the table, row by row (NULLs included), as a draft's
+    first-rows sample holds them; each string column keeps the non-null ones of its first
+    ``rows`` rows, as text. A string column ``columns`` lacks gets no values."""
+    samples: dict[str, list[str]] = {}
+    for declared in contract.schema:
+        if declared.type in SAMPLED_TYPES and declared.column in columns:
+            first = columns[declared.column][:rows]
+            samples[declared.column] = [str(v) for v in first if v is not None]
     return samples
 
 

@@ -1,7 +1,7 @@
 """Draft a contract from a warehouse table: what to infer, and the evidence for it (issue 15).
 
 Pure Python: no Django import. ``draft_table`` reads the table once (``columns()``, one sample of
-its first rows, one pass of the check engine, the policy gate's own sample) and drafts it;
+its first rows, one pass of the check engine) and drafts it;
 ``catalog/services/drafts.py`` decides who may and which tables, ``bench/draft.py`` times it:
 
 1. ``plan_columns``: every warehouse column with a contract type, or left out with the reason
@@ -705,8 +705,10 @@ def draft_table(
     domain's ``rules`` over the draft with the publish's own value sample).
 
     The reads: ``columns()``; one sample of the first rows; one fused pass of the check engine
-    (plus one statement per ``unique`` candidate, unless ``verify_unique`` is off); the policy
-    gate's own value sample. Raises TableUnreadable.
+    (plus one statement per ``unique`` candidate, unless ``verify_unique`` is off, and on
+    ``ACCEPTED_VALUES_APART`` engines one per ``accepted_values`` candidate). The publish's
+    value sample (its first rows' strings) is cut from the draft's sample of the same first
+    rows, not read again. Raises TableUnreadable.
     """
     try:
         columns = warehouse.columns(identity.table)
@@ -748,8 +750,10 @@ def draft_table(
         now=now,
         timeout_s=timeout_s,
         hash_key=hash_key,
-        profile=True,
+        profile=True,  # its NULL counts and extremes go into `values`
         profile_sample=False,
+        profile_built=False,  # the draft's profile is built below, with the draft's sample
+        columns=columns,
     )
     values = report.values
     if not report.table_reachable or values is None or values.get(ROWS)[0] is None:
@@ -768,7 +772,7 @@ def draft_table(
     probe = ProductSpec(probe.product_id, probe.table, probe.columns, kept + tuple(uniques))
     draft = build_draft(identity, plans, probe, outcomes, values, now=now)
     draft.notes.extend(unique_notes)
-    flagged = _flag_what_the_policies_find(draft, plans, rules, warehouse)
+    flagged = _flag_what_the_policies_find(draft, plans, rules, sample.counted)
     if flagged:  # the publish's own sample flagged a column: draft it again
         draft = build_draft(identity, plans, probe, outcomes, values, now=now)
         draft.notes.extend(unique_notes + flagged)
@@ -980,14 +984,19 @@ def _number(value: int) -> exp.Expr:
 
 
 def _flag_what_the_policies_find(
-    draft: Draft, plans: Sequence[ColumnPlan], rules: Sequence[PolicyRule], warehouse: Warehouse
+    draft: Draft,
+    plans: Sequence[ColumnPlan],
+    rules: Sequence[PolicyRule],
+    first_rows: Mapping[str, Sequence[object]],
 ) -> list[str]:
-    """Flag the columns the PII policies find with the publish's own sample (its first rows)."""
+    """Flag the columns the PII policies find with the publish's own sample: the first rows'
+    strings (``conformance.sample_values``), cut from ``first_rows``, the draft's sample of the
+    same first rows (``conformance.values_from_rows``)."""
     try:
         contract = parse_contract(draft.document)
     except ContractError:
         return []
-    samples = conformance.sample_values(warehouse, contract) or {}
+    samples = conformance.values_from_rows(contract, first_rows)
     found: list[str] = []
     for violation in evaluate_policies(contract, rules, samples=samples):
         if violation.policy not in ("pii.column_names", "pii.sampled_values"):

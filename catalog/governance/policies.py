@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -577,11 +578,13 @@ def _pii_values(
         values = [v for v in samples.get(col.column, ()) if v is not None]
         if len(values) < min_samples or not values:
             continue
+        # Each distinct text is judged once, weighed by how often it was sampled (a status
+        # column's 200 values are a handful); a value that is not text is no personal data.
         counts: dict[str, int] = {}
-        for value in values:
+        for value, times in Counter(v for v in values if isinstance(v, str)).items():
             category = pii_category_for_value(value)
             if category:
-                counts[category] = counts.get(category, 0) + 1
+                counts[category] = counts.get(category, 0) + times
         if not counts:
             continue
         category = max(counts, key=lambda name: counts[name])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from querying.warehouses.base import QueryTimeout, Result, Warehouse
+from querying.warehouses.base import QueryTimeout, Result, Warehouse, WarehouseColumn
 
 from .evaluate import collect_values, evaluate, newest_value_at
 from .gate import (
@@ -66,11 +67,14 @@ def run_product(
     hash_key: str = "",
     profile: bool = False,
     profile_sample: bool = True,
+    profile_built: bool = True,
+    columns: Sequence[WarehouseColumn] | None = None,
 ) -> RunReport:
     """Run `spec`'s checks and schema conformance against `warehouse`.
 
     Steps:
-    1. `columns(table)`: table missing or warehouse down -> every check `error`;
+    1. `columns(table)` (unless the caller passes the `columns` it has just read): table
+       missing or warehouse down -> every check `error`;
     2. schema conformance (missing columns, type families); checks on a missing column, or
        freshness on a non-temporal column, become `error` and are not compiled;
     3. pass each `custom_sql` check through `custom_sql_gate` (default `gate.py`, which reads
@@ -84,7 +88,9 @@ def run_product(
        the profile's) so one bad check cannot take the others down with it;
     6. with `profile` (and `profile_sample`), read one bounded sample (profile.py) once the
        scan has counted the rows;
-    7. evaluate the rows against `now`; build the profile.
+    7. evaluate the rows against `now`; build the profile (unless `profile_built` is off: the
+       profile's aggregates still go into `values`, for a caller that builds its own, as a
+       draft does with its own sample).
     """
     started = time.perf_counter()
     deadline = time.monotonic() + timeout_s
@@ -97,10 +103,11 @@ def run_product(
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
 
-    try:
-        columns = warehouse.columns(spec.table)
-    except Exception as exc:  # any failure here means "could not run"
-        return report(_all_error(spec, f"warehouse unavailable: {exc}"), False, 0)
+    if columns is None:
+        try:
+            columns = warehouse.columns(spec.table)
+        except Exception as exc:  # any failure here means "could not run"
+            return report(_all_error(spec, f"warehouse unavailable: {exc}"), False, 0)
     if columns is None:
         return report(_all_error(spec, f"table {spec.table} does not exist"), False, 0)
 
@@ -198,7 +205,7 @@ def run_product(
     final = report(outcomes, True, sent)
     final.newest_value_at = newest_value_at(runnable, results)
     final.values = Values(*collect_values(results))
-    if profile:
+    if profile and profile_built:
         final.profile = build_profile(
             present_columns,
             final.values,

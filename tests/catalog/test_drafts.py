@@ -669,3 +669,97 @@ def test_an_accepted_values_proof_past_the_time_cap_is_not_sent_and_drafts_no_ch
     [late] = drafting._prove_apart(warehouse, spec, 0, values, now, time.monotonic() - 1)
     assert late.status == "error" and "used up its time" in late.message
     assert values.errors == {"outside:0": "the draft used up its time before this proof"}
+
+
+# --- the publish's value sample -----------------------------------------------------------------
+# The publish gate samples the first 200 rows' strings (conformance.sample_values); the draft
+# already read the first 2,000 rows, so it cuts the gate's sample from them instead of reading
+# the table again: the same values, the same findings, one statement fewer.
+
+PEOPLE_ROWS = 2_500
+
+
+def _people_table() -> str:
+    """``marketing_people(who VARCHAR, n INTEGER)``: people's names in the first 200 rows (all
+    the publish samples), ``n/a`` after them (most of what the draft samples)."""
+    names = [
+        f"'{GIVEN[i % len(GIVEN)]} {FAMILY[i % len(FAMILY)]}'" if i < 200 else "'n/a'"
+        for i in range(PEOPLE_ROWS)
+    ]
+    values = ",\n".join(f"({name}, {i})" for i, name in enumerate(names))
+    return (
+        "CREATE TABLE marketing_people (who VARCHAR, n INTEGER);\n"
+        f"INSERT INTO marketing_people VALUES\n{values};\n"
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_publish_sample_flags_what_the_draft_sample_misses_without_reading_the_table_again(
+    engine: str, tmp_path: Path
+) -> None:
+    draft, sent, failing = _draft_logged(
+        engine, _people_table(), tmp_path, table="marketing_people"
+    )
+    assert not failing, failing
+    who = _column(draft.document, "who")
+    assert (who["pii"], who["mask"]) == (True, "redact"), draft.notes
+    assert (
+        "who: the publish's policy sample flags it (column who: 200 of 200 sampled values look "
+        "like personal data (mostly person's name); set pii: true)"
+    ) in draft.notes
+    # Read once: one columns() lookup, one first-rows sample, no sample of the gate's own.
+    assert len([s for s in sent if "information_schema.columns" in s]) == 1, sent
+    assert [s for s in sent if "LIMIT" in s.upper()] == [
+        next(s for s in sent if s.upper().endswith("LIMIT 2000"))
+    ], sent
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("table", [TABLE, "marketing_people"])
+def test_the_publish_sample_cut_from_the_draft_rows_is_the_one_the_publish_reads(
+    engine: str, table: str, tmp_path: Path
+) -> None:
+    from catalog.governance import conformance, drafting
+    from querying.warehouses.registry import warehouse_from_url
+
+    sql = table_sql(engine) if table == TABLE else _people_table()
+
+    def compare(url: str) -> None:
+        warehouse = warehouse_from_url(url)
+        identity = drafting.Identity(
+            "marketing.x", "X", "marketing", "Marketing", table, "m@x.co", "#m"
+        )
+        draft = drafting.draft_table(
+            warehouse,
+            identity,
+            rules=DEFAULT_POLICIES,
+            now=datetime.now(UTC),
+            timeout_s=60,
+            hash_key="k",
+            verify_unique=False,
+        )
+        # The draft as drafted, and as it was before any column was flagged PII (what the gate
+        # judged inside draft_table: every string column sampled, findings to make).
+        unflagged = dict(draft.document)
+        unflagged["schema"] = [
+            {k: v for k, v in dict(c, pii=False).items() if k != "mask"}
+            for c in draft.document["schema"]
+        ]
+        plans = drafting.plan_columns(warehouse.columns(table) or [])
+        rows = drafting._first_rows(warehouse, identity, plans).counted
+        found = []
+        for document in (draft.document, unflagged):
+            contract = parse_contract(document)
+            read = conformance.sample_values(warehouse, contract)
+            cut = conformance.values_from_rows(contract, rows)
+            assert cut == read and read
+            findings = evaluate_policies(contract, DEFAULT_POLICIES, samples=cut)
+            assert findings == evaluate_policies(contract, DEFAULT_POLICIES, samples=read)
+            found.append({v.policy for v in findings})
+        assert "pii.sampled_values" not in found[0] and "pii.sampled_values" in found[1], found
+
+    if engine == "duckdb":
+        compare(duckdb_url(tmp_path / "p.duckdb", sql))
+    else:
+        with pg_warehouse(sql) as url:
+            compare(url)
