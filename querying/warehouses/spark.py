@@ -36,6 +36,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import importlib.util
+import itertools
 import logging
 import os
 import re
@@ -505,12 +506,13 @@ class SparkWarehouse:
         try:
             for attempt in (1, 2):
                 try:
-                    frame = spark.sql(sql, args=dict(variables)) if variables else spark.sql(sql)
-                    if max_rows is not None:
-                        frame = frame.limit(max_rows + 1)
-                    fields = frame.schema.fields
+                    limit = None if max_rows is None else max_rows + 1
+                    if self.target.remote is not None:
+                        fields, answer = one_round_trip(spark, sql, variables, limit)
+                    else:
+                        fields, answer = in_process(spark, sql, variables, limit)
                     rows, cut_by = fetch_capped(
-                        _Rows(frame.toLocalIterator()), max_rows=max_rows, max_bytes=max_bytes
+                        _Rows(answer), max_rows=max_rows, max_bytes=max_bytes
                     )
                     break
                 except WarehouseError:
@@ -573,6 +575,56 @@ class SparkWarehouse:
         except Exception as exc:
             raise self._error(exc, ()) from None
         return sorted(t.name for t in listed if not t.isTemporary)
+
+
+def in_process(
+    spark: Any, sql: str, variables: Sequence[tuple[str, str]], limit: int | None
+) -> tuple[list[Any], Iterator[Any]]:
+    """An in-process session's answer to ``sql``: its fields and an iterator of its rows."""
+    frame = spark.sql(sql, args=dict(variables)) if variables else spark.sql(sql)
+    if limit is not None:
+        frame = frame.limit(limit)
+    return list(frame.schema.fields), frame.toLocalIterator()
+
+
+def one_round_trip(
+    spark: Any, sql: str, variables: Sequence[tuple[str, str]], limit: int | None
+) -> tuple[list[Any], Iterator[Any]]:
+    """A Spark Connect session's answer to ``sql`` in one round trip: its fields and rows.
+
+    pyspark's public path makes four: ``spark.sql`` sends the statement to be analysed,
+    ``.schema`` asks for it again, ``toLocalIterator`` reads a setting and then runs it (250 ms a
+    statement on the test server, 160 ms this way). Here the statement goes as a lazy relation
+    (pyspark's own ``SQL`` plan, which ``spark.sql`` sends too) and the fields are the schema the
+    server sends ahead of the rows (or, failing that, the Arrow schema of the first batch).
+    """
+    from pyspark.sql.connect import functions
+    from pyspark.sql.connect.dataframe import DataFrame
+    from pyspark.sql.connect.plan import SQL
+    from pyspark.sql.conversion import ArrowTableToRowsConversion
+    from pyspark.sql.pandas.types import from_arrow_schema
+    from pyspark.sql.types import StructType
+
+    named = {name: functions.lit(value) for name, value in variables}
+    frame: Any = DataFrame(SQL(sql, [], named, []), spark)
+    if limit is not None:
+        frame = frame.limit(limit)
+    answers = spark.client.to_table_as_iterator(frame._plan.to_proto(spark.client), {})
+    first = next(answers, None)
+    if isinstance(first, StructType):
+        schema, batches = first, answers
+    elif first is not None:
+        schema = from_arrow_schema(first.schema, prefer_timestamp_ntz=True)
+        batches = itertools.chain([first], answers)
+    else:
+        return list(frame.schema.fields), iter(())
+
+    def rows() -> Iterator[Any]:
+        for batch in batches:
+            if not isinstance(batch, StructType):
+                yield from ArrowTableToRowsConversion.convert(batch, schema, binary_as_bytes=True)
+
+    return list(schema.fields), rows()
 
 
 def refresh_tables(spark: Any, sql: str) -> None:
