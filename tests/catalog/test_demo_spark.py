@@ -136,6 +136,7 @@ def seed(*args: str) -> str:
 
 @pytest.mark.integration
 @pytest.mark.spark
+@pytest.mark.spark_stack
 @pytest.mark.django_db
 def test_the_demo_runs_on_spark(spark_demo_url: str, tmp_path: Path) -> None:
     out = seed("--warehouse", spark_demo_url)

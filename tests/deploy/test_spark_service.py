@@ -28,7 +28,7 @@ from querying.warehouses.spark import forget_session, parse_url, session_for
 from tests.deploy.compose import argv, load_compose, sample_secrets
 from tests.support.spark import SPARK_START_ENV, loader_session
 
-pytestmark = [pytest.mark.integration, pytest.mark.spark]
+pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.spark_stack]
 
 START_TIMEOUT_S = 180
 VOLUME = "/var/lib/spark"
