@@ -43,7 +43,7 @@ from catalog.contract.vocabulary import DEFAULT_MASK
 from querying.governor import ColumnPolicy, Policy, ProductPolicy, QueryRefused, govern
 from querying.governor.core import DEFAULT_SCHEMA, derived_sql
 from querying.governor.masks import is_key_expression
-from querying.governor.names import fold_identifier
+from querying.governor.names import ascii_lower, fold_identifier
 from querying.governor.nodes import nonempty_args
 from querying.governor.policy import NULL_MASK_TYPES
 
@@ -210,11 +210,14 @@ def filtered_count(
     ):
         return None
     # The projection must be exactly the ordinary masked one of this product: no sampling, no
-    # late hashing, no other table (derived_sql is what the governor splices in).
+    # late hashing, no other table (derived_sql is what the governor splices in), of the
+    # columns the condition names (the governor leaves the others out).
+    kept = frozenset(ascii_lower(item.alias_or_name) for item in inner.expressions)
     expected = derived_sql(
         custom_check_policy(spec, hash_key=hash_key).products[0],
         dialect,
         schema or DEFAULT_SCHEMA[dialect],
+        keep=kept,
     )
     if inner.sql(dialect=dialect, comments=False) != expected:
         return None

@@ -5,9 +5,12 @@ Steps:
 2. parse in the warehouse dialect; exactly one SELECT / UNION / INTERSECT / EXCEPT
 3. walk every node against the allowlist (allowlist.py), resolving every table reference to a
    visible CTE or a product the policy lists; anything else is refused
-4. replace each product reference with a derived table projecting every column, masked
-   (first as a placeholder table with a random name; the projection text is spliced in last);
-   a hash column the reading SELECT only groups or counts is hashed late (pseudonyms.py)
+4. replace each product reference with a derived table projecting its columns, masked (first
+   as a placeholder table with a random name; the projection text is spliced in last); a hash
+   column the reading SELECT only groups or counts is hashed late (pseudonyms.py); a column
+   whose name appears nowhere in the query is left out when nothing in it can read a column
+   without naming it (``_named_columns``: an engine then analyses less, ~10-25 ms a statement
+   on Spark)
 5. cap the top-level LIMIT at max_rows + 1
 6. regenerate the SQL without comments, re-parse it and walk the result again (only CTEs and
    the step-4 placeholders may remain as tables; late-hashed text only where pseudonyms.check()
@@ -514,8 +517,12 @@ class _Governor:
 
     # -- rewrite ------------------------------------------------------------------------------
 
-    def rewrite(self) -> None:
+    def rewrite(self, named: frozenset[str] | None = None) -> None:
         """Step 4: each product reference becomes a unique placeholder table, keeping its alias.
+
+        ``named``: the names (ASCII-folded) the query can reach a product column by, or None
+        when it may read columns without naming them (``_named_columns``); the projection keeps
+        only those columns.
 
         The placeholders are swapped for "(masked projection)" text after the skeleton has been
         regenerated, re-parsed and verified; the projection text is built (and round-trip
@@ -531,6 +538,8 @@ class _Governor:
                 alias.set("this", use.table.this.copy())
             else:
                 alias = alias.copy()
+            # Column aliases (``FROM t AS u(a, b)``) rename the projection's columns by position.
+            keep = named if not use.table.args.get("alias") or not alias.columns else None
             late = self._late_hashing(use, alias)
             # TABLESAMPLE samples the physical table, inside the masked projection (PostgreSQL
             # samples only real tables); its parts were checked to be plain numbers and names.
@@ -541,7 +550,7 @@ class _Governor:
             if late:
                 self.late[name] = (use.product, late)
             self.placeholders[name] = derived_sql(
-                use.product, self.dialect, self.schema, late, sample_sql
+                use.product, self.dialect, self.schema, late, sample_sql, keep
             )
 
     def _late_hashing(self, use: _Use, alias: exp.TableAlias) -> frozenset[str]:
@@ -587,14 +596,19 @@ def derived_sql(
     schema: str,
     pretext: frozenset[str] = frozenset(),
     sample: str = "",
+    keep: frozenset[str] | None = None,
 ) -> str:
     """``SELECT a, <mask>(b) AS b, ... FROM "schema"."table"`` for one product (checked).
 
     Hash columns named in ``pretext`` are projected as the text their hash is computed from
-    (only for a SELECT that pseudonyms.check() accepts).
+    (only for a SELECT that pseudonyms.check() accepts). With ``keep``, only the columns whose
+    ASCII-folded name is in it (at least one: the first, for ``count(*)``).
     """
+    columns = product.columns
+    if keep is not None:
+        columns = tuple(c for c in columns if ascii_lower(c.name) in keep) or columns[:1]
     projections: list[exp.Expr] = []
-    for column in product.columns:
+    for column in columns:
         if column.name in pretext and column.mask == Mask.HASH:
             pretext_of = pseudonyms.pretext_expression(column.name, dialect)
             projections.append(exp.alias_(pretext_of, exp.to_identifier(column.name, quoted=True)))
@@ -637,6 +651,52 @@ def derived_sql(
     ):
         raise ValueError(f"masking projection for {product.product_id} does not round-trip")
     return text
+
+
+def _named_columns(root: exp.Expression, uses: Iterable[_Use]) -> frozenset[str] | None:
+    """Every name (ASCII-folded) the query could reach a product column by, or None when it may
+    read columns without naming them.
+
+    Left out of a product's projection, a column no identifier of the query names cannot change
+    what the query reads, except through: a star (``*``, ``t.*``, ``* EXCLUDE``, ``struct(*)``;
+    not ``count(*)``), ``COLUMNS(…)``, a positional column (``#1``), a NATURAL join, or a
+    whole-row reference (``SELECT t FROM t``, ``row_to_json(t)``). A name that is neither a
+    column nor an alias keeps every column too (the engine's error then suggests the closest
+    one, as it would without this). Folding is ASCII-only and
+    both quoted and unquoted names are folded, so a name kept is never missed (keeping more is
+    harmless).
+    """
+    uses = list(uses)
+    sources = {ascii_lower(use.table.alias_or_name) for use in uses}
+    # Names a column reference may resolve to; one that is none of them is an error the engine
+    # answers with its suggestions ("did you mean revenue?"), drawn from every column.
+    known = {ascii_lower(c.name) for use in uses for c in use.product.columns}
+    known |= {ascii_lower(a.alias) for a in root.find_all(exp.Alias, exp.TableAlias) if a.alias}
+    known |= {
+        ascii_lower(str(i.this))
+        for alias in root.find_all(exp.TableAlias)
+        for i in alias.columns
+        if isinstance(i, exp.Identifier)
+    }
+    names: set[str] = set()
+    for node in root.walk():
+        if isinstance(node, exp.Star):
+            if not (isinstance(node.parent, exp.Count) and node.arg_key == "this"):
+                return None
+        elif isinstance(node, _UNNAMED_READS):
+            return None
+        elif isinstance(node, exp.Join) and str(node.args.get("method") or "").upper():
+            return None  # NATURAL (and any other method sqlglot may add) joins by every name
+        elif isinstance(node, exp.Column) and (
+            ascii_lower(node.name) in sources or ascii_lower(node.name) not in known
+        ):
+            return None
+        elif isinstance(node, exp.Identifier):
+            names.add(ascii_lower(str(node.this)))
+    return frozenset(names)
+
+
+_UNNAMED_READS = tuple(getattr(exp, n) for n in ("Columns", "PositionalColumn") if hasattr(exp, n))
 
 
 def _is_digest_collation(node: exp.Expression) -> bool:
@@ -820,7 +880,7 @@ def govern(
     try:
         governor.visit(root, ())
         approximate = _approximate(root, governor.uses, engine)
-        governor.rewrite()
+        governor.rewrite(_named_columns(root, governor.uses))
         _cap_limit(root, policy.max_rows)
         skeleton = root.sql(dialect=engine, comments=False, unsupported_level=ErrorLevel.RAISE)
         reparsed = [s for s in sqlglot.parse(skeleton, read=engine) if s is not None]

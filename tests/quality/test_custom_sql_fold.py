@@ -164,7 +164,10 @@ def test_a_condition_over_a_hash_column_reads_it_hashed_with_the_key_in_the_sess
 
 def test_a_late_hashed_or_foreign_projection_does_not_fold() -> None:
     gated = gate_custom_sql(
-        "SELECT count(*) FROM orders", spec=SPEC, dialect="duckdb", hash_key=KEY
+        "SELECT count(*) FROM orders WHERE status = 'void'",
+        spec=SPEC,
+        dialect="duckdb",
+        hash_key=KEY,
     )
     other = ProductSpec("shop.orders", "shop_orders", COLUMNS[:3])  # another projection
     assert filtered_count(gated, spec=other, dialect="duckdb", hash_key=KEY) is None
@@ -290,8 +293,24 @@ def test_a_missing_declared_column_keeps_custom_checks_on_their_own(duck: DuckDB
         now=NOW,
         hash_key=KEY,
     )
-    # The governed statement projects "gone" and fails; folded, it would have counted.
-    assert [o.status for o in report.outcomes if o.check_name == "negative"] == ["error"]
+    # The check's own statement counts (it projects only "amount": the governor leaves out the
+    # columns a query does not name); the scan, which would read "gone", does not carry it.
+    assert [o.status for o in report.outcomes if o.check_name == "negative"] == ["failed"]
     assert not any(
         ("FILTER" in sql or "COUNT_IF" in sql) and "amount" in sql for sql in recorder.executed
     )
+    # A check that names the missing column fails on it, alone.
+    naming = CheckSpec(
+        "gone_null",
+        "custom_sql",
+        "error",
+        None,
+        {"sql": "SELECT count(*) FROM orders WHERE gone IS NULL"},
+    )
+    report = run_product(
+        Recorder(duck),
+        ProductSpec("shop.orders", "shop_orders", columns, (naming,)),
+        now=NOW,
+        hash_key=KEY,
+    )
+    assert [o.status for o in report.outcomes if o.check_name == "gone_null"] == ["error"]
