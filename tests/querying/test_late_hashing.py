@@ -422,20 +422,24 @@ def _executed(warehouse: Warehouse, governed: GovernedQuery) -> object:
     return ("rows", sorted(map(repr, result.rows)), result.truncated)
 
 
+def _adversarial_cases(dialect: str) -> Iterator[tuple[str, str, Policy]]:
+    """The adversarial suite's cases this engine runs without a timeout: name, SQL, policy."""
+    from tests.querying.test_governor_adversarial import CASES
+
+    for name, case in CASES.items():
+        if case.allow_timeout or (case.only and dialect not in case.only.split(",")):
+            continue
+        if isinstance(case.sql, dict) and dialect not in case.sql:
+            continue  # spelled for the other engines only
+        sql = case.sql if isinstance(case.sql, str) else case.sql[dialect]
+        yield name, sql, case.policy or make_policy()
+
+
 def test_adversarial_suite_has_the_same_outcomes_without_late_hashing(
     gov_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.querying.conftest import make_policy
-    from tests.querying.test_governor_adversarial import CASES
-
     compared = late_used = 0
-    for name, case in CASES.items():
-        if case.allow_timeout or (case.only and gov_warehouse.dialect not in case.only.split(",")):
-            continue
-        if isinstance(case.sql, dict) and gov_warehouse.dialect not in case.sql:
-            continue  # spelled for the other engines only
-        sql = case.sql if isinstance(case.sql, str) else case.sql[gov_warehouse.dialect]
-        policy = case.policy or make_policy()
+    for name, sql, policy in _adversarial_cases(gov_warehouse.dialect):
         late = _governed(sql, policy, gov_warehouse.dialect)
         with monkeypatch.context() as patched:
             patched.setattr(pseudonyms, "plan", lambda *args, **kwargs: frozenset())
@@ -589,16 +593,9 @@ def test_adversarial_suite_has_the_same_outcomes_with_every_column_projected(
     gov_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from querying.governor import core
-    from tests.querying.test_governor_adversarial import CASES
 
     compared = lean = 0
-    for name, case in CASES.items():
-        if case.allow_timeout or (case.only and gov_warehouse.dialect not in case.only.split(",")):
-            continue
-        if isinstance(case.sql, dict) and gov_warehouse.dialect not in case.sql:
-            continue
-        sql = case.sql if isinstance(case.sql, str) else case.sql[gov_warehouse.dialect]
-        policy = case.policy or make_policy()
+    for name, sql, policy in _adversarial_cases(gov_warehouse.dialect):
         pruned = _governed(sql, policy, gov_warehouse.dialect)
         with monkeypatch.context() as patched:
             patched.setattr(core, "_named_columns", lambda *args, **kwargs: None)
